@@ -1,0 +1,119 @@
+# nthpi: the n-th decimal digit of pi, as a FastCGI app behind nginx and a
+# worker daemon. See README.md.
+
+PREFIX   ?= /usr/local
+BINDIR   ?= $(PREFIX)/bin
+SHAREDIR ?= $(PREFIX)/share/nthpi
+MANDIR   ?= $(PREFIX)/share/man
+UNITDIR  ?= $(PREFIX)/lib/systemd/system
+DESTDIR  ?=
+
+CC       ?= cc
+BUILD    ?= build
+CFLAGS   ?= -O2 -g
+WARN      = -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes
+PKGS      = sqlite3 fcgi mpfr gmp
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lfcgi -lmpfr -lgmp)
+ALL_CFLAGS = $(WARN) $(CFLAGS) -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) -pthread
+LDLIBS    = $(PKG_LIBS) -pthread -lm
+
+COMMON_SRC = $(wildcard common/*.c)
+CGI_SRC    = $(filter-out cgi-bin/main.c,$(wildcard cgi-bin/*.c))
+WORKER_SRC = $(filter-out worker/main.c,$(wildcard worker/*.c))
+UNIT_SRC   = $(wildcard tests/unit/test_*.c)
+FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
+
+COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema_sql.o
+CGI_OBJ    = $(CGI_SRC:%.c=$(BUILD)/%.o)
+WORKER_OBJ = $(WORKER_SRC:%.c=$(BUILD)/%.o)
+UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+FCGI_BIN   = $(BUILD)/nthpi-fcgi
+WORKER_BIN = $(BUILD)/nthpi-worker
+
+.PHONY: all run test unit bench fuzz install clean deps deps-test format check
+.DELETE_ON_ERROR:
+
+all: $(FCGI_BIN) $(WORKER_BIN) $(UNIT_BIN)
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP -Icgi-bin -Iworker -c -o $@ $<
+
+# The schema is compiled into both programs so an installed binary needs no
+# path to find it.
+$(BUILD)/gen/schema_sql.c: sql/schema.sql $(wildcard sql/migrations/*.sql) scripts/embed-sql.sh
+	@mkdir -p $(@D)
+	sh scripts/embed-sql.sh sql/schema.sql sql/migrations > $@
+
+$(BUILD)/gen/schema_sql.o: $(BUILD)/gen/schema_sql.c
+	$(CC) $(ALL_CFLAGS) -c -o $@ $<
+
+$(BUILD)/libcommon.a: $(COMMON_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/libcgi.a: $(CGI_OBJ)
+	rm -f $@ && ar rcs $@ $^
+$(BUILD)/libworker.a: $(WORKER_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FCGI_BIN): $(BUILD)/cgi-bin/main.o $(BUILD)/libcgi.a $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(WORKER_BIN): $(BUILD)/worker/main.o $(BUILD)/libworker.a $(BUILD)/libcommon.a
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcgi.a $(BUILD)/libworker.a $(BUILD)/libcommon.a
+	@mkdir -p $(@D)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+
+# Installs what is missing from Debian (as root), or says what to install.
+deps:
+	sh scripts/deps.sh run
+
+deps-test:
+	sh scripts/deps.sh test
+
+run: deps
+	$(MAKE) all
+	sh scripts/run.sh
+
+test: deps-test
+	$(MAKE) all
+	sh tests/run.sh
+
+unit: all
+	sh tests/run.sh unit
+
+bench: deps-test
+	$(MAKE) all
+	sh bench/run.sh
+
+install: $(FCGI_BIN) $(WORKER_BIN)
+	install -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(SHAREDIR)/htdocs \
+	    $(DESTDIR)$(SHAREDIR)/sql/migrations $(DESTDIR)$(UNITDIR) \
+	    $(DESTDIR)$(MANDIR)/man8
+	install -m 0755 $(FCGI_BIN) $(WORKER_BIN) $(DESTDIR)$(BINDIR)/
+	install -m 0644 htdocs/* $(DESTDIR)$(SHAREDIR)/htdocs/
+	install -m 0644 sql/schema.sql $(DESTDIR)$(SHAREDIR)/sql/
+	for f in sql/migrations/*.sql; do [ -e "$$f" ] || continue; \
+	    install -m 0644 "$$f" $(DESTDIR)$(SHAREDIR)/sql/migrations/; done
+	install -m 0644 nginx.conf $(DESTDIR)$(SHAREDIR)/nginx.conf
+	for f in systemd/*; do [ -e "$$f" ] || continue; \
+	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g' "$$f" \
+	    > $(DESTDIR)$(UNITDIR)/$$(basename "$$f"); done
+	for f in man/*.8; do [ -e "$$f" ] || continue; \
+	    install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/; done
+
+format:
+	clang-format -i common/*.[ch] cgi-bin/*.[ch] worker/*.[ch] tests/unit/*.[ch]
+
+check:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
+	    --inline-suppr -D_GNU_SOURCE -Icommon -Icgi-bin -Iworker \
+	    common cgi-bin worker
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,32 @@
+/* db.h: opening the task database, applying the schema and migrations. */
+#ifndef NTHPI_DB_H
+#define NTHPI_DB_H
+
+#include <sqlite3.h>
+
+/* The schema version that sql/schema.sql creates. */
+#define DB_SCHEMA_VERSION 1
+
+/*
+ * Opens (creating if needed) the database at path in WAL mode with a busy
+ * timeout, and brings its schema up to DB_SCHEMA_VERSION inside one
+ * BEGIN IMMEDIATE transaction. Returns the handle, which the caller closes
+ * with sqlite3_close, or NULL after logging why.
+ */
+sqlite3 *db_open(const char *path);
+
+/*
+ * Prepares sql, logging the SQLite error with the statement on failure.
+ * Returns the statement, which the caller finalizes, or NULL.
+ */
+sqlite3_stmt *db_prepare(sqlite3 *db, const char *sql);
+
+/* Reads queue_state.version into *version. Returns 0 or -1 (logged). */
+int db_queue_version(sqlite3 *db, long long *version);
+
+/* Runs BEGIN IMMEDIATE, COMMIT or ROLLBACK. Returns 0 or -1 (logged). */
+int db_begin(sqlite3 *db);
+int db_commit(sqlite3 *db);
+void db_rollback(sqlite3 *db);
+
+#endif
