@@ -5,10 +5,10 @@
 #include <stddef.h>
 
 struct buf {
-	char *data;   /* NUL-terminated when len > 0 or after any append */
+	char *data; /* NUL-terminated when len > 0 or after any append */
 	size_t len;
 	size_t cap;
-	int failed;   /* set once an allocation failed; later appends do nothing */
+	int failed; /* set once an allocation failed; later appends do nothing */
 };
 
 /* Appends len bytes. Returns 0, or -1 if memory ran out (buf->failed). */

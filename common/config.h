@@ -22,8 +22,8 @@ struct config {
 	int log_debug;              /* debug: 1 to log debug lines */
 
 	/* Derived by config_finish. */
-	char db_path[PATH_MAX];     /* data_dir/nthpi.db */
-	char store_path[PATH_MAX];  /* data_dir/pi-digits.txt */
+	char db_path[PATH_MAX];    /* data_dir/nthpi.db */
+	char store_path[PATH_MAX]; /* data_dir/pi-digits.txt */
 };
 
 /* Fills c with the defaults. */
@@ -33,12 +33,12 @@ void config_defaults(struct config *c);
  * Sets one key from its text value. Returns 0, or -1 with a sentence in err
  * (unknown key, bad number, value out of range, path too long).
  */
-int config_set(struct config *c, const char *key, const char *value,
-    char *err, size_t errlen);
+int config_set(struct config *c, const char *key, const char *value, char *err,
+	       size_t errlen);
 
 /* Reads a config file of "key = value" lines. Returns as config_set. */
 int config_read_file(struct config *c, const char *path, char *err,
-    size_t errlen);
+		     size_t errlen);
 
 /*
  * Applies command-line arguments: "-f FILE" or "--config=FILE" reads a file,
@@ -47,7 +47,7 @@ int config_read_file(struct config *c, const char *path, char *err,
  * program should run.
  */
 int config_from_args(struct config *c, int argc, char **argv, char *err,
-    size_t errlen);
+		     size_t errlen);
 
 /* Fills the derived paths from data_dir. Returns as config_set. */
 int config_finish(struct config *c, char *err, size_t errlen);

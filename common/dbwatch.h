@@ -12,7 +12,8 @@ int dbwatch_open(const char *db_path);
 
 /*
  * Waits until the database may have changed or timeout_ms passes (-1: no
- * timeout). Returns 1 on a change, 0 on timeout or signal, -1 on error. With
+ * timeout). Returns 1 on a change; 0 on timeout, a signal or an unrelated
+ * event in the directory (callers just wait again); -1 on error. With
  * fd -1 it just sleeps for the timeout.
  */
 int dbwatch_wait(int fd, int timeout_ms);

@@ -2,8 +2,13 @@
 #ifndef NTHPI_LOG_H
 #define NTHPI_LOG_H
 
-enum log_level { LOG_LEVEL_DEBUG, LOG_LEVEL_INFO, LOG_LEVEL_WARN,
-	LOG_LEVEL_ERR, LOG_LEVEL__MAX };
+enum log_level {
+	LOG_LEVEL_DEBUG,
+	LOG_LEVEL_INFO,
+	LOG_LEVEL_WARN,
+	LOG_LEVEL_ERR,
+	LOG_LEVEL__MAX
+};
 
 /* Sets the program name printed on each line and the lowest level shown. */
 void log_init(const char *prog, enum log_level min);

@@ -19,13 +19,13 @@ enum nparse_err {
  * On NPARSE_OK stores n in *out; otherwise leaves *out alone.
  */
 enum nparse_err nparse(const char *s, size_t len, long long n_max,
-    long long *out);
+		       long long *out);
 
 /*
  * Writes a sentence for err that says what is wrong and what to do,
  * mentioning n_max where it matters, into out (always NUL-terminated).
  */
 void nparse_message(enum nparse_err err, long long n_max, char *out,
-    size_t outlen);
+		    size_t outlen);
 
 #endif

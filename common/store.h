@@ -33,7 +33,7 @@ int store_digit(const char *path, long long n);
  * the temp file is removed, and err holds a sentence (for example "the disk
  * is full"). Returns 0 or -1.
  */
-int store_write(const char *path, const char *decimals, size_t count,
-    char *err, size_t errlen);
+int store_write(const char *path, const char *decimals, size_t count, char *err,
+		size_t errlen);
 
 #endif
