@@ -1,0 +1,153 @@
+#!/bin/sh
+# run.sh: runs the test programs and sums up their results.
+#
+# Usage: sh tests/run.sh [unit|integration|sanitize|all]   (default all)
+#
+# unit:        every build/tests/test_* built from tests/unit/test_*.c
+# integration: every tests/integration/test_*.py and tests/browser/test_*.py
+#              (real nginx, nthpi-fcgi and nthpi-worker; see harness.py)
+# sanitize:    builds the unit tests with ASan and UBSan into build-asan/ and
+#              runs them (not part of "all" yet)
+#
+# Each program prints "ok - name" / "not ok - name" lines, which are echoed
+# and counted. A program that exits non-zero (crash, timeout) without a
+# "not ok" line counts as one failure; one that prints no result at all also
+# does. The output of each program goes to tests/out/NAME.log. The last line
+# is "N passed, N failed"; the exit status is 1 if anything failed or nothing
+# ran.
+#
+# Environment: NTHPI_REFERENCE_DIR (default ../shared/reference beside the
+# checkout), UNIT_TIMEOUT (default 120 s), INTEGRATION_TIMEOUT (default
+# 600 s), NTHPI_BUILD (default build; the harness starts the binaries from
+# there).
+set -u
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+what=${1:-all}
+case $what in
+unit | integration | sanitize | all) ;;
+*) echo "usage: tests/run.sh [unit|integration|sanitize|all]" >&2; exit 2 ;;
+esac
+
+out=$root/tests/out
+mkdir -p "$out"
+rm -f "$out"/*.log "$out"/summary.txt
+
+if [ -z "${NTHPI_REFERENCE_DIR:-}" ]; then
+	NTHPI_REFERENCE_DIR=$root/../shared/reference
+fi
+if [ -d "$NTHPI_REFERENCE_DIR" ]; then
+	NTHPI_REFERENCE_DIR=$(cd "$NTHPI_REFERENCE_DIR" && pwd)
+else
+	echo "# warning: no reference digits at $NTHPI_REFERENCE_DIR"
+fi
+export NTHPI_REFERENCE_DIR
+NTHPI_BUILD=${NTHPI_BUILD:-build}
+export NTHPI_BUILD
+
+python=python3
+if [ -x /usr/bin/python3 ]; then
+	python=/usr/bin/python3
+fi
+# Python's own output must not lag behind the programs it starts.
+PYTHONUNBUFFERED=1
+export PYTHONUNBUFFERED
+
+passed=0
+failed=0
+
+# Runs one test program with a time limit, echoes and saves its output, and
+# adds its results to the counts.
+# Usage: run_one NAME TIMEOUT COMMAND...
+run_one() {
+	name=$1
+	limit=$2
+	shift 2
+	log=$out/$name.log
+	echo "# $name"
+	rcfile=$out/.rc
+	{
+		timeout -k 10 "$limit" "$@" 2>&1
+		echo $? > "$rcfile"
+	} | tee "$log"
+	rc=$(cat "$rcfile")
+	rm -f "$rcfile"
+	ok=$(grep -c '^ok\( \|$\)' "$log")
+	not_ok=$(grep -c '^not ok\( \|$\)' "$log")
+	passed=$((passed + ok))
+	failed=$((failed + not_ok))
+	if [ "$rc" -ne 0 ] && [ "$not_ok" -eq 0 ]; then
+		if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
+			why="timed out after $limit s"
+		else
+			why="exited with status $rc"
+		fi
+		echo "not ok - $name $why" | tee -a "$log"
+		failed=$((failed + 1))
+	elif [ "$rc" -eq 0 ] && [ "$ok" -eq 0 ] && [ "$not_ok" -eq 0 ]; then
+		echo "not ok - $name printed no results" | tee -a "$log"
+		failed=$((failed + 1))
+	fi
+}
+
+# Runs the unit test binaries built into dir from tests/unit/test_*.c. Only
+# those with a source, so that a stale binary of a removed test is not run.
+run_unit() {
+	dir=$1
+	suffix=$2
+	for src in tests/unit/test_*.c; do
+		[ -e "$src" ] || continue
+		t=$(basename "$src" .c)
+		if ! [ -x "$dir/tests/$t" ]; then
+			echo "not ok - $t$suffix is not built ($dir/tests/$t)"
+			failed=$((failed + 1))
+			continue
+		fi
+		run_one "$t$suffix" "${UNIT_TIMEOUT:-120}" "$dir/tests/$t"
+	done
+}
+
+run_integration() {
+	for t in tests/integration/test_*.py tests/browser/test_*.py; do
+		[ -e "$t" ] || continue
+		run_one "$(basename "$t" .py)" "${INTEGRATION_TIMEOUT:-600}" \
+		    "$python" "$t"
+	done
+}
+
+# The sanitizer pass: the same unit tests, built with ASan and UBSan, which
+# make any error fatal.
+run_sanitize() {
+	san="-fsanitize=address,undefined -fno-sanitize-recover=all"
+	if ! make -s BUILD=build-asan \
+	    CFLAGS="-O1 -g -fno-omit-frame-pointer $san" \
+	    LDFLAGS="$san" all > "$out/sanitize-build.log" 2>&1; then
+		cat "$out/sanitize-build.log"
+		echo "not ok - sanitizer build"
+		failed=$((failed + 1))
+		return
+	fi
+	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
+	export ASAN_OPTIONS UBSAN_OPTIONS
+	run_unit build-asan " (asan)"
+}
+
+case $what in
+unit) run_unit "$NTHPI_BUILD" "" ;;
+integration) run_integration ;;
+sanitize) run_sanitize ;;
+all)
+	run_unit "$NTHPI_BUILD" ""
+	run_integration
+	;;
+esac
+
+summary="$passed passed, $failed failed"
+echo "$summary" > "$out/summary.txt"
+echo "$summary"
+if [ "$failed" -ne 0 ] || [ "$passed" -eq 0 ]; then
+	exit 1
+fi
+exit 0
