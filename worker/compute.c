@@ -1,0 +1,364 @@
+/* compute.c: running pi_compute in a forked child that writes the store. */
+#include <errno.h>
+#include <fcntl.h>
+#include <pthread.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "compute.h"
+#include "log.h"
+#include "pi_engine.h"
+#include "store.h"
+#include "timefmt.h"
+
+/* How the child exits; the parent turns these into sentences. */
+enum compute_exit {
+	COMPUTE_EXIT_OK = 0,
+	COMPUTE_EXIT_STORE = 1,  /* store_write failed */
+	COMPUTE_EXIT_ENGINE = 2, /* pi_compute refused or was cancelled */
+	COMPUTE_EXIT_NOMEM = 3,  /* pi_compute ran out of memory */
+	COMPUTE_EXIT_SETUP = 4,  /* the child could not set itself up */
+};
+
+/* The child's view of its progress pipe, shared by the engine threads. */
+struct compute_child {
+	int fd;
+	pid_t parent;
+	pthread_mutex_t lock;
+	long long last_ms;
+};
+
+/* Progress lines go out at most this often. */
+#define COMPUTE_PROGRESS_MS 200
+
+void
+compute_init(struct compute *c)
+{
+	memset(c, 0, sizeof(*c));
+	c->pid = -1;
+	c->fd = -1;
+}
+
+int
+compute_active(const struct compute *c)
+{
+	return c->pid != -1;
+}
+
+/*
+ * Writes one line to the parent. Lines stay below PIPE_BUF, so each write
+ * is atomic and lines from different threads never interleave.
+ */
+static void
+compute_child_say(struct compute_child *ch, const char *fmt, ...)
+{
+	char line[600];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof(line) - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0)
+		return;
+	if ((size_t)n >= sizeof(line) - 1)
+		n = (int)sizeof(line) - 2;
+	line[n++] = '\n';
+	/* A full pipe drops a progress line rather than stall the engine. */
+	if (write(ch->fd, line, (size_t)n) < 0)
+		return;
+}
+
+/* pi_hooks.progress: rate-limited, called from any engine thread. */
+static void
+compute_child_progress(void *arg, enum pi_phase phase, double fraction)
+{
+	struct compute_child *ch = arg;
+	long long now;
+
+	(void)phase;
+	/* A thread that finds the lock taken skips: another is reporting. */
+	if (pthread_mutex_trylock(&ch->lock) != 0)
+		return;
+	now = time_mono_ms();
+	if (now - ch->last_ms >= COMPUTE_PROGRESS_MS) {
+		ch->last_ms = now;
+		compute_child_say(ch, "p %.6f", fraction);
+	}
+	pthread_mutex_unlock(&ch->lock);
+}
+
+/*
+ * pi_hooks.cancelled: the parent cancels with SIGKILL, so this only
+ * catches the case PR_SET_PDEATHSIG cannot: a parent that is gone.
+ */
+static int
+compute_child_cancelled(void *arg)
+{
+	const struct compute_child *ch = arg;
+
+	return getppid() != ch->parent;
+}
+
+/* Sends the error sentence, blocking so that it is not dropped. */
+static void
+compute_child_fail(struct compute_child *ch, const char *fmt, const char *s)
+{
+	int fl = fcntl(ch->fd, F_GETFL);
+
+	if (fl != -1)
+		(void)fcntl(ch->fd, F_SETFL, fl & ~O_NONBLOCK);
+	compute_child_say(ch, fmt, s);
+}
+
+/* The child: never returns. */
+static void __attribute__((noreturn))
+compute_child_main(int fd, pid_t parent, const char *store_path,
+		   long long decimals, int threads, long long limit_mb)
+{
+	struct compute_child ch = { .fd = fd, .parent = parent };
+	struct pi_hooks hooks = { compute_child_progress,
+				  compute_child_cancelled, &ch };
+	struct rlimit rl;
+	sigset_t none;
+	char err[400], *out = NULL;
+	enum pi_result r;
+	int fl, code = COMPUTE_EXIT_SETUP;
+
+	pthread_mutex_init(&ch.lock, NULL);
+	/* Die with the worker, even by SIGKILL, so that no computation
+	 * outlives it; the parent may already be gone by now. */
+	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
+		_exit(COMPUTE_EXIT_SETUP);
+	/* The worker's handlers only set flags the child never reads, and it
+	 * blocks the stop signals between polls: undo both so that a stop
+	 * meant for the service stops the child too. */
+	signal(SIGTERM, SIG_DFL);
+	signal(SIGINT, SIG_DFL);
+	signal(SIGHUP, SIG_DFL);
+	signal(SIGPIPE, SIG_DFL);
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+	if ((fl = fcntl(fd, F_GETFL)) == -1 ||
+	    fcntl(fd, F_SETFL, fl | O_NONBLOCK) == -1) {
+		compute_child_fail(&ch,
+				   "e Could not set up the computation: %s.",
+				   strerror(errno));
+		goto out;
+	}
+	/* A failed allocation must abort this child, not wake the OOM
+	 * killer; and the core of a multi-GiB child is of no use. */
+	rl.rlim_cur = rl.rlim_max = (rlim_t)limit_mb << 20;
+	if (setrlimit(RLIMIT_AS, &rl) == -1) {
+		compute_child_fail(
+		    &ch,
+		    "e Could not set the memory limit for the computation: %s.",
+		    strerror(errno));
+		goto out;
+	}
+	rl.rlim_cur = rl.rlim_max = 0;
+	(void)setrlimit(RLIMIT_CORE, &rl);
+	/* Keep the worker's loop and the web app responsive while the
+	 * engine keeps every core busy. */
+	(void)setpriority(PRIO_PROCESS, 0, 10);
+
+	r = pi_compute((size_t)decimals, threads, &hooks, &out);
+	if (r != PI_OK) {
+		compute_child_fail(&ch, "e %s", pi_result_message(r));
+		code = r == PI_NOMEM ? COMPUTE_EXIT_NOMEM : COMPUTE_EXIT_ENGINE;
+		goto out;
+	}
+	compute_child_say(&ch, "p 1");
+	if (store_write(store_path, out, (size_t)decimals, err, sizeof(err)) ==
+	    -1) {
+		compute_child_fail(&ch, "e %s", err);
+		code = COMPUTE_EXIT_STORE;
+		goto out;
+	}
+	code = COMPUTE_EXIT_OK;
+out:
+	free(out);
+	_exit(code);
+}
+
+int
+compute_start(struct compute *c, const char *store_path, long long decimals,
+	      int threads, long long limit_mb, char *err, size_t errlen)
+{
+	pid_t parent = getpid();
+	int p[2], fl;
+
+	compute_init(c);
+	if (pipe2(p, O_CLOEXEC) == -1) {
+		snprintf(err, errlen, "Could not start the computation: %s.",
+			 strerror(errno));
+		return -1;
+	}
+	if ((c->pid = fork()) == -1) {
+		snprintf(err, errlen, "Could not start the computation: %s.",
+			 strerror(errno));
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (c->pid == 0) {
+		close(p[0]);
+		compute_child_main(p[1], parent, store_path, decimals, threads,
+				   limit_mb);
+	}
+	close(p[1]);
+	/* The loop drains the pipe between other work; it must never wait. */
+	if ((fl = fcntl(p[0], F_GETFL)) != -1)
+		(void)fcntl(p[0], F_SETFL, fl | O_NONBLOCK);
+	c->fd = p[0];
+	c->decimals = decimals;
+	c->started_ms = time_mono_ms();
+	log_info("compute: child %ld computes %lld decimals", (long)c->pid,
+		 decimals);
+	return 0;
+}
+
+/* Acts on one complete line from the child. */
+static void
+compute_line(struct compute *c, const char *line)
+{
+	double f;
+	int n;
+
+	if (line[0] == 'p' && line[1] == ' ') {
+		f = strtod(line + 2, NULL);
+		if (f >= 0 && f <= 1)
+			c->progress = f;
+		return;
+	}
+	if (line[0] == 'e' && line[1] == ' ') {
+		n = snprintf(c->message, sizeof(c->message), "%s", line + 2);
+		if (n < 0 || (size_t)n >= sizeof(c->message))
+			log_warn("compute: child's message cut short");
+		return;
+	}
+	log_warn("compute: child said something unexpected: %.80s", line);
+}
+
+int
+compute_read(struct compute *c)
+{
+	char buf[512];
+	ssize_t got;
+
+	if (c->pid == -1)
+		return 0;
+	if (c->reaped)
+		return 1;
+	for (;;) {
+		got = read(c->fd, buf, sizeof(buf));
+		if (got == -1 && errno == EINTR)
+			continue;
+		if (got == -1 && errno == EAGAIN)
+			return 0;
+		if (got <= 0)
+			break;
+		for (ssize_t i = 0; i < got; i++) {
+			if (buf[i] == '\n') {
+				c->line[c->linelen] = '\0';
+				compute_line(c, c->line);
+				c->linelen = 0;
+			} else if (c->linelen < sizeof(c->line) - 1)
+				c->line[c->linelen++] = buf[i];
+		}
+	}
+	if (got == -1)
+		log_warn("compute: reading from child %ld: %s", (long)c->pid,
+			 strerror(errno));
+	/* The pipe closes when the child exits, after its memory is freed,
+	 * so this wait is short. */
+	while (waitpid(c->pid, &c->status, 0) == -1) {
+		if (errno != EINTR) {
+			log_err("compute: waiting for child %ld: %s",
+				(long)c->pid, strerror(errno));
+			c->status = W_EXITCODE(COMPUTE_EXIT_SETUP, 0);
+			break;
+		}
+	}
+	c->reaped = 1;
+	return 1;
+}
+
+void
+compute_stop(struct compute *c)
+{
+	if (c->pid != -1 && !c->reaped) {
+		if (kill(c->pid, SIGKILL) == -1)
+			log_warn("compute: killing child %ld: %s", (long)c->pid,
+				 strerror(errno));
+		while (waitpid(c->pid, &c->status, 0) == -1 && errno == EINTR)
+			;
+		log_info("compute: child %ld stopped", (long)c->pid);
+	}
+	if (c->fd != -1)
+		close(c->fd);
+	compute_init(c);
+}
+
+enum compute_outcome
+compute_outcome(const struct compute *c, long long limit_mb, char *msg,
+		size_t msglen)
+{
+	const char *nomem = "The computation ran out of memory (limit %lld "
+			    "MiB). Ask for fewer digits or raise "
+			    "memory_limit_mb.";
+	int st = c->status, sig;
+
+	msg[0] = '\0';
+	if (WIFEXITED(st)) {
+		switch (WEXITSTATUS(st)) {
+		case COMPUTE_EXIT_OK:
+			return COMPUTE_OK;
+		case COMPUTE_EXIT_NOMEM:
+			snprintf(msg, msglen, nomem, limit_mb);
+			return COMPUTE_NOMEM;
+		case COMPUTE_EXIT_STORE:
+			/* store_write's sentence already says what to do. */
+			snprintf(msg, msglen, "%s",
+				 c->message[0]
+				     ? c->message
+				     : "Could not save the digits. Retry "
+				       "the task.");
+			return COMPUTE_FAILED;
+		default:
+			snprintf(msg, msglen, "%s",
+				 c->message[0]
+				     ? c->message
+				     : "The computation failed. Retry "
+				       "the task.");
+			return COMPUTE_FAILED;
+		}
+	}
+	sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	switch (sig) {
+	case SIGABRT:
+	case SIGKILL:
+		/* GMP aborts when an allocation fails; the kernel's OOM
+		 * killer or the service's MemoryMax kills. */
+		snprintf(msg, msglen, nomem, limit_mb);
+		return COMPUTE_NOMEM;
+	case SIGTERM:
+	case SIGINT:
+	case SIGHUP:
+		return COMPUTE_INTERRUPTED;
+	default:
+		snprintf(msg, msglen,
+			 "The computation stopped unexpectedly (%s). Retry the "
+			 "task; if it fails again, report it with the worker's "
+			 "log.",
+			 strsignal(sig));
+		return COMPUTE_FAILED;
+	}
+}

@@ -1,0 +1,870 @@
+/* main.c: nthpi-worker, the daemon that answers tasks from the queue. */
+#include <err.h>
+#include <errno.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "compute.h"
+#include "config.h"
+#include "db.h"
+#include "dbwatch.h"
+#include "growth.h"
+#include "log.h"
+#include "pi_engine.h"
+#include "queue.h"
+#include "sdnotify.h"
+#include "store.h"
+#include "timefmt.h"
+
+/*
+ * How tasks flow. The loop never waits for a computation. A claimed task
+ * whose n the digit store covers is answered from the store in the same
+ * transaction as its claim, so it takes milliseconds even while a large
+ * computation runs. A task that needs more digits stays claimed (status
+ * running) and joins the computation: the worker renews its lease and
+ * copies the computation's progress into it every second. While a
+ * computation for D decimals runs, only tasks with n <= D are claimed;
+ * larger ones stay queued and start the next, larger computation when this
+ * one ends. Each computation at least doubles the store (growth.c), so
+ * small tasks never wait behind large ones once the store covers them, and
+ * a rising stream of n costs a bounded multiple of the last computation.
+ */
+
+/* The fallback wake-up when inotify misses a change or a lease lapses. */
+#define WORKER_POLL_MS 500
+/* How often running tasks get progress and a renewed lease. */
+#define WORKER_HEARTBEAT_MS 1000
+/* Claims per transaction: enough to drain a burst, short enough to keep
+ * the write lock brief. */
+#define WORKER_CLAIM_BATCH 256
+/* Tries of a transaction that failed (SQLITE_BUSY and the like). */
+#define WORKER_TX_TRIES 3
+/* A computation interrupted this often in a row fails its tasks. */
+#define WORKER_MAX_INTERRUPTS 3
+
+static volatile sig_atomic_t worker_quit;
+
+/* What happened to one claimed task, logged once its transaction commits. */
+enum worker_fate {
+	WORKER_FATE_WAIT,   /* joins the computation */
+	WORKER_FATE_DONE,   /* answered from the store */
+	WORKER_FATE_CANCEL, /* cancel was requested before we got it */
+	WORKER_FATE_NMAX,   /* n is above n_max */
+	WORKER_FATE_MEMORY, /* n cannot be computed within the memory limit */
+	WORKER_FATE__MAX
+};
+
+struct worker_claimed {
+	struct queue_task t;
+	enum worker_fate fate;
+	int digit;
+};
+
+struct worker {
+	struct config cfg;
+	sqlite3 *db;
+	struct queue *q;
+	int watch_fd;
+	struct compute comp;
+	/* Tasks we hold as running that wait for the computation. */
+	struct queue_task *wait;
+	size_t nwait, capwait;
+	/* Per-task flags parallel to wait[], set by cancel and heartbeat. */
+	unsigned char *drop;
+	long long have;         /* decimals the store holds */
+	long long fit_max;      /* most decimals the memory limit allows */
+	long long refuse_above; /* claim tasks above this only to refuse */
+	long long next_beat;    /* time_mono_ms of the next heartbeat */
+	long long watchdog_ms;  /* systemd's watchdog interval, or 0 */
+	long long next_watchdog;
+	int exact_next; /* next computation: just what is needed */
+	int interrupts; /* computations stopped by a signal in a row */
+	/* The claim transaction's results, reused between batches. */
+	struct worker_claimed *claimed;
+	size_t nclaimed;
+};
+
+/* A transaction body; returns 0 or -1 to roll back and retry. */
+typedef int (*worker_tx_fn)(struct worker *w, void *arg);
+
+static void
+worker_on_signal(int sig)
+{
+	(void)sig;
+	worker_quit = 1;
+}
+
+/*
+ * Runs fn inside BEGIN IMMEDIATE ... COMMIT, trying again after a short
+ * pause if any step fails (a lock held too long, a full disk). fn must
+ * change nothing in memory that a rollback would leave wrong. Returns 0, or
+ * -1 after logging that the loop will carry on and try later.
+ */
+static int
+worker_transaction(struct worker *w, const char *what, worker_tx_fn fn,
+		   void *arg)
+{
+	struct timespec pause = { 0, 0 };
+	int i;
+
+	for (i = 0; i < WORKER_TX_TRIES; i++) {
+		if (i > 0) {
+			pause.tv_nsec = 50000000L << (i - 1);
+			log_warn("worker: %s failed; trying again", what);
+			nanosleep(&pause, NULL);
+		}
+		if (queue_begin(w->q) == 0 && fn(w, arg) == 0 &&
+		    queue_commit(w->q) == 0)
+			return 0;
+		queue_rollback(w->q);
+	}
+	log_err("worker: %s failed %d times; will try again later", what,
+		WORKER_TX_TRIES);
+	return -1;
+}
+
+/* Appends t to the tasks that wait for the computation. */
+static int
+worker_wait_add(struct worker *w, const struct queue_task *t)
+{
+	size_t i;
+
+	/* Our own task again, claimed after its lease lapsed: it keeps its
+	 * place with the new claim token. */
+	for (i = 0; i < w->nwait; i++)
+		if (w->wait[i].id == t->id) {
+			w->wait[i] = *t;
+			return 0;
+		}
+	if (w->nwait == w->capwait) {
+		size_t cap = w->capwait ? 2 * w->capwait : 64;
+		struct queue_task *nw;
+		unsigned char *nd;
+
+		if ((nw = realloc(w->wait, cap * sizeof(*nw))) == NULL)
+			return -1;
+		w->wait = nw;
+		if ((nd = realloc(w->drop, cap)) == NULL)
+			return -1;
+		w->drop = nd;
+		w->capwait = cap;
+	}
+	w->drop[w->nwait] = 0;
+	w->wait[w->nwait++] = *t;
+	return 0;
+}
+
+/* Removes the waiting tasks whose drop flag is set. */
+static void
+worker_wait_compact(struct worker *w)
+{
+	size_t i, j = 0;
+
+	for (i = 0; i < w->nwait; i++)
+		if (!w->drop[i]) {
+			w->wait[j] = w->wait[i];
+			w->drop[j++] = 0;
+		}
+	w->nwait = j;
+}
+
+/* The largest n among the waiting tasks. */
+static long long
+worker_wait_max_n(const struct worker *w)
+{
+	long long m = 0;
+	size_t i;
+
+	for (i = 0; i < w->nwait; i++)
+		if (w->wait[i].n > m)
+			m = w->wait[i].n;
+	return m;
+}
+
+/* Writes the refusal sentence for a task with fate into msg. */
+static void
+worker_refusal(const struct worker *w, const struct queue_task *t,
+	       enum worker_fate fate, char *msg, size_t len)
+{
+	unsigned long long need;
+
+	if (fate == WORKER_FATE_NMAX) {
+		snprintf(
+		    msg, len,
+		    "Decimal %lld is beyond the largest this service computes "
+		    "now (n_max = %lld). Ask for a smaller n.",
+		    t->n, w->cfg.n_max);
+		return;
+	}
+	need = (pi_memory_estimate((size_t)t->n, w->cfg.compute_threads) +
+		growth_overhead(w->cfg.compute_threads)) >>
+	       20;
+	snprintf(msg, len,
+		 "Computing %lld decimals needs about %llu MiB, more than the "
+		 "memory limit of %lld MiB. Ask for fewer digits or raise "
+		 "memory_limit_mb.",
+		 t->n, need + 1, w->cfg.memory_limit_mb);
+}
+
+/* Transaction body: claims a batch and settles what it can at once. */
+static int
+worker_claim_tx(struct worker *w, void *arg)
+{
+	long long now = time_now_ms(), max_n;
+	struct worker_claimed *c;
+	char msg[512];
+	int *full = arg, rc;
+
+	*full = 0;
+	w->nclaimed = 0;
+	/* While a computation runs, only tasks it will cover can join it. */
+	max_n = compute_active(&w->comp) ? w->comp.decimals : LLONG_MAX;
+	while (w->nclaimed < WORKER_CLAIM_BATCH) {
+		c = &w->claimed[w->nclaimed];
+		rc = queue_claim(w->q, now, max_n, w->refuse_above, &c->t);
+		if (rc != 1)
+			return rc;
+		w->nclaimed++;
+		c->digit = -1;
+		if (c->t.cancel_requested)
+			c->fate = WORKER_FATE_CANCEL;
+		else if (c->t.n > w->cfg.n_max)
+			c->fate = WORKER_FATE_NMAX;
+		else if (c->t.n > w->fit_max)
+			c->fate = WORKER_FATE_MEMORY;
+		else if (c->t.n <= w->have &&
+			 (c->digit = store_digit(w->cfg.store_path, c->t.n)) >=
+			     0)
+			c->fate = WORKER_FATE_DONE;
+		else
+			/* Not covered, or the store could not be read: a
+			 * computation rewrites it either way. */
+			c->fate = WORKER_FATE_WAIT;
+		switch (c->fate) {
+		case WORKER_FATE_DONE:
+			rc = queue_finish(w->q, &c->t, c->digit, now);
+			break;
+		case WORKER_FATE_CANCEL:
+			rc = queue_cancel(w->q, &c->t, now);
+			break;
+		case WORKER_FATE_NMAX:
+		case WORKER_FATE_MEMORY:
+			worker_refusal(w, &c->t, c->fate, msg, sizeof(msg));
+			rc = queue_fail(w->q, &c->t, msg, now);
+			break;
+		default:
+			rc = 0;
+			break;
+		}
+		if (rc == -1)
+			return -1;
+	}
+	*full = 1;
+	return 0;
+}
+
+/*
+ * Claims every task it can, answering covered ones from the store.
+ * Returns 1 if a full batch was claimed (more may be waiting), else 0.
+ */
+static int
+worker_claim(struct worker *w)
+{
+	struct worker_claimed *c;
+	char msg[512];
+	int full = 0;
+	size_t i;
+
+	if (worker_transaction(w, "claiming tasks", worker_claim_tx, &full) ==
+	    -1)
+		return 0;
+	for (i = 0; i < w->nclaimed; i++) {
+		c = &w->claimed[i];
+		switch (c->fate) {
+		case WORKER_FATE_DONE:
+			log_info("task %lld: decimal %lld is %d (from the "
+				 "store)",
+				 c->t.id, c->t.n, c->digit);
+			break;
+		case WORKER_FATE_CANCEL:
+			log_info("task %lld: cancelled", c->t.id);
+			break;
+		case WORKER_FATE_NMAX:
+		case WORKER_FATE_MEMORY:
+			worker_refusal(w, &c->t, c->fate, msg, sizeof(msg));
+			log_info("task %lld: refused: %s", c->t.id, msg);
+			break;
+		default:
+			log_info("task %lld: decimal %lld waits for a "
+				 "computation (attempt %lld)",
+				 c->t.id, c->t.n, c->t.attempts);
+			if (worker_wait_add(w, &c->t) == -1)
+				/* Its lease lapses and a later claim (ours
+				 * or another worker's) picks it up again. */
+				log_err("task %lld: out of memory; left for "
+					"a later claim",
+					c->t.id);
+			break;
+		}
+	}
+	return full;
+}
+
+/* Transaction body: sets the error in arg on every waiting task. */
+static int
+worker_fail_all_tx(struct worker *w, void *arg)
+{
+	long long now = time_now_ms();
+	size_t i;
+
+	for (i = 0; i < w->nwait; i++)
+		if (w->drop[i] && queue_fail(w->q, &w->wait[i], arg, now) == -1)
+			return -1;
+	return 0;
+}
+
+/* Fails the waiting tasks marked in drop[] with msg and forgets them. */
+static void
+worker_fail_marked(struct worker *w, const char *msg)
+{
+	size_t i;
+
+	if (worker_transaction(w, "failing tasks", worker_fail_all_tx,
+			       (void *)msg) == -1)
+		return;
+	for (i = 0; i < w->nwait; i++)
+		if (w->drop[i])
+			log_info("task %lld: error: %s", w->wait[i].id, msg);
+	worker_wait_compact(w);
+}
+
+/* Starts a computation for the waiting tasks. */
+static void
+worker_start_compute(struct worker *w)
+{
+	long long need = worker_wait_max_n(w), target;
+	char err[512];
+	size_t i;
+
+	target = w->exact_next
+		     ? need
+		     : growth_target(need, w->have, w->cfg.n_max, w->fit_max);
+	if (compute_start(&w->comp, w->cfg.store_path, target,
+			  w->cfg.compute_threads, w->cfg.memory_limit_mb, err,
+			  sizeof(err)) == -1) {
+		log_err("worker: %s", err);
+		for (i = 0; i < w->nwait; i++)
+			w->drop[i] = 1;
+		worker_fail_marked(w, err);
+		return;
+	}
+	w->exact_next = 0;
+	/* The first heartbeat right away shows the tasks at 0 %. */
+	w->next_beat = time_mono_ms();
+	{
+		char st[96];
+
+		snprintf(st, sizeof(st), "STATUS=Computing %lld decimals",
+			 target);
+		sdnotify(st);
+	}
+}
+
+/* Transaction body: finishes every waiting task the store now covers. */
+static int
+worker_finish_tx(struct worker *w, void *arg)
+{
+	long long now = time_now_ms();
+	char msg[256];
+	size_t i;
+	int d;
+
+	(void)arg;
+	snprintf(
+	    msg, sizeof(msg),
+	    "The digit store could not be read after the computation. Check "
+	    "the data directory, then retry the task.");
+	for (i = 0; i < w->nwait; i++) {
+		if (w->wait[i].n > w->have)
+			continue;
+		d = store_digit(w->cfg.store_path, w->wait[i].n);
+		if ((d >= 0 ? queue_finish(w->q, &w->wait[i], d, now)
+			    : queue_fail(w->q, &w->wait[i], msg, now)) == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Acts on a computation that has ended on its own. */
+static void
+worker_computed(struct worker *w)
+{
+	long long decimals = w->comp.decimals, need = worker_wait_max_n(w);
+	long long took = time_mono_ms() - w->comp.started_ms;
+	enum compute_outcome oc;
+	char msg[512];
+	size_t i;
+
+	oc =
+	    compute_outcome(&w->comp, w->cfg.memory_limit_mb, msg, sizeof(msg));
+	compute_stop(&w->comp);
+	sdnotify("STATUS=Waiting for tasks");
+	if (oc == COMPUTE_INTERRUPTED && worker_quit)
+		return; /* the shutdown puts the tasks back */
+	if (oc == COMPUTE_INTERRUPTED &&
+	    ++w->interrupts < WORKER_MAX_INTERRUPTS) {
+		log_warn("worker: the computation was stopped by a signal; "
+			 "starting it again");
+		return;
+	}
+	if (oc == COMPUTE_INTERRUPTED)
+		snprintf(
+		    msg, sizeof(msg),
+		    "The computation was stopped by a signal %d times in a "
+		    "row. Retry the task.",
+		    WORKER_MAX_INTERRUPTS);
+	w->interrupts = 0;
+	/* Growth asked for more than the tasks need; the tasks still fit
+	 * the estimate, so try once more with just what they need. */
+	if (oc == COMPUTE_NOMEM && decimals > need) {
+		log_warn("worker: %lld decimals did not fit in memory; "
+			 "computing only the %lld needed",
+			 decimals, need);
+		w->exact_next = 1;
+		return;
+	}
+	if (oc != COMPUTE_OK) {
+		log_err("worker: computing %lld decimals failed after %lld ms: "
+			"%s",
+			decimals, took, msg);
+		for (i = 0; i < w->nwait; i++)
+			w->drop[i] = 1;
+		worker_fail_marked(w, msg);
+		return;
+	}
+	w->have = store_decimals(w->cfg.store_path);
+	log_info("worker: computed %lld decimals in %lld ms; the store holds "
+		 "%lld",
+		 decimals, took, w->have);
+	if (worker_transaction(w, "finishing tasks", worker_finish_tx, NULL) ==
+	    -1)
+		return; /* the tasks stay ours; the next loop tries again */
+	for (i = 0; i < w->nwait; i++) {
+		w->drop[i] = w->wait[i].n <= w->have;
+		if (w->drop[i])
+			log_info("task %lld: decimal %lld is done",
+				 w->wait[i].id, w->wait[i].n);
+	}
+	worker_wait_compact(w);
+	/* The store did not grow as far as it should have; failing the rest
+	 * keeps the loop from computing the same thing forever. */
+	for (i = 0; i < w->nwait; i++)
+		w->drop[i] = 1;
+	if (w->nwait > 0)
+		worker_fail_marked(
+		    w,
+		    "The computed digits did not reach the digit store. Check "
+		    "the data directory, then retry the task.");
+}
+
+/* queue_cancel_check callback: marks a waiting task of ours. */
+static int
+worker_mark_cancel(void *arg, long long id, long long attempts)
+{
+	struct worker *w = arg;
+	size_t i;
+
+	for (i = 0; i < w->nwait; i++)
+		if (w->wait[i].id == id && w->wait[i].attempts == attempts)
+			w->drop[i] = 1;
+	return 0;
+}
+
+/* Transaction body: sets cancelled on the marked waiting tasks. */
+static int
+worker_cancel_tx(struct worker *w, void *arg)
+{
+	long long now = time_now_ms();
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < w->nwait; i++)
+		if (w->drop[i] && queue_cancel(w->q, &w->wait[i], now) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * Cancels the waiting tasks someone asked to cancel, and stops the
+ * computation once no task waits for it.
+ */
+static void
+worker_cancel(struct worker *w)
+{
+	size_t i, n = 0;
+
+	memset(w->drop, 0, w->nwait);
+	if (queue_cancel_check(w->q, worker_mark_cancel, w) == -1)
+		return;
+	for (i = 0; i < w->nwait; i++)
+		n += w->drop[i];
+	if (n == 0)
+		return;
+	if (worker_transaction(w, "cancelling tasks", worker_cancel_tx, NULL) ==
+	    -1)
+		return;
+	for (i = 0; i < w->nwait; i++)
+		if (w->drop[i])
+			log_info("task %lld: cancelled", w->wait[i].id);
+	worker_wait_compact(w);
+	if (w->nwait == 0 && compute_active(&w->comp)) {
+		log_info("worker: no task waits for the computation; stopping "
+			 "it");
+		compute_stop(&w->comp);
+		sdnotify("STATUS=Waiting for tasks");
+	}
+}
+
+/* Transaction body: renews leases and copies the progress. */
+static int
+worker_heartbeat_tx(struct worker *w, void *arg)
+{
+	long long now = time_now_ms();
+	/* 1 means done; a task reaches it only with its digit. */
+	double p = w->comp.progress < 0.999 ? w->comp.progress : 0.999;
+	size_t i;
+	int rc;
+
+	(void)arg;
+	for (i = 0; i < w->nwait; i++) {
+		if ((rc = queue_heartbeat(w->q, &w->wait[i], p, now)) == -1)
+			return -1;
+		w->drop[i] = rc == 0;
+	}
+	return 0;
+}
+
+/* Renews the leases of the waiting tasks and forgets the ones gone. */
+static void
+worker_heartbeat(struct worker *w)
+{
+	size_t i;
+
+	w->next_beat = time_mono_ms() + WORKER_HEARTBEAT_MS;
+	if (w->nwait == 0)
+		return;
+	if (worker_transaction(w, "renewing leases", worker_heartbeat_tx,
+			       NULL) == -1)
+		return;
+	for (i = 0; i < w->nwait; i++)
+		if (w->drop[i])
+			log_info("task %lld: deleted or taken over; no longer "
+				 "ours",
+				 w->wait[i].id);
+	worker_wait_compact(w);
+	if (w->nwait == 0 && compute_active(&w->comp)) {
+		log_info("worker: no task waits for the computation; stopping "
+			 "it");
+		compute_stop(&w->comp);
+	}
+}
+
+/* Transaction body: puts every waiting task back to queued. */
+static int
+worker_requeue_tx(struct worker *w, void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < w->nwait; i++)
+		if (queue_requeue(w->q, &w->wait[i]) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * Waits for a database change, the child's pipe, a signal, or the next
+ * timer. The stop signals are blocked except inside ppoll, so one that
+ * arrives between the loop's check and the wait still wakes it at once.
+ */
+static void
+worker_wait(struct worker *w, const sigset_t *unblocked)
+{
+	struct pollfd pfd[2];
+	struct timespec ts;
+	long long now = time_mono_ms(), timeout = WORKER_POLL_MS;
+	nfds_t n = 0;
+	int watch = -1;
+
+	if (w->nwait > 0 && w->next_beat - now < timeout)
+		timeout = w->next_beat - now;
+	if (w->watchdog_ms > 0 && w->next_watchdog - now < timeout)
+		timeout = w->next_watchdog - now;
+	if (timeout < 0)
+		timeout = 0;
+	if (w->watch_fd != -1) {
+		watch = (int)n;
+		pfd[n].fd = w->watch_fd;
+		pfd[n++].events = POLLIN;
+	}
+	if (compute_active(&w->comp)) {
+		pfd[n].fd = w->comp.fd;
+		pfd[n++].events = POLLIN;
+	}
+	ts.tv_sec = timeout / 1000;
+	ts.tv_nsec = (timeout % 1000) * 1000000L;
+	if (ppoll(pfd, n, &ts, unblocked) > 0 && watch != -1 &&
+	    (pfd[watch].revents & POLLIN))
+		/* Drains the inotify events; the loop re-reads the queue
+		 * whatever they were about. */
+		dbwatch_wait(w->watch_fd, 0);
+}
+
+/* The daemon loop; returns when asked to stop. */
+static void
+worker_loop(struct worker *w, const sigset_t *unblocked)
+{
+	int more = 0;
+
+	while (!worker_quit) {
+		if (compute_read(&w->comp) == 1)
+			worker_computed(w);
+		if (worker_quit)
+			break;
+		more = worker_claim(w);
+		if (w->nwait > 0)
+			worker_cancel(w);
+		if (w->nwait > 0 && !compute_active(&w->comp) && !more)
+			worker_start_compute(w);
+		if (w->nwait > 0 && time_mono_ms() >= w->next_beat)
+			worker_heartbeat(w);
+		if (w->watchdog_ms > 0 && time_mono_ms() >= w->next_watchdog) {
+			sdnotify("WATCHDOG=1");
+			w->next_watchdog = time_mono_ms() + w->watchdog_ms / 2;
+		}
+		if (!more)
+			worker_wait(w, unblocked);
+	}
+}
+
+/* Stops the computation and gives its tasks back to the queue. */
+static void
+worker_shutdown(struct worker *w)
+{
+	size_t n = w->nwait;
+
+	sdnotify("STOPPING=1");
+	if (compute_active(&w->comp))
+		compute_stop(&w->comp);
+	if (n == 0)
+		return;
+	/* systemd waits 90 s by default but the contract says 2 s: wait
+	 * less for a lock; if the requeue fails the leases lapse anyway. */
+	sqlite3_busy_timeout(w->db, 1500);
+	if (queue_begin(w->q) == 0 && worker_requeue_tx(w, NULL) == 0 &&
+	    queue_commit(w->q) == 0)
+		log_info("worker: put %zu running task%s back in the queue", n,
+			 n == 1 ? "" : "s");
+	else {
+		queue_rollback(w->q);
+		log_warn("worker: could not put %zu task%s back; their "
+			 "leases will lapse and they will be claimed again",
+			 n, n == 1 ? "" : "s");
+	}
+}
+
+/* Writes "3" and `decimals` decimals to path: the benchmark mode. */
+static int
+worker_cli(const struct config *cfg, long long decimals, const char *path)
+{
+	long long t0 = time_mono_ms();
+	char err[512], *out = NULL;
+	enum pi_result r;
+	int rc = 1;
+
+	log_info("computing %lld decimals with %d thread%s", decimals,
+		 cfg->compute_threads, cfg->compute_threads == 1 ? "" : "s");
+	r = pi_compute((size_t)decimals, cfg->compute_threads, NULL, &out);
+	if (r != PI_OK) {
+		log_err("%s", pi_result_message(r));
+		goto out;
+	}
+	log_info("computed %lld decimals in %lld ms", decimals,
+		 time_mono_ms() - t0);
+	if (store_write(path, out, (size_t)decimals, err, sizeof(err)) == -1) {
+		log_err("%s: %s", path, err);
+		goto out;
+	}
+	rc = 0;
+out:
+	free(out);
+	return rc;
+}
+
+/*
+ * Takes --digits and --output (which config_from_args would refuse) out of
+ * argv. Returns 0, or -1 with a sentence in err.
+ */
+static int
+worker_strip_cli(int *argc, char **argv, long long *digits, const char **output,
+		 char *err, size_t errlen)
+{
+	int i, j = 1;
+
+	*digits = -1;
+	*output = NULL;
+	for (i = 1; i < *argc; i++) {
+		const char *a = argv[i], *v = NULL;
+		int is_digits = 0;
+
+		if (strcmp(a, "--digits") == 0 || strcmp(a, "--output") == 0) {
+			if (i + 1 >= *argc) {
+				snprintf(err, errlen, "%s needs a value", a);
+				return -1;
+			}
+			is_digits = a[2] == 'd';
+			v = argv[++i];
+		} else if (strncmp(a, "--digits=", 9) == 0) {
+			is_digits = 1;
+			v = a + 9;
+		} else if (strncmp(a, "--output=", 9) == 0)
+			v = a + 9;
+		if (v == NULL) {
+			argv[j++] = argv[i];
+			continue;
+		}
+		if (is_digits) {
+			char *end;
+
+			errno = 0;
+			*digits = strtoll(v, &end, 10);
+			if (v[0] < '0' || v[0] > '9' || *end != '\0' ||
+			    errno != 0 || *digits < 1) {
+				snprintf(
+				    err, errlen,
+				    "--digits: \"%s\" is not a whole number "
+				    "of 1 or more",
+				    v);
+				return -1;
+			}
+		} else
+			*output = v;
+	}
+	argv[j] = NULL;
+	*argc = j;
+	if ((*digits == -1) != (*output == NULL)) {
+		snprintf(err, errlen, "--digits and --output go together");
+		return -1;
+	}
+	return 0;
+}
+
+/* Sets up signals: stop flags, blocked outside ppoll; no SIGPIPE. */
+static void
+worker_signals(sigset_t *unblocked)
+{
+	struct sigaction sa;
+	sigset_t block;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = worker_on_signal;
+	sigemptyset(&sa.sa_mask);
+	/* No SA_RESTART: a stop must interrupt the wait. */
+	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
+	    sigaction(SIGINT, &sa, NULL) == -1)
+		err(1, "sigaction");
+	signal(SIGPIPE, SIG_IGN);
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	if (sigprocmask(SIG_BLOCK, &block, unblocked) == -1)
+		err(1, "sigprocmask");
+	sigdelset(unblocked, SIGTERM);
+	sigdelset(unblocked, SIGINT);
+}
+
+int
+main(int argc, char **argv)
+{
+	struct worker w;
+	sigset_t unblocked;
+	const char *output;
+	long long digits;
+	char errbuf[PATH_MAX + 128];
+	int rc = 1;
+
+	memset(&w, 0, sizeof(w));
+	w.watch_fd = -1;
+	compute_init(&w.comp);
+	log_init("nthpi-worker", LOG_LEVEL_INFO);
+	config_defaults(&w.cfg);
+	if (worker_strip_cli(&argc, argv, &digits, &output, errbuf,
+			     sizeof(errbuf)) == -1)
+		errx(2, "%s", errbuf);
+	switch (config_from_args(&w.cfg, argc, argv, errbuf, sizeof(errbuf))) {
+	case 0:
+		break;
+	case 1:
+		config_usage(
+		    "nthpi-worker",
+		    "Takes tasks from the queue and computes the digits of "
+		    "pi.\n"
+		    "With --digits N --output FILE, writes \"3\" and N "
+		    "decimals to FILE and exits.");
+		return 0;
+	default:
+		errx(2, "%s", errbuf);
+	}
+	log_init("nthpi-worker",
+		 w.cfg.log_debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if (output != NULL)
+		return worker_cli(&w.cfg, digits, output);
+
+	if (mkdir(w.cfg.data_dir, 0750) == -1 && errno != EEXIST)
+		err(1, "%s", w.cfg.data_dir);
+	worker_signals(&unblocked);
+	if ((w.db = db_open(w.cfg.db_path)) == NULL)
+		errx(1, "cannot open the database %s", w.cfg.db_path);
+	if ((w.q = queue_open(w.db)) == NULL)
+		errx(1, "cannot prepare the queue statements");
+	if ((w.claimed = calloc(WORKER_CLAIM_BATCH, sizeof(*w.claimed))) ==
+	    NULL)
+		err(1, NULL);
+	w.watch_fd = dbwatch_open(w.cfg.db_path);
+	if ((w.have = store_decimals(w.cfg.store_path)) == -1)
+		w.have = 0;
+	w.fit_max = growth_fit_max((size_t)w.cfg.memory_limit_mb << 20,
+				   w.cfg.compute_threads, w.cfg.n_max,
+				   pi_memory_estimate);
+	w.refuse_above = w.fit_max < w.cfg.n_max ? w.fit_max : w.cfg.n_max;
+	w.watchdog_ms = sdnotify_watchdog_ms();
+	w.next_watchdog = time_mono_ms();
+	log_info("worker: ready; data %s, store holds %lld decimals, n_max "
+		 "%lld, memory limit %lld MiB fits %lld decimals, %d compute "
+		 "thread%s",
+		 w.cfg.data_dir, w.have, w.cfg.n_max, w.cfg.memory_limit_mb,
+		 w.fit_max, w.cfg.compute_threads,
+		 w.cfg.compute_threads == 1 ? "" : "s");
+	sdnotify("READY=1\nSTATUS=Waiting for tasks");
+
+	worker_loop(&w, &unblocked);
+
+	log_info("worker: stopping");
+	worker_shutdown(&w);
+	rc = 0;
+	if (w.watch_fd != -1)
+		close(w.watch_fd);
+	queue_close(w.q);
+	sqlite3_close(w.db);
+	free(w.claimed);
+	free(w.wait);
+	free(w.drop);
+	return rc;
+}

@@ -1,0 +1,102 @@
+/* queue.h: every SQL statement the worker runs against the task queue. */
+#ifndef NTHPI_QUEUE_H
+#define NTHPI_QUEUE_H
+
+#include <sqlite3.h>
+
+/* How long a claim or a heartbeat keeps a running task ours. */
+#define QUEUE_LEASE_MS 10000
+
+enum queue_stmt {
+	QUEUE_CLAIM,        /* take the oldest claimable task */
+	QUEUE_HEARTBEAT,    /* progress + lease renewal of a running task */
+	QUEUE_FINISH,       /* done with a digit */
+	QUEUE_FAIL,         /* error with a sentence */
+	QUEUE_CANCEL,       /* cancelled after cancel_requested */
+	QUEUE_REQUEUE,      /* back to queued when the worker stops */
+	QUEUE_CANCEL_CHECK, /* running tasks someone asked to cancel */
+	QUEUE_STMT__MAX
+};
+
+/* The SQL text of each statement, for the test that prepares them all. */
+extern const char *const queue_sql[QUEUE_STMT__MAX];
+/* A short name for each statement, for logs and tests. */
+extern const char *const queue_stmt_names[QUEUE_STMT__MAX];
+
+/*
+ * A task this worker holds. attempts is the claim token: every update the
+ * worker makes requires status running and the same attempts, so a task
+ * that another claim took over (after our lease lapsed) is never touched.
+ */
+struct queue_task {
+	long long id;
+	long long n;
+	long long attempts;
+	int cancel_requested;
+};
+
+struct queue;
+
+/*
+ * Prepares every statement on db, which stays owned by the caller and must
+ * outlive the queue. Returns the queue, freed with queue_close, or NULL
+ * (logged).
+ */
+struct queue *queue_open(sqlite3 *db);
+
+/* Finalizes the statements and frees q. Accepts NULL. */
+void queue_close(struct queue *q);
+
+/*
+ * Transactions around the calls below: BEGIN IMMEDIATE, COMMIT, ROLLBACK.
+ * queue_begin and queue_commit return 0 or -1 (logged); after -1 the caller
+ * rolls back and may try again.
+ */
+int queue_begin(struct queue *q);
+int queue_commit(struct queue *q);
+void queue_rollback(struct queue *q);
+
+/*
+ * Claims the oldest task that is queued, or running with a lease that
+ * passed before now, and whose n is at most max_n or above refuse_above
+ * (such a task is claimed only to be refused at once). Sets it running,
+ * started_at = now, lease_until = now + QUEUE_LEASE_MS, attempts + 1,
+ * progress 0. Returns 1 with *t filled, 0 if none, -1 on error (logged).
+ */
+int queue_claim(struct queue *q, long long now, long long max_n,
+		long long refuse_above, struct queue_task *t);
+
+/*
+ * Sets progress (clamped to 0..1) and lease_until = now + QUEUE_LEASE_MS on
+ * a task we hold. Returns 1 and sets t->cancel_requested if it is still
+ * ours, 0 if it is gone (deleted or claimed by someone else), -1 on error.
+ */
+int queue_heartbeat(struct queue *q, struct queue_task *t, double progress,
+		    long long now);
+
+/*
+ * The end states of a task we hold. Each returns 1 if the row changed, 0
+ * if the task was no longer ours, -1 on error (logged). message is a
+ * sentence a person can read.
+ */
+int queue_finish(struct queue *q, const struct queue_task *t, int digit,
+		 long long now);
+int queue_fail(struct queue *q, const struct queue_task *t, const char *message,
+	       long long now);
+int queue_cancel(struct queue *q, const struct queue_task *t, long long now);
+
+/*
+ * Puts a task we hold back to queued with no lease, for a clean shutdown.
+ * Returns as queue_finish.
+ */
+int queue_requeue(struct queue *q, const struct queue_task *t);
+
+/*
+ * Calls fn for every running task with cancel_requested set, stopping
+ * early if fn returns non-zero. Returns 0 or -1 (logged).
+ */
+int queue_cancel_check(struct queue *q,
+		       int (*fn)(void *arg, long long id, long long attempts),
+		       void *arg);
+
+#endif
