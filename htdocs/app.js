@@ -1,0 +1,806 @@
+/*
+ * nthpi page script: live updates for the main page.
+ *
+ * The server renders everything and every form works without this script
+ * (docs/design.md). When it runs, it:
+ *   - long-polls GET /api/tasks?since=V and updates table#tasks in place;
+ *   - retries with exponential backoff after errors, showing a notice;
+ *   - pauses while the tab is hidden;
+ *   - sends the new-task form and the row action forms through the JSON API
+ *     so the page never reloads.
+ *
+ * The Content-Security-Policy allows no inline script or style, so the DOM is
+ * built with createElement/textContent (never innerHTML with data) and the
+ * look is changed through classes only.
+ */
+(function () {
+	"use strict";
+
+	var STATUSES = ["queued", "running", "done", "error", "cancelled"];
+	var BACKOFF_FIRST_MS = 1000;
+	var BACKOFF_MAX_MS = 30000;
+	/* The server holds a long-poll for up to 25 s; give up on it well after. */
+	var POLL_TIMEOUT_MS = 65000;
+	/* An empty answer sooner than this means the server did not hold it. */
+	var MIN_EMPTY_POLL_MS = 1000;
+	var TICK_MS = 250;
+	var FLASH_MS = 10000;
+
+	var table = document.getElementById("tasks");
+	if (!table) {
+		return; /* the task page and error pages need nothing */
+	}
+	var tbody = table.tBodies[0];
+	if (!tbody) {
+		tbody = document.createElement("tbody");
+		table.appendChild(tbody);
+	}
+
+	var form = document.getElementById("new-task");
+	var input = document.getElementById("n");
+	var fieldError = document.getElementById("n-error");
+
+	/* The double-submit token of the server-rendered forms (the cookie is
+	 * HttpOnly); rows built here carry it too, like the server's. */
+	var csrfToken = "";
+	var csrfInput = document.querySelector('input[type="hidden"][name="csrf"]');
+	if (csrfInput) {
+		csrfToken = csrfInput.value;
+	}
+
+	/* ---- Small helpers ------------------------------------------------ */
+
+	function parseTime(iso) {
+		if (typeof iso !== "string" || iso === "") {
+			return null;
+		}
+		var t = Date.parse(iso);
+		return isNaN(t) ? null : t;
+	}
+
+	function pad2(x) {
+		return (x < 10 ? "0" : "") + x;
+	}
+
+	/* Same form as the server (common/timefmt.c time_duration). */
+	function formatDuration(ms) {
+		if (!(ms > 0)) {
+			ms = 0;
+		}
+		if (ms < 10000) {
+			return (ms / 1000).toFixed(2) + " s";
+		}
+		if (ms < 60000) {
+			return (ms / 1000).toFixed(1) + " s";
+		}
+		if (ms < 3600000) {
+			return Math.floor(ms / 60000) + " min " +
+				pad2(Math.floor(ms / 1000) % 60) + " s";
+		}
+		return Math.floor(ms / 3600000) + " h " +
+			pad2(Math.floor(ms / 60000) % 60) + " min";
+	}
+
+	/* "2026-11-24T10:55:26.123Z" -> "2026-11-24 10:55:26", as the server shows. */
+	function formatCreated(iso) {
+		return String(iso).slice(0, 19).replace("T", " ");
+	}
+
+	/* The sentence from a JSON error answer, or a fallback. */
+	function errorText(res, body) {
+		if (body && typeof body.error === "string" && body.error !== "") {
+			return body.error;
+		}
+		if (res.status === 403) {
+			return "The server refused the request (403). Reload the page and try again.";
+		}
+		if (res.status >= 500) {
+			return "The server had a problem (" + res.status + "). Try again in a moment.";
+		}
+		return "The request failed (" + res.status + ").";
+	}
+
+	function readJson(res) {
+		return res.text().then(function (text) {
+			if (text === "") {
+				return null;
+			}
+			try {
+				return JSON.parse(text);
+			} catch (e) {
+				return null;
+			}
+		});
+	}
+
+	/* fetch + JSON; resolves {res, body}, rejects only on network errors. */
+	function api(method, url, payload) {
+		var opts = {
+			method: method,
+			credentials: "same-origin",
+			cache: "no-store",
+			headers: { Accept: "application/json" }
+		};
+		if (payload !== undefined) {
+			opts.headers["Content-Type"] = "application/json";
+			opts.body = typeof payload === "string" ? payload : JSON.stringify(payload);
+		}
+		return fetch(url, opts).then(function (res) {
+			noteServerClock(res);
+			return readJson(res).then(function (body) {
+				return { res: res, body: body };
+			});
+		});
+	}
+
+	/* Server time minus our time, when the two clocks clearly disagree, so
+	 * the "ran for" of running tasks does not start negative or far off. */
+	var clockOffset = 0;
+	function noteServerClock(res) {
+		var d = res.headers.get("Date");
+		var t = d ? Date.parse(d) : NaN;
+		if (isNaN(t)) {
+			return;
+		}
+		var off = t - Date.now();
+		/* Date has a resolution of one second. */
+		clockOffset = Math.abs(off) > 2000 ? off : 0;
+	}
+
+	/* ---- Rows ----------------------------------------------------------- */
+
+	/* What we know of each task beyond its markup: id -> {started, finished}. */
+	var times = new Map();
+	/* Ids deleted while this page is open: never bring them back. */
+	var deletedIds = new Set();
+	/* Bumped on every update from the long-poll, stamped on the row. */
+	var pollSeq = 0;
+	var rowSeq = new WeakMap();
+
+	function rowFor(id) {
+		return document.getElementById("task-" + id);
+	}
+
+	function rowId(tr) {
+		var id = parseInt(tr.getAttribute("data-id"), 10);
+		return isNaN(id) ? null : id;
+	}
+
+	function cell(tr, cls) {
+		var td = tr.querySelector("td." + cls);
+		if (!td) {
+			td = document.createElement("td");
+			td.className = cls;
+			tr.appendChild(td);
+		}
+		return td;
+	}
+
+	function actionsFor(status) {
+		switch (status) {
+		case "queued":
+		case "running":
+			return ["cancel"];
+		case "error":
+		case "cancelled":
+			return ["retry", "delete"];
+		case "done":
+			return ["delete"];
+		default:
+			return [];
+		}
+	}
+
+	var ACTION_LABELS = { cancel: "Cancel", retry: "Retry", "delete": "Delete" };
+
+	function actionForm(id, action) {
+		var f = document.createElement("form");
+		f.method = "post";
+		f.setAttribute("action", "/tasks/" + id + "/" + action);
+		var h = document.createElement("input");
+		h.type = "hidden";
+		h.name = "csrf";
+		h.value = csrfToken;
+		f.appendChild(h);
+		var b = document.createElement("button");
+		b.type = "submit";
+		b.textContent = ACTION_LABELS[action];
+		b.setAttribute("aria-label", ACTION_LABELS[action] + " task " + id);
+		f.appendChild(b);
+		return f;
+	}
+
+	/* The actions a row offers now, read from its forms. */
+	function currentActions(td) {
+		var out = [];
+		var forms = td.querySelectorAll("form");
+		for (var i = 0; i < forms.length; i++) {
+			var m = /\/(cancel|retry|delete)$/.exec(forms[i].getAttribute("action") || "");
+			if (m) {
+				out.push(m[1]);
+			}
+		}
+		return out.join(" ");
+	}
+
+	function renderRan(tr, id, status) {
+		var t = times.get(id);
+		var td = cell(tr, "ran");
+		if (!t || t.started === null) {
+			if (t) {
+				td.textContent = "";
+			}
+			return;
+		}
+		var end;
+		if (t.finished !== null) {
+			end = t.finished;
+		} else if (status === "running") {
+			end = Date.now() + clockOffset;
+		} else {
+			return; /* keep what the server showed */
+		}
+		td.textContent = formatDuration(end - t.started);
+	}
+
+	/* Brings a row (new or not) in line with a task from the API. */
+	function fillRow(tr, task) {
+		var id = task.id;
+		var status = STATUSES.indexOf(task.status) >= 0 ? task.status : "queued";
+
+		tr.id = "task-" + id;
+		tr.setAttribute("data-id", String(id));
+		tr.setAttribute("data-status", status);
+		if (typeof task.version === "number") {
+			tr.setAttribute("data-version", String(task.version));
+		}
+
+		/* id */
+		var tdId = cell(tr, "id");
+		var a = tdId.querySelector("a");
+		if (!a) {
+			tdId.textContent = "";
+			a = document.createElement("a");
+			tdId.appendChild(a);
+		}
+		a.setAttribute("href", typeof task.url === "string" ? task.url : "/tasks/" + id);
+		a.textContent = String(id);
+
+		/* n */
+		cell(tr, "n").textContent = String(task.n);
+
+		/* status: badge, progress while running, error text */
+		var tdStatus = cell(tr, "status");
+		var badge = tdStatus.querySelector(".badge");
+		if (!badge) {
+			badge = document.createElement("span");
+			tdStatus.insertBefore(badge, tdStatus.firstChild);
+		}
+		badge.className = "badge badge-" + status;
+		badge.textContent = status;
+
+		var prog = tdStatus.querySelector("progress");
+		if (status === "running") {
+			var p = typeof task.progress === "number" ? task.progress : 0;
+			p = Math.min(1, Math.max(0, p));
+			if (!prog) {
+				prog = document.createElement("progress");
+				prog.max = 1;
+				tdStatus.appendChild(document.createTextNode(" "));
+				tdStatus.appendChild(prog);
+			}
+			prog.value = p;
+			prog.textContent = Math.round(p * 100) + "%";
+		} else if (prog) {
+			if (prog.previousSibling && prog.previousSibling.nodeType === 3) {
+				tdStatus.removeChild(prog.previousSibling);
+			}
+			tdStatus.removeChild(prog);
+		}
+
+		var errEl = tdStatus.querySelector(".task-error");
+		if (status === "error" && typeof task.error === "string" && task.error !== "") {
+			if (!errEl) {
+				errEl = document.createElement("span");
+				errEl.className = "task-error";
+				tdStatus.appendChild(errEl);
+			}
+			errEl.textContent = task.error;
+		} else if (errEl) {
+			tdStatus.removeChild(errEl);
+		}
+
+		/* digit */
+		cell(tr, "digit").textContent =
+			status === "done" && task.digit !== null && task.digit !== undefined
+				? String(task.digit) : "";
+
+		/* created */
+		var tdCreated = cell(tr, "created");
+		if (typeof task.created_at === "string") {
+			var tm = tdCreated.querySelector("time");
+			if (!tm) {
+				tdCreated.textContent = "";
+				tm = document.createElement("time");
+				tdCreated.appendChild(tm);
+			}
+			tm.setAttribute("datetime", task.created_at);
+			tm.textContent = formatCreated(task.created_at);
+		}
+
+		/* ran for */
+		times.set(id, {
+			started: parseTime(task.started_at),
+			finished: parseTime(task.finished_at)
+		});
+		renderRan(tr, id, status);
+
+		/* actions: rebuilt only when they change, so focus is not lost */
+		var tdActions = cell(tr, "actions");
+		var want = actionsFor(status);
+		if (currentActions(tdActions) !== want.join(" ")) {
+			var hadFocus = tdActions.contains(document.activeElement);
+			tdActions.textContent = "";
+			want.forEach(function (act) {
+				tdActions.appendChild(actionForm(id, act));
+			});
+			if (hadFocus) {
+				var b = tdActions.querySelector("button");
+				if (b) {
+					b.focus();
+				}
+			}
+		}
+	}
+
+	var CELL_ORDER = ["id", "n", "status", "digit", "created", "ran", "actions"];
+
+	function newRow(task) {
+		var tr = document.createElement("tr");
+		CELL_ORDER.forEach(function (cls) {
+			var td = document.createElement("td");
+			td.className = cls;
+			tr.appendChild(td);
+		});
+		fillRow(tr, task);
+		return tr;
+	}
+
+	/* Puts a new row where it belongs: newest (highest id) first. */
+	function insertRow(tr, id) {
+		/* A "no tasks yet" row, if any, goes away with the first task. */
+		var rows = Array.prototype.slice.call(tbody.rows);
+		rows.forEach(function (r) {
+			if (!r.hasAttribute("data-id")) {
+				tbody.removeChild(r);
+			}
+		});
+		var before = null;
+		for (var i = 0; i < tbody.rows.length; i++) {
+			var other = rowId(tbody.rows[i]);
+			if (other !== null && other < id) {
+				before = tbody.rows[i];
+				break;
+			}
+		}
+		tbody.insertBefore(tr, before);
+		tr.classList.add("is-new");
+		setTimeout(function () {
+			tr.classList.remove("is-new");
+		}, 1700);
+	}
+
+	function validTask(task) {
+		return task && typeof task === "object" && typeof task.id === "number" &&
+			isFinite(task.id);
+	}
+
+	/* Applies a task; returns its row (or null if it was deleted). */
+	function applyTask(task) {
+		if (!validTask(task) || deletedIds.has(task.id)) {
+			return null;
+		}
+		var tr = rowFor(task.id);
+		if (tr) {
+			fillRow(tr, task);
+		} else {
+			tr = newRow(task);
+			insertRow(tr, task.id);
+		}
+		return tr;
+	}
+
+	function removeTask(id) {
+		id = Number(id);
+		if (!isFinite(id)) {
+			return;
+		}
+		deletedIds.add(id);
+		times.delete(id);
+		var tr = rowFor(id);
+		if (tr && tr.parentNode) {
+			tr.parentNode.removeChild(tr);
+		}
+	}
+
+	/* A task from an answer to our own POST (not the long-poll): apply it
+	 * unless the long-poll already brought this row something since we
+	 * asked, which is then at least as new. */
+	function applyOwnAnswer(task, seqBefore) {
+		if (!validTask(task)) {
+			return;
+		}
+		var tr = rowFor(task.id);
+		if (tr && typeof task.version === "number") {
+			var v = parseInt(tr.getAttribute("data-version"), 10);
+			if (!isNaN(v) && v > task.version) {
+				return;
+			}
+		} else if (tr && seqBefore !== undefined && rowSeq.get(tr) !== seqBefore) {
+			return;
+		}
+		applyTask(task);
+	}
+
+	/* ---- Ticking "ran for" ------------------------------------------- */
+
+	var tickTimer = null;
+
+	function tick() {
+		var running = tbody.querySelectorAll('tr[data-status="running"]');
+		for (var i = 0; i < running.length; i++) {
+			var id = rowId(running[i]);
+			if (id !== null) {
+				renderRan(running[i], id, "running");
+			}
+		}
+		if (running.length === 0) {
+			stopTicking();
+		}
+	}
+
+	function startTicking() {
+		if (tickTimer === null && !document.hidden &&
+		    tbody.querySelector('tr[data-status="running"]')) {
+			tickTimer = setInterval(tick, TICK_MS);
+		}
+	}
+
+	function stopTicking() {
+		if (tickTimer !== null) {
+			clearInterval(tickTimer);
+			tickTimer = null;
+		}
+	}
+
+	/* The server-rendered running rows carry no start time: ask once. */
+	function loadRunningTimes() {
+		if (!tbody.querySelector('tr[data-status="running"]')) {
+			return;
+		}
+		api("GET", "/api/tasks?status=running&limit=1000").then(function (r) {
+			if (!r.res.ok || !r.body || !Array.isArray(r.body.tasks)) {
+				return;
+			}
+			r.body.tasks.forEach(function (task) {
+				if (!validTask(task) || times.has(task.id)) {
+					return; /* the long-poll knows better */
+				}
+				var tr = rowFor(task.id);
+				if (tr && tr.getAttribute("data-status") === "running") {
+					times.set(task.id, {
+						started: parseTime(task.started_at),
+						finished: parseTime(task.finished_at)
+					});
+				}
+			});
+			startTicking();
+		}, function () { /* the long-poll will bring them */ });
+	}
+
+	/* ---- Offline notice ---------------------------------------------- */
+
+	var notice = null;
+	var noticeText = null;
+
+	function showOffline(delayMs) {
+		if (!notice) {
+			notice = document.createElement("div");
+			notice.className = "offline-notice";
+			notice.id = "offline-notice";
+			notice.setAttribute("role", "status");
+			notice.setAttribute("aria-live", "polite");
+			noticeText = document.createElement("span");
+			notice.appendChild(noticeText);
+			var b = document.createElement("button");
+			b.type = "button";
+			b.textContent = "Retry now";
+			b.addEventListener("click", function () {
+				pollNow();
+			});
+			notice.appendChild(b);
+			document.body.appendChild(notice);
+		}
+		var secs = Math.max(1, Math.round(delayMs / 1000));
+		noticeText.textContent = "Offline \u2014 retrying in " + secs + " s\u2026";
+	}
+
+	function hideOffline() {
+		if (notice) {
+			notice.parentNode.removeChild(notice);
+			notice = null;
+			noticeText = null;
+		}
+	}
+
+	/* ---- Messages about row actions ---------------------------------- */
+
+	var flash = null;
+	var flashTimer = null;
+
+	function showFlash(text) {
+		if (!flash) {
+			flash = document.createElement("p");
+			flash.id = "flash";
+			flash.className = "notice notice-error";
+			flash.setAttribute("role", "alert");
+			var anchor = table.parentNode === document.body || !table.parentNode.classList.contains("table-wrap")
+				? table : table.parentNode;
+			anchor.parentNode.insertBefore(flash, anchor);
+		}
+		flash.hidden = false;
+		flash.textContent = text;
+		clearTimeout(flashTimer);
+		flashTimer = setTimeout(function () {
+			flash.hidden = true;
+			flash.textContent = "";
+		}, FLASH_MS);
+	}
+
+	/* ---- The long-poll ----------------------------------------------- */
+
+	var version = table.getAttribute("data-version") || "0";
+	var inflight = null; /* AbortController of the pending request */
+	var pollTimer = null;
+	var failures = 0;
+
+	function backoffDelay(n) {
+		var base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, n - 1));
+		/* ±25% jitter, never above the cap. */
+		var d = base * (0.75 + Math.random() * 0.5);
+		return Math.round(Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_FIRST_MS / 2, d)));
+	}
+
+	function schedule(ms) {
+		clearTimeout(pollTimer);
+		pollTimer = setTimeout(function () {
+			pollTimer = null;
+			pollOnce();
+		}, ms);
+	}
+
+	function pollNow() {
+		if (inflight) {
+			return;
+		}
+		schedule(0);
+	}
+
+	function applyAnswer(data) {
+		pollSeq++;
+		if (Array.isArray(data.deleted)) {
+			data.deleted.forEach(removeTask);
+		}
+		if (Array.isArray(data.tasks)) {
+			data.tasks.forEach(function (task) {
+				var tr = applyTask(task);
+				if (tr) {
+					rowSeq.set(tr, pollSeq);
+				}
+			});
+		}
+		startTicking();
+	}
+
+	function pollOnce() {
+		if (document.hidden || inflight) {
+			return;
+		}
+		var ctrl = new AbortController();
+		inflight = ctrl;
+		var started = Date.now();
+		var timedOut = false;
+		var timeout = setTimeout(function () {
+			timedOut = true;
+			ctrl.abort();
+		}, POLL_TIMEOUT_MS);
+
+		fetch("/api/tasks?since=" + encodeURIComponent(version), {
+			credentials: "same-origin",
+			cache: "no-store",
+			headers: { Accept: "application/json" },
+			signal: ctrl.signal
+		}).then(function (res) {
+			noteServerClock(res);
+			if (!res.ok) {
+				throw new Error("HTTP " + res.status);
+			}
+			return res.json();
+		}).then(function (data) {
+			clearTimeout(timeout);
+			if (inflight === ctrl) {
+				inflight = null;
+			}
+			if (!data || typeof data !== "object" ||
+			    (typeof data.version !== "number" && typeof data.version !== "string")) {
+				throw new Error("bad answer");
+			}
+			applyAnswer(data);
+			version = String(data.version);
+			table.setAttribute("data-version", version);
+			failures = 0;
+			hideOffline();
+			var empty = !(data.tasks && data.tasks.length) && !(data.deleted && data.deleted.length);
+			if (data.more === true) {
+				schedule(0);
+			} else if (empty && Date.now() - started < MIN_EMPTY_POLL_MS) {
+				schedule(MIN_EMPTY_POLL_MS); /* the server did not hold it: no busy loop */
+			} else {
+				schedule(0);
+			}
+		}).catch(function () {
+			clearTimeout(timeout);
+			if (inflight === ctrl) {
+				inflight = null;
+			}
+			if (ctrl.signal.aborted && !timedOut) {
+				return; /* paused: the tab was hidden */
+			}
+			failures++;
+			var d = backoffDelay(failures);
+			showOffline(d);
+			schedule(d);
+		});
+	}
+
+	document.addEventListener("visibilitychange", function () {
+		if (document.hidden) {
+			clearTimeout(pollTimer);
+			pollTimer = null;
+			if (inflight) {
+				var c = inflight;
+				inflight = null;
+				c.abort();
+			}
+			stopTicking();
+		} else {
+			startTicking();
+			tick();
+			pollNow(); /* with the last version we had */
+		}
+	});
+
+	window.addEventListener("online", function () {
+		if (!document.hidden && failures > 0) {
+			pollNow();
+		}
+	});
+
+	/* ---- The new-task form ------------------------------------------- */
+
+	function setFieldError(text) {
+		if (fieldError) {
+			fieldError.textContent = text;
+		}
+		if (input) {
+			if (text) {
+				input.setAttribute("aria-invalid", "true");
+				if (fieldError) {
+					input.setAttribute("aria-describedby", fieldError.id);
+				}
+			} else {
+				input.removeAttribute("aria-invalid");
+			}
+		}
+	}
+
+	if (form && input) {
+		var submitting = false;
+		form.addEventListener("submit", function (ev) {
+			ev.preventDefault();
+			if (submitting) {
+				return;
+			}
+			var text = input.value;
+			/* Plain digits go as a JSON number, written out digit for digit
+			 * (no rounding of big values); anything else goes as typed, and
+			 * the server's 400 says what is wrong with it. */
+			var body;
+			if (/^[0-9]+$/.test(text)) {
+				body = '{"n":' + text.replace(/^0+(?=[0-9])/, "") + "}";
+			} else {
+				body = JSON.stringify({ n: text });
+			}
+			var buttons = form.querySelectorAll('button, input[type="submit"]');
+			submitting = true;
+			Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+			form.setAttribute("aria-busy", "true");
+
+			api("POST", "/api/tasks", body).then(function (r) {
+				if (r.res.status === 201 && r.body && validTask(r.body)) {
+					input.value = "";
+					setFieldError("");
+					if (!rowFor(r.body.id)) {
+						applyTask(r.body);
+						startTicking();
+					}
+				} else {
+					setFieldError(errorText(r.res, r.body));
+				}
+			}, function () {
+				setFieldError("Could not reach the server. Check the connection and try again.");
+			}).then(function () {
+				submitting = false;
+				Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+				form.removeAttribute("aria-busy");
+				input.focus();
+			});
+		});
+	}
+
+	/* ---- Row actions ------------------------------------------------- */
+
+	tbody.addEventListener("submit", function (ev) {
+		var f = ev.target;
+		if (!f || f.tagName !== "FORM") {
+			return;
+		}
+		var m = /\/tasks\/([0-9]+)\/(cancel|retry|delete)$/.exec(f.getAttribute("action") || "");
+		if (!m) {
+			return; /* not ours: let it post */
+		}
+		ev.preventDefault();
+		var id = Number(m[1]);
+		var action = m[2];
+		var tr = f.closest("tr");
+		var seqBefore = tr ? rowSeq.get(tr) : undefined;
+		var buttons = f.querySelectorAll("button");
+		if (tr) {
+			tr.classList.add("is-busy");
+		}
+		Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
+
+		var req = action === "delete"
+			? api("DELETE", "/api/tasks/" + id)
+			: api("POST", "/api/tasks/" + id + "/" + action, {});
+
+		req.then(function (r) {
+			if (r.res.ok) {
+				if (action === "delete") {
+					removeTask(id);
+				} else {
+					applyOwnAnswer(r.body, seqBefore);
+					startTicking();
+				}
+			} else if (r.res.status === 404) {
+				removeTask(id);
+				showFlash("Task " + id + ": " + errorText(r.res, r.body));
+			} else {
+				showFlash("Task " + id + ": " + errorText(r.res, r.body));
+			}
+		}, function () {
+			showFlash("Task " + id + ": could not reach the server. Try again.");
+		}).then(function () {
+			if (tr) {
+				tr.classList.remove("is-busy");
+			}
+			Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+		});
+	});
+
+	/* ---- Start ------------------------------------------------------- */
+
+	window.nthpi = { version: function () { return version; } };
+	loadRunningTimes();
+	pollOnce();
+})();
