@@ -1,0 +1,527 @@
+#!/usr/bin/env node
+// Browser test of the nthpi main page, in Debian's Chromium through
+// playwright-core.
+//
+//   node tests/browser/browser_test.mjs BASE_URL [OUT_DIR]
+//
+// BASE_URL is the running stack (nginx in front of nthpi-fcgi and a worker),
+// e.g. http://127.0.0.1:8080. OUT_DIR (default tests/out/browser) receives
+// main-page.png, task-page.png and mobile.png. The expected digits come from
+// $NTHPI_REFERENCE_DIR/pi-10000.txt ("3" then the decimals) when that is set,
+// otherwise they are computed here (Machin's formula, BigInt).
+// $CHROMIUM overrides /usr/bin/chromium.
+//
+// Prints `ok - name` / `not ok - name` per check and `# ...` diagnostics;
+// exits 1 if any check failed.
+
+import { mkdirSync, readFileSync, existsSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const BASE = (process.argv[2] || process.env.NTHPI_URL || "").replace(/\/+$/, "");
+const OUT_DIR = resolve(process.argv[3] || "tests/out/browser");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+const OVERALL_TIMEOUT_MS = Number(process.env.BROWSER_TEST_TIMEOUT_MS || 300000);
+
+let passed = 0;
+let failed = 0;
+
+function diag(text) {
+	for (const line of String(text).split("\n")) {
+		console.log("# " + line);
+	}
+}
+
+function check(name, cond, detail) {
+	if (cond) {
+		passed++;
+		console.log("ok - " + name);
+	} else {
+		failed++;
+		console.log("not ok - " + name);
+		if (detail !== undefined && detail !== "") {
+			diag(detail);
+		}
+	}
+	return !!cond;
+}
+
+function finish() {
+	diag(`${passed} passed, ${failed} failed`);
+	process.exit(failed > 0 ? 1 : 0);
+}
+
+if (!BASE) {
+	check("usage: browser_test.mjs BASE_URL [OUT_DIR]", false);
+	finish();
+}
+
+let chromium;
+try {
+	({ chromium } = await import("playwright-core"));
+} catch (e) {
+	check("playwright-core is installed", false,
+		`${e.message}\nrun: (cd tests/browser && npm ci)`);
+	finish();
+}
+if (!existsSync(CHROMIUM)) {
+	check("chromium is installed", false,
+		`${CHROMIUM} not found; apt-get install -y chromium`);
+	finish();
+}
+
+const watchdog = setTimeout(() => {
+	check("browser test finished in time", false,
+		`still running after ${OVERALL_TIMEOUT_MS / 1000} s`);
+	finish();
+}, OVERALL_TIMEOUT_MS);
+watchdog.unref();
+
+/* ---- Expected digits --------------------------------------------------- */
+
+function piDigits(count) {
+	// "3" followed by `count` decimals, by Machin's formula.
+	const guard = 10n;
+	const one = 10n ** (BigInt(count) + guard);
+	const atanInv = (x) => {
+		const x2 = x * x;
+		let term = one / x;
+		let sum = term;
+		let k = 1n;
+		let sign = -1n;
+		while (term !== 0n) {
+			term /= x2;
+			k += 2n;
+			sum += sign * (term / k);
+			sign = -sign;
+		}
+		return sum;
+	};
+	const pi = 16n * atanInv(5n) - 4n * atanInv(239n);
+	return pi.toString().slice(0, count + 1);
+}
+
+let PI;
+const refDir = process.env.NTHPI_REFERENCE_DIR;
+if (refDir && existsSync(join(refDir, "pi-10000.txt"))) {
+	PI = readFileSync(join(refDir, "pi-10000.txt"), "utf8").trim();
+	diag(`expected digits from ${join(refDir, "pi-10000.txt")}`);
+} else {
+	PI = piDigits(1000);
+	diag("expected digits computed here (NTHPI_REFERENCE_DIR not set)");
+}
+const expectedDigit = (n) => PI[n];
+
+/* ---- Helpers ----------------------------------------------------------- */
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, ms));
+
+// One "not ok" for a step that threw, instead of a crash.
+async function step(name, fn) {
+	try {
+		return await fn();
+	} catch (e) {
+		check(name, false, (e && e.stack) || String(e));
+		return undefined;
+	}
+}
+
+// POST a task through the JSON API from outside the page (another client).
+async function apiCreate(n) {
+	const res = await fetch(`${BASE}/api/tasks`, {
+		method: "POST",
+		headers: { "Content-Type": "application/json", Accept: "application/json" },
+		body: JSON.stringify({ n }),
+	});
+	const body = await res.json().catch(() => null);
+	return { status: res.status, body };
+}
+
+async function rowIds(page) {
+	return page.$$eval("table#tasks tbody tr[data-id]",
+		(rows) => rows.map((r) => Number(r.getAttribute("data-id"))));
+}
+
+async function waitRowStatus(page, id, statuses, timeout) {
+	await page.waitForFunction(
+		([id, statuses]) => {
+			const tr = document.getElementById("task-" + id);
+			return tr && statuses.includes(tr.getAttribute("data-status"));
+		},
+		[id, statuses],
+		{ timeout, polling: 100 },
+	);
+}
+
+async function rowInfo(page, id) {
+	return page.evaluate((id) => {
+		const tr = document.getElementById("task-" + id);
+		if (!tr) return null;
+		const q = (s) => tr.querySelector(s);
+		const badge = q("td.status .badge");
+		return {
+			status: tr.getAttribute("data-status"),
+			badgeClass: badge ? badge.className : null,
+			badgeText: badge ? badge.textContent.trim() : null,
+			digit: q("td.digit") ? q("td.digit").textContent.trim() : null,
+			n: q("td.n") ? q("td.n").textContent.trim() : null,
+			ran: q("td.ran") ? q("td.ran").textContent.trim() : null,
+			link: q("td.id a") ? q("td.id a").getAttribute("href") : null,
+			progress: !!q("td.status progress"),
+			actions: Array.from(tr.querySelectorAll("td.actions form"))
+				.map((f) => f.getAttribute("action").split("/").pop()),
+			copies: document.querySelectorAll(`#tasks tr[data-id="${id}"]`).length,
+		};
+	}, id);
+}
+
+/* ---- Browser ----------------------------------------------------------- */
+
+mkdirSync(OUT_DIR, { recursive: true });
+
+let browser;
+try {
+	// launch() gives the browser a fresh, temporary user-data dir of its own
+	// (removed on close); a persistent profile is never used.
+	browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		args: [
+			"--no-sandbox",
+			"--disable-gpu",
+			"--disable-quic",
+			"--no-first-run",
+			"--disable-background-networking",
+			"--disable-component-update",
+			"--disable-sync",
+		],
+		timeout: 60000,
+	});
+} catch (e) {
+	check("chromium starts", false, e.message);
+	finish();
+}
+check("chromium starts", true);
+diag(`chromium ${browser.version()}`);
+
+const consoleErrors = [];
+// While true, "Failed to load resource" lines for answers the test provokes
+// on purpose (400 for a bad n, 409, or the simulated outage) are expected.
+let expectHttpErrors = false;
+
+function watchConsole(page, label) {
+	page.on("console", (msg) => {
+		if (msg.type() !== "error") return;
+		const text = msg.text();
+		if (expectHttpErrors && /^Failed to load resource/.test(text)) return;
+		consoleErrors.push(`${label}: console: ${text} (${msg.location().url || "?"})`);
+	});
+	page.on("pageerror", (err) => consoleErrors.push(`${label}: page error: ${err.message}`));
+}
+
+/* ---- With JavaScript --------------------------------------------------- */
+
+const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+const page = await ctx.newPage();
+page.setDefaultTimeout(20000);
+watchConsole(page, "main");
+
+let navigations = 0;
+page.on("framenavigated", (frame) => {
+	if (frame === page.mainFrame()) navigations++;
+});
+
+const loaded = await step("main page loads", async () => {
+	const res = await page.goto(BASE + "/", { waitUntil: "load" });
+	const ok = check("main page loads", res && res.status() === 200,
+		`status ${res && res.status()}`);
+	const csp = res ? (await res.allHeaders())["content-security-policy"] : undefined;
+	diag(`CSP: ${csp || "(none)"}`);
+	return ok;
+});
+
+if (loaded) {
+	await step("page has the form and the task table", async () => {
+		const have = await page.evaluate(() => ({
+			form: !!document.querySelector("form#new-task"),
+			input: !!document.querySelector("form#new-task input#n"),
+			error: !!document.querySelector("p#n-error"),
+			table: !!document.querySelector("table#tasks[data-version]"),
+			script: !!document.querySelector('script[src="/app.js"]'),
+			css: Array.from(document.styleSheets).some((s) => /\/style\.css$/.test(s.href || "")),
+		}));
+		check("page has the form and the task table",
+			have.form && have.input && have.error && have.table, JSON.stringify(have));
+		check("page loads /app.js and /style.css", have.script && have.css, JSON.stringify(have));
+	});
+
+	// The marker lives as long as this document: a reload or a form post
+	// that navigates would lose it.
+	await page.evaluate(() => { window.__nthpiMarker = "still-here"; });
+	const navBefore = navigations;
+
+	/* Submit n = 50 through the form. */
+	const N = 50;
+	let newId = null;
+	await step("submitting the form adds a row without reload", async () => {
+		const before = await rowIds(page);
+		// Watch the new row's status from the moment it is created.
+		await page.evaluate((before) => {
+			window.__seen = [];
+			const known = new Set(before);
+			const look = () => {
+				for (const tr of document.querySelectorAll("#tasks tbody tr[data-id]")) {
+					const id = Number(tr.getAttribute("data-id"));
+					if (known.has(id)) continue;
+					const st = tr.getAttribute("data-status");
+					const last = window.__seen[window.__seen.length - 1];
+					if (!last || last.id !== id || last.status !== st) window.__seen.push({ id, status: st });
+				}
+			};
+			new MutationObserver(look).observe(document.getElementById("tasks"),
+				{ subtree: true, childList: true, attributes: true });
+		}, before);
+		await page.fill("#n", String(N));
+		await page.locator("form#new-task button, form#new-task input[type=submit]").first().click();
+		await page.waitForFunction(
+			([before, n]) => Array.from(document.querySelectorAll("#tasks tbody tr[data-id]"))
+				.some((tr) => !before.includes(Number(tr.getAttribute("data-id"))) &&
+					tr.querySelector("td.n") && tr.querySelector("td.n").textContent.trim() === String(n)),
+			[before, N], { timeout: 15000, polling: 50 });
+		const after = await rowIds(page);
+		newId = after.find((id) => !before.includes(id));
+		check("submitting the form adds a row without reload", newId !== undefined,
+			`rows before ${before.length}, after ${after.length}`);
+		check("the new row is at the top", after[0] === newId, `ids: ${after.slice(0, 5).join(",")}`);
+		const v = await page.inputValue("#n");
+		const err = await page.textContent("#n-error");
+		check("the field and the error are cleared after success",
+			v === "" && (err || "").trim() === "", `value ${JSON.stringify(v)}, error ${JSON.stringify(err)}`);
+	});
+
+	if (newId != null) {
+		await step("the new row goes to done with the right digit", async () => {
+			await waitRowStatus(page, newId, ["done", "error", "cancelled"], 60000);
+			const info = await rowInfo(page, newId);
+			const seen = await page.evaluate(() => window.__seen.map((s) => s.status));
+			diag(`task ${newId} statuses seen: ${seen.join(" -> ")}`);
+			const order = ["queued", "running", "done"];
+			const monotone = seen.every((s, i) => order.includes(s) &&
+				(i === 0 || order.indexOf(s) >= order.indexOf(seen[i - 1])));
+			check("the new row goes queued/running -> done", info.status === "done" &&
+				monotone && (seen[0] === "queued" || seen[0] === "running"),
+				JSON.stringify({ info, seen }));
+			check(`the row shows digit ${N} of pi (${expectedDigit(N)})`,
+				info.digit === expectedDigit(N), JSON.stringify(info));
+			check("the badge says done", info.badgeText === "done" &&
+				/\bbadge\b/.test(info.badgeClass) && /\bbadge-done\b/.test(info.badgeClass) &&
+				!info.progress, JSON.stringify(info));
+			check("the row shows how long it ran", /^\d+(\.\d+)? s$|min|h /.test(info.ran || ""),
+				`ran ${JSON.stringify(info.ran)}`);
+			check("the row appears once and links to its page",
+				info.copies === 1 && info.link === `/tasks/${newId}`, JSON.stringify(info));
+			check("the done row offers delete", info.actions.includes("delete") &&
+				!info.actions.includes("cancel"), JSON.stringify(info.actions));
+		});
+	}
+
+	/* A task added by another client shows up through the long-poll. */
+	await step("a task added elsewhere appears without reload", async () => {
+		const r = await apiCreate(7);
+		if (!check("POST /api/tasks from another client answers 201", r.status === 201,
+			JSON.stringify(r))) return;
+		const id = r.body.id;
+		await waitRowStatus(page, id, ["done"], 60000);
+		const info = await rowInfo(page, id);
+		check("a task added elsewhere appears without reload and finishes",
+			info && info.digit === expectedDigit(7) && info.copies === 1, JSON.stringify(info));
+	});
+
+	/* A bad value: the server's sentence beside the field, no new row. */
+	await step("a bad value shows the error beside the field", async () => {
+		const before = await rowIds(page);
+		expectHttpErrors = true;
+		await page.fill("#n", "abc");
+		await page.locator("form#new-task button, form#new-task input[type=submit]").first().click();
+		await page.waitForFunction(() => document.getElementById("n-error").textContent.trim() !== "",
+			null, { timeout: 10000 });
+		await sleep(1000); // give a stray row time to show up
+		expectHttpErrors = false;
+		const err = (await page.textContent("#n-error")).trim();
+		diag(`error shown: ${err}`);
+		const after = await rowIds(page);
+		const v = await page.inputValue("#n");
+		const box = await page.locator("#n-error").boundingBox();
+		const formBox = await page.locator("form#new-task").boundingBox();
+		check("a bad value shows the server's error beside the field",
+			err.length > 5 && box && formBox && box.y >= formBox.y &&
+			box.y + box.height <= formBox.y + formBox.height + 1,
+			JSON.stringify({ err, box, formBox }));
+		const color = await page.$eval("#n-error", (e) => getComputedStyle(e).color);
+		const [r, g, b] = (color.match(/\d+/g) || []).map(Number);
+		check("the field error is red", r > 150 && g < 100 && b < 100, color);
+		check("the field keeps what was typed", v === "abc", JSON.stringify(v));
+		check("a bad value adds no row", after.length === before.length, `${before.length} -> ${after.length}`);
+	});
+
+	/* Row actions through the JSON API: cancel, retry, delete. */
+	await step("row actions work without reload", async () => {
+		// A task big enough to still be queued or running when cancelled.
+		const big = Number(process.env.NTHPI_BIG_N || 5000000);
+		const r = await apiCreate(big);
+		if (!check(`a big task (n=${big}) is accepted`, r.status === 201, JSON.stringify(r))) return;
+		const id = r.body.id;
+		await waitRowStatus(page, id, ["queued", "running"], 15000);
+		const clickAction = (act) =>
+			page.locator(`#task-${id} td.actions form[action$="/${act}"] button`).click();
+		await clickAction("cancel");
+		await waitRowStatus(page, id, ["cancelled", "done", "error"], 30000);
+		let info = await rowInfo(page, id);
+		check("cancel from the row makes the task cancelled", info.status === "cancelled" &&
+			/badge-cancelled/.test(info.badgeClass) && info.actions.includes("retry"),
+			JSON.stringify(info));
+		if (info.status === "cancelled") {
+			await clickAction("retry");
+			await waitRowStatus(page, id, ["queued", "running"], 15000);
+			info = await rowInfo(page, id);
+			check("retry from the row queues the task again", info.digit === "" &&
+				info.actions.includes("cancel"), JSON.stringify(info));
+			await clickAction("cancel");
+			await waitRowStatus(page, id, ["cancelled", "done", "error"], 30000);
+		}
+		await clickAction("delete");
+		await page.waitForFunction((id) => !document.getElementById("task-" + id), id,
+			{ timeout: 15000 });
+		check("delete from the row removes it", true);
+		// The deletion reaches other clients through the long-poll too.
+		const res = await fetch(`${BASE}/api/tasks/${id}`);
+		check("the deleted task is gone from the API", res.status === 404, `status ${res.status}`);
+	});
+
+	/* Offline: the long-poll fails; a notice shows and goes when it recovers. */
+	await step("an outage shows the offline notice, removed on recovery", async () => {
+		expectHttpErrors = true;
+		await page.route(/\/api\/tasks\?since=/, (route) => route.abort("connectionfailed"));
+		// Make the pending (held) long-poll return so the next one fails.
+		await apiCreate(3);
+		await page.waitForSelector(".offline-notice", { state: "visible", timeout: 15000 });
+		const text = await page.textContent(".offline-notice");
+		diag(`notice: ${text}`);
+		check("an outage shows the offline notice", /offline/i.test(text) && /retrying/i.test(text), text);
+		await page.unroute(/\/api\/tasks\?since=/);
+		await page.waitForSelector(".offline-notice", { state: "detached", timeout: 40000 });
+		expectHttpErrors = false;
+		check("the notice goes away when the server answers again", true);
+	});
+
+	/* Hidden tab: the long-poll pauses, and resumes from the last version. */
+	await step("the long-poll pauses while the tab is hidden", async () => {
+		const reqs = [];
+		const onReq = (req) => { if (/\/api\/tasks\?since=/.test(req.url())) reqs.push(req.url()); };
+		page.on("request", onReq);
+		const aborted = page.waitForEvent("requestfailed",
+			{ predicate: (req) => /\/api\/tasks\?since=/.test(req.url()), timeout: 5000 }).catch(() => null);
+		await page.evaluate(() => {
+			Object.defineProperty(document, "hidden", { configurable: true, get: () => true });
+			Object.defineProperty(document, "visibilityState", { configurable: true, get: () => "hidden" });
+			document.dispatchEvent(new Event("visibilitychange"));
+		});
+		const failedReq = await aborted;
+		const versionHidden = await page.$eval("table#tasks", (t) => t.getAttribute("data-version"));
+		reqs.length = 0;
+		// Something changes while hidden: no request goes out for it.
+		const r = await apiCreate(11);
+		await sleep(2500);
+		const whileHidden = reqs.length;
+		check("the long-poll pauses while the tab is hidden", failedReq !== null && whileHidden === 0,
+			`aborted: ${failedReq ? "yes" : "no"}, requests while hidden: ${whileHidden}`);
+		await page.evaluate(() => {
+			delete document.hidden;
+			delete document.visibilityState;
+			document.dispatchEvent(new Event("visibilitychange"));
+		});
+		await page.waitForFunction((id) => !!document.getElementById("task-" + id), r.body.id,
+			{ timeout: 15000 });
+		page.off("request", onReq);
+		check("it resumes from the last version when visible",
+			reqs.length > 0 && reqs[0].endsWith(`since=${versionHidden}`),
+			`first request ${reqs[0]}, version ${versionHidden}`);
+	});
+
+	check("no navigation happened on the main page",
+		navigations === navBefore &&
+		(await page.evaluate(() => window.__nthpiMarker)) === "still-here",
+		`navigations ${navigations - navBefore}`);
+
+	await step("main page screenshot", async () => {
+		await page.fill("#n", "");
+		await page.evaluate(() => document.activeElement && document.activeElement.blur());
+		await sleep(1800); // let the new-row highlight fade
+		await page.screenshot({ path: join(OUT_DIR, "main-page.png"), fullPage: true });
+		check("main page screenshot", existsSync(join(OUT_DIR, "main-page.png")));
+	});
+
+	/* The task page of the task we made: the n-th digit is marked. */
+	if (newId != null) {
+		await step("the task page marks the n-th digit", async () => {
+			await page.click(`#task-${newId} td.id a`);
+			await page.waitForURL(`**/tasks/${newId}`);
+			const mark = await page.textContent("mark#nth");
+			check("the task page marks the n-th digit", mark && mark.trim() === expectedDigit(N),
+				`mark ${JSON.stringify(mark)}, expected ${expectedDigit(N)}`);
+			await page.screenshot({ path: join(OUT_DIR, "task-page.png"), fullPage: true });
+		});
+	}
+
+	/* A phone-sized view, for looking at. */
+	await step("mobile screenshot", async () => {
+		const m = await browser.newContext({ viewport: { width: 390, height: 844 },
+			deviceScaleFactor: 1, isMobile: true, hasTouch: true });
+		const mp = await m.newPage();
+		watchConsole(mp, "mobile");
+		await mp.goto(BASE + "/");
+		await mp.screenshot({ path: join(OUT_DIR, "mobile.png"), fullPage: true });
+		const wide = await mp.evaluate(() => document.documentElement.scrollWidth);
+		check("the main page fits a phone screen", wide <= 392, `scrollWidth ${wide}`);
+		await m.close();
+	});
+
+	check("no console errors or page errors", consoleErrors.length === 0, consoleErrors.join("\n"));
+}
+
+/* ---- Without JavaScript: the server-rendered forms still work ---------- */
+
+await step("without JavaScript the form posts and the page shows the new row", async () => {
+	const nctx = await browser.newContext({ javaScriptEnabled: false });
+	const np = await nctx.newPage();
+	np.setDefaultTimeout(20000);
+	await np.goto(BASE + "/");
+	const before = await rowIds(np);
+	const N2 = 51;
+	await np.fill("#n", String(N2));
+	const [nav] = await Promise.all([
+		np.waitForNavigation({ waitUntil: "load" }),
+		np.locator("form#new-task button, form#new-task input[type=submit]").first().click(),
+	]);
+	const after = await rowIds(np);
+	const added = after.filter((id) => !before.includes(id));
+	const n2row = await Promise.all(added.map((id) =>
+		np.$eval(`#task-${id} td.n`, (td) => td.textContent.trim())));
+	check("without JavaScript the form posts and the page shows the new row",
+		nav && nav.status() === 200 && new URL(np.url()).pathname === "/" && n2row.includes(String(N2)),
+		JSON.stringify({ status: nav && nav.status(), url: np.url(), added, n2row }));
+
+	await np.fill("#n", "abc");
+	const [bad] = await Promise.all([
+		np.waitForNavigation({ waitUntil: "load" }),
+		np.locator("form#new-task button, form#new-task input[type=submit]").first().click(),
+	]);
+	const err = (await np.textContent("#n-error")) || "";
+	const kept = await np.inputValue("#n");
+	check("without JavaScript a bad value gets 400 with the error beside the field",
+		bad && bad.status() === 400 && err.trim().length > 5 && kept === "abc",
+		JSON.stringify({ status: bad && bad.status(), err, kept }));
+	await nctx.close();
+});
+
+await browser.close();
+finish();
