@@ -1,0 +1,378 @@
+/* test_queue.c: claim, lease, finish, cancel and requeue on a temp DB. */
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "growth.h"
+#include "log.h"
+#include "queue.h"
+#include "t.h"
+
+#define NOW 1800000000000LL /* a fixed "now" keeps the lease maths exact */
+#define NONE LLONG_MAX      /* no max_n / refuse_above limit */
+
+static char test_dir[] = "/tmp/nthpi-test-queue-XXXXXX";
+
+struct fixture {
+	sqlite3 *db;
+	struct queue *q;
+};
+
+/* Opens a new database for one test. Returns 0 or -1. */
+static int
+fixture_open(struct fixture *f, const char *name)
+{
+	char path[256];
+
+	snprintf(path, sizeof(path), "%s/%s.db", test_dir, name);
+	f->q = NULL;
+	if ((f->db = db_open(path)) == NULL)
+		return -1;
+	if ((f->q = queue_open(f->db)) == NULL)
+		return -1;
+	return 0;
+}
+
+static void
+fixture_close(struct fixture *f)
+{
+	queue_close(f->q);
+	sqlite3_close(f->db);
+}
+
+/* Inserts a queued task and returns its id. */
+static long long
+insert(struct fixture *f, long long n)
+{
+	sqlite3_stmt *st = db_prepare(
+	    f->db, "INSERT INTO tasks (n, created_at) VALUES (?, ?)");
+	long long id = -1;
+
+	sqlite3_bind_int64(st, 1, n);
+	sqlite3_bind_int64(st, 2, NOW - 1000);
+	if (sqlite3_step(st) == SQLITE_DONE)
+		id = sqlite3_last_insert_rowid(f->db);
+	sqlite3_finalize(st);
+	return id;
+}
+
+/* Reads one integer column of task id (-1 for NULL or no row). */
+static long long
+column(struct fixture *f, long long id, const char *col)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+	long long v = -1;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM tasks WHERE id = ?", col);
+	st = db_prepare(f->db, sql);
+	sqlite3_bind_int64(st, 1, id);
+	if (sqlite3_step(st) == SQLITE_ROW &&
+	    sqlite3_column_type(st, 0) != SQLITE_NULL)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Reads the status (or error) text of task id into out. */
+static const char *
+text(struct fixture *f, long long id, const char *col, char *out, size_t len)
+{
+	char sql[128];
+	sqlite3_stmt *st;
+
+	snprintf(sql, sizeof(sql), "SELECT %s FROM tasks WHERE id = ?", col);
+	st = db_prepare(f->db, sql);
+	sqlite3_bind_int64(st, 1, id);
+	out[0] = '\0';
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(out, len, "%s", sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	return out;
+}
+
+static int
+is_status(struct fixture *f, long long id, const char *status)
+{
+	char s[32];
+
+	return strcmp(text(f, id, "status", s, sizeof(s)), status) == 0;
+}
+
+static void
+test_claim_takes_oldest_queued(void)
+{
+	struct fixture f;
+	struct queue_task t = { 0 };
+	long long a, b;
+
+	if (!T_CHECK(fixture_open(&f, "oldest") == 0, "claim: fixture opens"))
+		return;
+	a = insert(&f, 500);
+	b = insert(&f, 5);
+	T_CHECK(queue_claim(f.q, NOW, NONE, NONE, &t) == 1 && t.id == a &&
+		    t.n == 500 && t.attempts == 1,
+		"claim takes the oldest queued task, not the smallest n");
+	T_CHECK(is_status(&f, a, "running") &&
+		    column(&f, a, "started_at") == NOW &&
+		    column(&f, a, "lease_until") == NOW + QUEUE_LEASE_MS &&
+		    column(&f, a, "attempts") == 1,
+		"claim sets running, started_at, lease_until and attempts");
+	T_CHECK(queue_claim(f.q, NOW, NONE, NONE, &t) == 1 && t.id == b,
+		"the next claim takes the next task");
+	T_CHECK(queue_claim(f.q, NOW, NONE, NONE, &t) == 0,
+		"claim returns 0 when nothing is claimable");
+	fixture_close(&f);
+}
+
+static void
+test_claim_respects_lease(void)
+{
+	struct fixture f;
+	struct queue_task t = { 0 };
+	long long a, b;
+
+	if (!T_CHECK(fixture_open(&f, "lease") == 0, "lease: fixture opens"))
+		return;
+	a = insert(&f, 10);
+	queue_claim(f.q, NOW, NONE, NONE, &t);
+	T_CHECK(queue_claim(f.q, NOW + QUEUE_LEASE_MS - 1, NONE, NONE, &t) == 0,
+		"a running task with a live lease is not claimed");
+	b = insert(&f, 20);
+	T_CHECK(queue_claim(f.q, NOW + QUEUE_LEASE_MS + 1, NONE, NONE, &t) ==
+			1 &&
+		    t.id == a && t.attempts == 2,
+		"an expired lease is reclaimed before a newer queued task");
+	T_CHECK(column(&f, a, "lease_until") == NOW + 2 * QUEUE_LEASE_MS + 1,
+		"the reclaim sets a new lease");
+	T_CHECK(queue_claim(f.q, NOW + QUEUE_LEASE_MS + 1, NONE, NONE, &t) ==
+			1 &&
+		    t.id == b,
+		"then the queued task is claimed");
+	fixture_close(&f);
+}
+
+static void
+test_claim_limits_n(void)
+{
+	struct fixture f;
+	struct queue_task t = { 0 };
+	long long big, huge, small;
+
+	if (!T_CHECK(fixture_open(&f, "limit") == 0, "limit: fixture opens"))
+		return;
+	big = insert(&f, 5000);
+	huge = insert(&f, 900000);
+	small = insert(&f, 40);
+	T_CHECK(queue_claim(f.q, NOW, 1000, 100000, &t) == 1 && t.id == huge,
+		"a task above refuse_above is claimed (to be refused) although "
+		"an older one waits");
+	T_CHECK(queue_claim(f.q, NOW, 1000, 100000, &t) == 1 && t.id == small,
+		"a task within max_n is claimed past a bigger older one");
+	T_CHECK(queue_claim(f.q, NOW, 1000, 100000, &t) == 0 &&
+		    is_status(&f, big, "queued"),
+		"a task above max_n stays queued");
+	fixture_close(&f);
+}
+
+static void
+test_finish_fail_cancel(void)
+{
+	struct fixture f;
+	struct queue_task t = { 0 }, stale;
+	char s[256];
+	long long a;
+
+	if (!T_CHECK(fixture_open(&f, "finish") == 0, "finish: fixture opens"))
+		return;
+	a = insert(&f, 7);
+	queue_claim(f.q, NOW, NONE, NONE, &t);
+	stale = t;
+	stale.attempts = 0;
+	T_CHECK(queue_finish(f.q, &stale, 6, NOW + 5) == 0 &&
+		    is_status(&f, a, "running"),
+		"finish with a stale claim token changes nothing");
+	T_CHECK(queue_finish(f.q, &t, 6, NOW + 5) == 1 &&
+		    is_status(&f, a, "done") && column(&f, a, "digit") == 6 &&
+		    column(&f, a, "finished_at") == NOW + 5 &&
+		    column(&f, a, "lease_until") == -1,
+		"finish sets done, digit, finished_at and clears the lease");
+	T_CHECK(column(&f, a, "progress") == 1, "finish sets progress 1");
+	T_CHECK(queue_finish(f.q, &t, 6, NOW + 6) == 0,
+		"a finished task cannot be finished again");
+
+	a = insert(&f, 8);
+	queue_claim(f.q, NOW, NONE, NONE, &t);
+	T_CHECK(queue_fail(f.q, &t, "Something failed. Retry.", NOW + 7) == 1 &&
+		    is_status(&f, a, "error") &&
+		    strcmp(text(&f, a, "error", s, sizeof(s)),
+			   "Something failed. Retry.") == 0 &&
+		    column(&f, a, "finished_at") == NOW + 7,
+		"fail sets error with the sentence and finished_at");
+
+	a = insert(&f, 9);
+	queue_claim(f.q, NOW, NONE, NONE, &t);
+	T_CHECK(queue_cancel(f.q, &t, NOW + 8) == 1 &&
+		    is_status(&f, a, "cancelled") &&
+		    column(&f, a, "finished_at") == NOW + 8,
+		"cancel sets cancelled and finished_at");
+	fixture_close(&f);
+}
+
+/* queue_cancel_check callback: records the ids it sees. */
+static int
+collect(void *arg, long long id, long long attempts)
+{
+	long long *ids = arg;
+
+	(void)attempts;
+	ids[ids[0] + 1] = id;
+	ids[0]++;
+	return ids[0] >= 3;
+}
+
+static void
+test_heartbeat_and_cancel_request(void)
+{
+	struct fixture f;
+	struct queue_task t = { 0 }, other = { 0 };
+	long long a, b, ids[5] = { 0 };
+
+	if (!T_CHECK(fixture_open(&f, "beat") == 0, "beat: fixture opens"))
+		return;
+	a = insert(&f, 70);
+	b = insert(&f, 80);
+	queue_claim(f.q, NOW, NONE, NONE, &t);
+	queue_claim(f.q, NOW, NONE, NONE, &other);
+	T_CHECK(queue_heartbeat(f.q, &t, 0.25, NOW + 1000) == 1 &&
+		    t.cancel_requested == 0 &&
+		    column(&f, a, "lease_until") == NOW + 1000 + QUEUE_LEASE_MS,
+		"heartbeat renews the lease");
+	T_CHECK(column(&f, a, "CAST(progress * 100 AS INTEGER)") == 25,
+		"heartbeat stores the progress");
+	T_CHECK(queue_heartbeat(f.q, &t, 7.0, NOW + 1000) == 1 &&
+		    column(&f, a, "progress") == 1,
+		"heartbeat clamps progress to 1");
+	sqlite3_exec(f.db, "UPDATE tasks SET cancel_requested = 1 WHERE n = 70",
+		     NULL, NULL, NULL);
+	T_CHECK(queue_cancel_check(f.q, collect, ids) == 0 && ids[0] == 1 &&
+		    ids[1] == a,
+		"cancel check lists the running task with cancel_requested");
+	T_CHECK(queue_heartbeat(f.q, &t, 0.5, NOW + 2000) == 1 &&
+		    t.cancel_requested == 1,
+		"heartbeat reports cancel_requested");
+	sqlite3_exec(f.db, "DELETE FROM tasks WHERE n = 80", NULL, NULL, NULL);
+	T_CHECK(queue_heartbeat(f.q, &other, 0.5, NOW + 2000) == 0,
+		"heartbeat of a deleted task reports it gone");
+	(void)b;
+	fixture_close(&f);
+}
+
+static void
+test_requeue(void)
+{
+	struct fixture f;
+	struct queue_task t = { 0 };
+	long long a;
+
+	if (!T_CHECK(fixture_open(&f, "requeue") == 0,
+		     "requeue: fixture opens"))
+		return;
+	a = insert(&f, 11);
+	queue_claim(f.q, NOW, NONE, NONE, &t);
+	T_CHECK(queue_begin(f.q) == 0 && queue_requeue(f.q, &t) == 1 &&
+		    queue_commit(f.q) == 0,
+		"requeue succeeds in a transaction");
+	T_CHECK(is_status(&f, a, "queued") &&
+		    column(&f, a, "lease_until") == -1 &&
+		    column(&f, a, "started_at") == -1,
+		"requeue sets queued and clears the lease");
+	T_CHECK(queue_claim(f.q, NOW + 1, NONE, NONE, &t) == 1 && t.id == a &&
+		    t.attempts == 2,
+		"a requeued task is claimed again at once");
+	fixture_close(&f);
+}
+
+static void
+test_rollback_undoes_claim(void)
+{
+	struct fixture f;
+	struct queue_task t = { 0 };
+	long long a;
+
+	if (!T_CHECK(fixture_open(&f, "rollback") == 0,
+		     "rollback: fixture opens"))
+		return;
+	a = insert(&f, 12);
+	queue_begin(f.q);
+	queue_claim(f.q, NOW, NONE, NONE, &t);
+	queue_finish(f.q, &t, 1, NOW);
+	queue_rollback(f.q);
+	T_CHECK(is_status(&f, a, "queued") && column(&f, a, "attempts") == 0,
+		"a rolled-back claim leaves the task queued");
+	fixture_close(&f);
+}
+
+static void
+test_growth_target(void)
+{
+	T_CHECK(growth_target(5, 0, 10000000, 10000000) == GROWTH_MIN_DECIMALS,
+		"growth: the first store has at least the minimum");
+	T_CHECK(growth_target(30000, 20000, 10000000, 10000000) == 40000,
+		"growth: the store at least doubles");
+	T_CHECK(growth_target(900000, 20000, 10000000, 10000000) == 900000,
+		"growth: a large n is computed as asked");
+	T_CHECK(growth_target(7000000, 6000000, 10000000, 10000000) == 10000000,
+		"growth: doubling stops at n_max");
+	T_CHECK(growth_target(7000000, 6000000, 10000000, 8000000) == 8000000,
+		"growth: doubling stops at what memory allows");
+	T_CHECK(growth_target(9000000, 6000000, 10000000, 8000000) == 9000000,
+		"growth: never less than needed");
+}
+
+/* A model engine: 100 bytes a decimal. */
+static size_t
+model_estimate(size_t decimals, int threads)
+{
+	(void)threads;
+	return decimals * 100;
+}
+
+static void
+test_growth_fit_max(void)
+{
+	size_t limit = (size_t)1024 << 20, room = limit - growth_overhead(2);
+	long long fit = growth_fit_max(limit, 2, 1000000000, model_estimate);
+
+	T_CHECK(fit == (long long)(room / 101),
+		"growth: fit_max is the largest decimals that fit (%lld)", fit);
+	T_CHECK(growth_fit_max(limit, 2, 1000, model_estimate) == 1000,
+		"growth: fit_max stops at n_max");
+	T_CHECK(growth_fit_max(1 << 20, 2, 1000, model_estimate) == 0,
+		"growth: nothing fits a limit below the overhead");
+}
+
+int
+main(void)
+{
+	char cmd[256];
+
+	log_init("test_queue", LOG_LEVEL_WARN);
+	if (mkdtemp(test_dir) == NULL)
+		return 1;
+	test_claim_takes_oldest_queued();
+	test_claim_respects_lease();
+	test_claim_limits_n();
+	test_finish_fail_cancel();
+	test_heartbeat_and_cancel_request();
+	test_requeue();
+	test_rollback_undoes_claim();
+	test_growth_target();
+	test_growth_fit_max();
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", test_dir);
+	if (system(cmd) != 0)
+		T_DIAG("could not remove %s", test_dir);
+	return T_EXIT();
+}
