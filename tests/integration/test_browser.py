@@ -1,0 +1,115 @@
+#!/usr/bin/env python3
+"""test_browser.py: the page in a real browser, against a real stack.
+
+Starts nginx + nthpi-fcgi + nthpi-worker (harness.Stack) and runs
+
+    node tests/browser/browser_test.mjs URL tests/out/browser
+
+from the repository root: Debian's chromium driven by playwright-core (see
+tests/browser/). Its "ok - " / "not ok - " lines are relayed with the prefix
+"browser: " and counted as this program's results; its other output becomes
+"# " diagnostics. Fails if node, playwright-core (npm ci in tests/browser,
+done by `make deps-test`) or chromium is missing, or if the browser test
+fails, crashes or hangs. Screenshots land in tests/out/browser/.
+"""
+
+import os
+import shutil
+import subprocess
+import sys
+import threading
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import tap  # noqa: E402
+from harness import REPO, Stack, reference_dir  # noqa: E402
+
+BROWSER_DIR = os.path.join(REPO, "tests", "browser")
+SCRIPT = os.path.join("tests", "browser", "browser_test.mjs")
+OUT_DIR = os.path.join("tests", "out", "browser")
+CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+# The browser test's own watchdog; this program allows a minute more.
+TIMEOUT_S = int(os.environ.get("BROWSER_TEST_TIMEOUT", "300"))
+
+
+def relay(line):
+    """Prints one line of the browser test's output and counts results."""
+    line = line.rstrip("\n")
+    if line.startswith("ok - "):
+        tap.passed += 1
+        print("ok - browser: " + line[5:], flush=True)
+    elif line.startswith("not ok - "):
+        tap.failed += 1
+        print("not ok - browser: " + line[9:], flush=True)
+    elif line.startswith("#"):
+        print(line, flush=True)
+    else:
+        tap.diag(line)
+
+
+def prerequisites():
+    """Returns the path of node, or None after a failing check."""
+    node = shutil.which("node")
+    if not tap.check("node is installed", node is not None,
+                     "the browser test needs Node.js (make deps-test)"):
+        return None
+    if not tap.check(
+            "playwright-core is installed in tests/browser",
+            os.path.isfile(os.path.join(BROWSER_DIR, "node_modules",
+                                        "playwright-core", "package.json")),
+            "run: (cd tests/browser && npm ci)  (make deps-test does)"):
+        return None
+    if not tap.check("chromium is installed", os.access(CHROMIUM, os.X_OK),
+                     "%s is missing: apt-get install -y chromium "
+                     "(make deps-test does)" % CHROMIUM):
+        return None
+    return node
+
+
+def test_browser():
+    node = prerequisites()
+    if node is None:
+        return
+    os.makedirs(os.path.join(REPO, OUT_DIR), exist_ok=True)
+    with Stack(label="browser stack") as s:
+        env = dict(os.environ)
+        env["NTHPI_REFERENCE_DIR"] = reference_dir()
+        env["CHROMIUM"] = CHROMIUM
+        env.setdefault("BROWSER_TEST_TIMEOUT_MS", str((TIMEOUT_S - 30) * 1000))
+        tap.diag("running: node %s %s %s" % (SCRIPT, s.url, OUT_DIR))
+        p = subprocess.Popen([node, SCRIPT, s.url, OUT_DIR], cwd=REPO,
+                             env=env, stdin=subprocess.DEVNULL,
+                             stdout=subprocess.PIPE,
+                             stderr=subprocess.STDOUT, text=True,
+                             errors="replace", start_new_session=True)
+        results = {"ok": 0, "not ok": 0}
+
+        def pump():
+            for line in p.stdout:
+                if line.startswith("ok - "):
+                    results["ok"] += 1
+                elif line.startswith("not ok - "):
+                    results["not ok"] += 1
+                relay(line)
+
+        reader = threading.Thread(target=pump, daemon=True)
+        reader.start()
+        try:
+            rc = p.wait(TIMEOUT_S + 30)
+        except subprocess.TimeoutExpired:
+            # The browser and its helpers are in node's process group.
+            os.killpg(p.pid, 9)
+            rc = p.wait()
+            tap.check("the browser test finishes in time", False,
+                      "killed after %d s" % (TIMEOUT_S + 30))
+        reader.join(10)
+        tap.check("the browser test exits 0 having run its checks",
+                  rc == 0 and results["ok"] > 0 and results["not ok"] == 0,
+                  "exit status %s, %d ok, %d not ok" %
+                  (rc, results["ok"], results["not ok"]))
+        if os.path.isfile(os.path.join(REPO, OUT_DIR, "main-page.png")):
+            tap.diag("screenshots in %s" % os.path.join(REPO, OUT_DIR))
+
+
+if __name__ == "__main__":
+    tap.main(test_browser)
