@@ -203,8 +203,9 @@ worker_refusal(const struct worker *w, const struct queue_task *t,
 		    t->n, w->cfg.n_max);
 		return;
 	}
+	/* Counted as growth_fit_max counts: engine, digits, process. */
 	need = (pi_memory_estimate((size_t)t->n, w->cfg.compute_threads) +
-		growth_overhead(w->cfg.compute_threads)) >>
+		(size_t)t->n + growth_overhead(w->cfg.compute_threads)) >>
 	       20;
 	snprintf(msg, len,
 		 "Computing %lld decimals needs about %llu MiB, more than the "
@@ -237,12 +238,12 @@ worker_claim_tx(struct worker *w, void *arg)
 			c->fate = WORKER_FATE_CANCEL;
 		else if (c->t.n > w->cfg.n_max)
 			c->fate = WORKER_FATE_NMAX;
-		else if (c->t.n > w->fit_max)
-			c->fate = WORKER_FATE_MEMORY;
 		else if (c->t.n <= w->have &&
 			 (c->digit = store_digit(w->cfg.store_path, c->t.n)) >=
 			     0)
 			c->fate = WORKER_FATE_DONE;
+		else if (c->t.n > w->fit_max)
+			c->fate = WORKER_FATE_MEMORY;
 		else
 			/* Not covered, or the store could not be read: a
 			 * computation rewrites it either way. */
