@@ -1,0 +1,137 @@
+"""test_nginx.py: what nginx.conf promises: the configuration is valid,
+static files with caching and security headers, no version in Server, the
+body size limit, /metrics for loopback only, and the rate limit on POSTs."""
+
+import os
+import subprocess
+import tempfile
+
+import tap
+from harness import REPO, Stack, nginx_binary
+
+check = tap.check
+
+
+def test_checked_in_config():
+    """nginx -t on nginx.conf as it is installed. It opens the log files it
+    names under /var/log/nginx, so only as root."""
+    if os.geteuid() != 0 or not os.path.isdir("/var/log/nginx"):
+        tap.skip("nginx -t passes on nginx.conf", "needs root")
+        return
+    r = subprocess.run([nginx_binary(), "-t", "-c",
+                        os.path.join(REPO, "nginx.conf")],
+                       stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                       text=True)
+    check("nginx -t passes on nginx.conf", r.returncode == 0, r.stdout)
+
+
+def test_generated_config():
+    with tempfile.TemporaryDirectory() as d:
+        r = subprocess.run(
+            ["sh", os.path.join(REPO, "scripts", "nginx-conf.sh"),
+             "--prefix=" + d, "--port=8089", "--socket=%s/x.sock" % d,
+             "--htdocs=" + os.path.join(REPO, "htdocs"), "--no-user"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        check("nginx-conf.sh writes a configuration", r.returncode == 0,
+              r.stderr)
+        conf = os.path.join(d, "nginx.conf")
+        with open(conf, "w") as f:
+            f.write(r.stdout)
+        t = subprocess.run([nginx_binary(), "-t", "-p", d, "-c", conf],
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True)
+        check("nginx -t passes on the generated configuration",
+              t.returncode == 0, t.stdout)
+        with open(os.path.join(REPO, "nginx.conf")) as f:
+            orig = f.read().splitlines()
+        gen = r.stdout.splitlines()[1:]
+        changed = [(a, b) for a, b in zip(orig, gen) if a != b]
+        check("the generated configuration changes only paths, port, user, "
+              "workers and rate limit, line for line",
+              len(orig) == len(gen) and all(
+                  a.split()[0] in ("user", "worker_processes", "pid",
+                                   "error_log", "access_log", "server",
+                                   "listen", "root", "limit_req_zone",
+                                   "limit_req") or a.split()[0].endswith(
+                                       "_temp_path") for a, b in changed),
+              changed)
+        bad = subprocess.run(
+            ["sh", os.path.join(REPO, "scripts", "nginx-conf.sh"),
+             "--prefix=relative", "--port=1", "--socket=/x", "--htdocs=/y"],
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+        check("nginx-conf.sh refuses a relative prefix", bad.returncode != 0)
+
+
+def test_static(s):
+    for path, ctype in (("/style.css", "text/css"),
+                        ("/app.js", "application/javascript")):
+        if not os.path.exists(os.path.join(REPO, "htdocs", path[1:])):
+            check("htdocs%s exists" % path, False)
+            continue
+        st, h, body = s.request("GET", path)
+        with open(os.path.join(REPO, "htdocs", path[1:]), "rb") as f:
+            want = f.read()
+        check("GET %s serves htdocs%s as %s" % (path, path, ctype),
+              st == 200 and body == want and
+              h.get("content-type", "").startswith(ctype),
+              (st, h.get("content-type")))
+        check("GET %s has a Cache-Control max-age and a validator" % path,
+              "max-age=" in h.get("cache-control", "") and
+              ("etag" in h or "last-modified" in h), h)
+        check("GET %s has the CSP, nosniff and Referrer-Policy" % path,
+              "frame-ancestors 'none'" in h.get(
+                  "content-security-policy", "") and
+              h.get("x-content-type-options") == "nosniff" and
+              h.get("referrer-policy") == "same-origin", h)
+        if "etag" in h:
+            st, h2, body = s.request("GET", path,
+                                     headers={"If-None-Match": h["etag"]})
+            check("GET %s with its ETag answers 304" % path, st == 304, st)
+    st, h, body = s.request("GET", "/no-such-file.css")
+    check("a missing static file answers 404 with nosniff", st == 404 and
+          h.get("x-content-type-options") == "nosniff", (st, h))
+    st, h, body = s.request("GET", "/../../etc/passwd")
+    check("a path out of htdocs answers 400 or 404", st in (400, 404), st)
+    check("the Server header names no version",
+          h.get("server", "nginx") == "nginx", h.get("server"))
+
+
+def test_limits(s):
+    st, h, body = s.request("POST", "/api/tasks", b'{"n": 5' + b" " * 20000
+                            + b"}", {"Content-Type": "application/json"})
+    check("a 20 kB body is refused with 413", st == 413, st)
+    st, h, body = s.request("GET", "/metrics")
+    check("/metrics is not refused from 127.0.0.1", st != 403, st)
+    st, h, body = s.request("GET", "/metrics", source="127.0.0.2")
+    check("/metrics is refused from another address (127.0.0.2)",
+          st == 403, st)
+
+
+def test_rate_limit():
+    """A stack with 1 POST a second and a burst of 5: the sixth and later
+    POSTs in a quick row get 429; GETs are not limited."""
+    with Stack(worker=False, rate="1r/s", burst=5,
+               label="rate limit stack") as s:
+        statuses = []
+        for i in range(12):
+            st, h, body = s.request("POST", "/api/tasks", '{"n": 0}',
+                                    {"Content-Type": "application/json"})
+            statuses.append(st)
+        check("POSTs beyond the burst are answered 429",
+              429 in statuses[6:] and 429 not in statuses[:5], statuses)
+        gets = [s.request("GET", "/api/tasks?limit=1")[0] for _ in range(30)]
+        check("GETs are not rate limited", all(g == 200 for g in gets),
+              gets)
+
+
+def run():
+    test_checked_in_config()
+    test_generated_config()
+    with Stack(worker=False, label="nginx stack") as s:
+        test_static(s)
+        test_limits(s)
+    test_rate_limit()
+
+
+if __name__ == "__main__":
+    tap.main(run)
