@@ -6,7 +6,7 @@
 # unit:        every build/tests/test_* built from tests/unit/test_*.c
 # integration: every tests/integration/test_*.py and tests/browser/test_*.py
 #              (real nginx, nthpi-fcgi and nthpi-worker; see harness.py)
-# sanitize:    builds the unit tests with ASan and UBSan into build-asan/ and
+# sanitize:    builds the unit tests with ASan and UBSan into build/asan/ and
 #              runs them (not part of "all" yet)
 #
 # Each program prints "ok - name" / "not ok - name" lines, which are echoed
@@ -50,9 +50,11 @@ python=python3
 if [ -x /usr/bin/python3 ]; then
 	python=/usr/bin/python3
 fi
-# Python's own output must not lag behind the programs it starts.
+# Python's own output must not lag behind the programs it starts
+# (and leaves no __pycache__ in the checkout).
 PYTHONUNBUFFERED=1
-export PYTHONUNBUFFERED
+PYTHONDONTWRITEBYTECODE=1
+export PYTHONUNBUFFERED PYTHONDONTWRITEBYTECODE
 
 passed=0
 failed=0
@@ -120,9 +122,13 @@ run_integration() {
 # make any error fatal.
 run_sanitize() {
 	san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-	if ! make -s BUILD=build-asan \
+	bins=
+	for src in tests/unit/test_*.c; do
+		[ -e "$src" ] && bins="$bins build/asan/tests/$(basename "$src" .c)"
+	done
+	if ! make -s BUILD=build/asan \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer $san" \
-	    LDFLAGS="$san" all > "$out/sanitize-build.log" 2>&1; then
+	    LDFLAGS="$san" $bins > "$out/sanitize-build.log" 2>&1; then
 		cat "$out/sanitize-build.log"
 		echo "not ok - sanitizer build"
 		failed=$((failed + 1))
@@ -131,7 +137,7 @@ run_sanitize() {
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	export ASAN_OPTIONS UBSAN_OPTIONS
-	run_unit build-asan " (asan)"
+	run_unit build/asan " (asan)"
 }
 
 case $what in
