@@ -32,6 +32,7 @@ enum pi_result {
 	PI_CANCELLED,
 	PI_NOMEM,    /* an allocation failed outside GMP */
 	PI_TOO_BIG,  /* decimals above what the engine supports */
+	PI_UNPROVEN, /* retries never fixed every digit: a bug, never seen */
 	PI_RESULT__MAX
 };
 
@@ -47,7 +48,7 @@ enum pi_result {
  * is freed.
  */
 enum pi_result pi_compute(size_t decimals, int threads,
-    const struct pi_hooks *hooks, char **out);
+			  const struct pi_hooks *hooks, char **out);
 
 /* A sentence describing r, for logs and task errors. */
 const char *pi_result_message(enum pi_result r);

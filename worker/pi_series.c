@@ -1,0 +1,555 @@
+/* pi_series.c: the Chudnovsky series summed exactly by binary splitting. */
+#include "pi_series.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "pi_par.h"
+
+/*
+ * Term k >= 1 of the series is the one before times -p(k) / q(k), with
+ *   p(k) = (6k-5)(2k-1)(6k-1),  q(k) = k^3 C^3 / 24,  C = 640320,
+ * and it carries the weight a(k) = A + B k. Over a range [a, b) of terms,
+ * binary splitting keeps P = prod p, Q = prod q and T with
+ * T / Q = sum_{a<=k<b} (-1)^k a(k) prod_{a<=j<=k} p(j) / q(j).
+ * Joining [a, m) and [m, b): P = P1 P2, Q = Q1 Q2, T = T1 Q2 + P1 T2.
+ * The triple may be divided by any common factor of P1 and Q2 without
+ * changing T/Q or P/Q, which keeps the numbers smaller: we know the prime
+ * factors of every p(k) and q(k) from a sieve, so we track them per range
+ * and cancel gcd(P1, Q2) before joining.
+ */
+#define SERIES_A 13591409UL
+#define SERIES_B 545140134UL
+#define SERIES_C3_24 10939058860032000ULL /* 2^15 3^2 5^3 23^3 29^3 */
+
+/* Ranges at least this long poll the ctl and report work. */
+#define SERIES_REPORT_LEN 64
+
+struct fac_pair {
+	uint32_t p; /* a prime */
+	uint32_t e; /* its exponent */
+};
+
+/* A factorisation, by increasing prime. */
+struct fac {
+	struct fac_pair *v;
+	size_t n, cap;
+};
+
+struct bs_node {
+	mpz_t p, q, t;
+	struct fac fp, fq;
+};
+
+struct series {
+	unsigned long terms;
+	uint32_t pmax;    /* primes above this never divide a Q */
+	uint16_t *spf;    /* smallest prime factor of x coprime to 6, by x/3 */
+	uint32_t spf_max; /* largest x in spf */
+	struct pi_ctl *ctl;
+	atomic_int nomem;
+};
+
+/* Stops the whole computation: after a cancel or a failed malloc. */
+static int
+series_aborted(struct series *s)
+{
+	return pi_ctl_stopped(s->ctl) || atomic_load(&s->nomem);
+}
+
+/*
+ * Sieves the smallest prime factor of every x <= max coprime to 6, stored
+ * only when it is at most sqrt(max) (so it fits 16 bits): 0 means prime.
+ */
+static int
+series_sieve(struct series *s, uint32_t max)
+{
+	uint64_t x;
+	uint32_t p, step, st;
+
+	s->spf_max = max;
+	s->spf = calloc((size_t)max / 3 + 2, sizeof(*s->spf));
+	if (s->spf == NULL)
+		return -1;
+	for (p = 5, step = 2; (uint64_t)p * p <= max;
+	     p += step, step = 6 - step) {
+		if (s->spf[p / 3] != 0)
+			continue;
+		/* p*j for j >= p coprime to 6: j steps by 4, 2, 4, ... or 2, 4. */
+		st = p % 6 == 1 ? 4 : 2;
+		for (x = (uint64_t)p * p; x <= max; st = 6 - st) {
+			if (s->spf[x / 3] == 0)
+				s->spf[x / 3] = (uint16_t)p;
+			x += (uint64_t)st * p;
+		}
+	}
+	return 0;
+}
+
+/* Appends the prime factors of x (coprime to 6), each `mult` times. */
+static size_t
+series_factor(const struct series *s, uint64_t x, uint32_t mult,
+	      struct fac_pair *v, size_t n)
+{
+	uint32_t p, e;
+
+	while (x > 1) {
+		p = s->spf[x / 3];
+		if (p == 0) {
+			v[n].p = (uint32_t)x;
+			v[n++].e = mult;
+			break;
+		}
+		e = 0;
+		do {
+			x /= p;
+			e++;
+		} while (x % p == 0);
+		v[n].p = p;
+		v[n++].e = e * mult;
+	}
+	return n;
+}
+
+static void
+fac_init(struct fac *f)
+{
+	f->v = NULL;
+	f->n = 0;
+	f->cap = 0;
+}
+
+static void
+fac_clear(struct fac *f)
+{
+	free(f->v);
+	fac_init(f);
+}
+
+static int
+fac_reserve(struct fac *f, size_t n)
+{
+	struct fac_pair *v;
+
+	if (n <= f->cap)
+		return 0;
+	v = realloc(f->v, n * sizeof(*v));
+	if (v == NULL)
+		return -1;
+	f->v = v;
+	f->cap = n;
+	return 0;
+}
+
+/*
+ * Sets f from n unsorted pairs, which it sorts and merges, dropping primes
+ * above pmax. Returns -1 if out of memory.
+ */
+static int
+fac_set_pairs(struct fac *f, struct fac_pair *v, size_t n, uint32_t pmax)
+{
+	size_t i, j;
+	struct fac_pair t;
+
+	for (i = 1; i < n; i++) {
+		t = v[i];
+		for (j = i; j > 0 && v[j - 1].p > t.p; j--)
+			v[j] = v[j - 1];
+		v[j] = t;
+	}
+	if (fac_reserve(f, n) < 0)
+		return -1;
+	f->n = 0;
+	for (i = 0; i < n; i++) {
+		if (v[i].p > pmax)
+			break;
+		if (f->n > 0 && f->v[f->n - 1].p == v[i].p)
+			f->v[f->n - 1].e += v[i].e;
+		else
+			f->v[f->n++] = v[i];
+	}
+	return 0;
+}
+
+/* Sets dst (distinct from a and b) to the product of a and b. */
+static int
+fac_merge(struct fac *dst, const struct fac *a, const struct fac *b)
+{
+	size_t i = 0, j = 0, n = 0;
+
+	if (fac_reserve(dst, a->n + b->n) < 0)
+		return -1;
+	while (i < a->n && j < b->n) {
+		if (a->v[i].p < b->v[j].p) {
+			dst->v[n++] = a->v[i++];
+		} else if (a->v[i].p > b->v[j].p) {
+			dst->v[n++] = b->v[j++];
+		} else {
+			dst->v[n].p = a->v[i].p;
+			dst->v[n++].e = a->v[i++].e + b->v[j++].e;
+		}
+	}
+	while (i < a->n)
+		dst->v[n++] = a->v[i++];
+	while (j < b->n)
+		dst->v[n++] = b->v[j++];
+	dst->n = n;
+	return 0;
+}
+
+/* Drops the zero exponents from f. */
+static void
+fac_compact(struct fac *f)
+{
+	size_t i, n = 0;
+
+	for (i = 0; i < f->n; i++)
+		if (f->v[i].e != 0)
+			f->v[n++] = f->v[i];
+	f->n = n;
+}
+
+/* Sets g to gcd(a, b) and divides it out of both a and b. */
+static int
+fac_take_gcd(struct fac *g, struct fac *a, struct fac *b)
+{
+	size_t i = 0, j = 0;
+	uint32_t e;
+
+	g->n = 0;
+	while (i < a->n && j < b->n) {
+		if (a->v[i].p < b->v[j].p) {
+			i++;
+		} else if (a->v[i].p > b->v[j].p) {
+			j++;
+		} else {
+			e = a->v[i].e < b->v[j].e ? a->v[i].e : b->v[j].e;
+			if (g->n == g->cap &&
+			    fac_reserve(g, g->cap > 0 ? 2 * g->cap : 16) < 0)
+				return -1;
+			g->v[g->n].p = a->v[i].p;
+			g->v[g->n++].e = e;
+			a->v[i++].e -= e;
+			b->v[j++].e -= e;
+		}
+	}
+	if (g->n > 0) {
+		fac_compact(a);
+		fac_compact(b);
+	}
+	return 0;
+}
+
+/* Sets r to the product of the prime powers v[0 .. n-1]. */
+static void
+fac_product(mpz_t r, const struct fac_pair *v, size_t n)
+{
+	mpz_t t;
+	size_t i;
+
+	if (n <= 8) {
+		mpz_set_ui(r, 1);
+		for (i = 0; i < n; i++) {
+			if (v[i].e == 1) {
+				mpz_mul_ui(r, r, v[i].p);
+			} else {
+				mpz_init(t);
+				mpz_ui_pow_ui(t, v[i].p, v[i].e);
+				mpz_mul(r, r, t);
+				mpz_clear(t);
+			}
+		}
+		return;
+	}
+	mpz_init(t);
+	fac_product(r, v, n / 2);
+	fac_product(t, v + n / 2, n - n / 2);
+	mpz_mul(r, r, t);
+	mpz_clear(t);
+}
+
+static void
+node_init(struct bs_node *nd)
+{
+	mpz_init(nd->p);
+	mpz_init(nd->q);
+	mpz_init(nd->t);
+	fac_init(&nd->fp);
+	fac_init(&nd->fq);
+}
+
+static void
+node_clear(struct bs_node *nd)
+{
+	mpz_clear(nd->p);
+	mpz_clear(nd->q);
+	mpz_clear(nd->t);
+	fac_clear(&nd->fp);
+	fac_clear(&nd->fq);
+}
+
+/* Sets nd to the single term k. */
+static void
+bs_leaf(struct series *s, unsigned long k, struct bs_node *nd)
+{
+	struct fac_pair v[64];
+	size_t n;
+	uint64_t x;
+	uint32_t e3;
+
+	if (k == 0) {
+		mpz_set_ui(nd->p, 1);
+		mpz_set_ui(nd->q, 1);
+		mpz_set_ui(nd->t, SERIES_A);
+		nd->fp.n = 0;
+		nd->fq.n = 0;
+		return;
+	}
+	mpz_set_ui(nd->p, 6 * k - 5);
+	mpz_mul_ui(nd->p, nd->p, 2 * k - 1);
+	mpz_mul_ui(nd->p, nd->p, 6 * k - 1);
+	mpz_set_ui(nd->q, k);
+	mpz_mul_ui(nd->q, nd->q, k);
+	mpz_mul_ui(nd->q, nd->q, k);
+	mpz_mul_ui(nd->q, nd->q, SERIES_C3_24);
+	mpz_mul_ui(nd->t, nd->p, SERIES_A + SERIES_B * k);
+	if (k & 1)
+		mpz_neg(nd->t, nd->t);
+
+	/* p(k): 6k-5 and 6k-1 are coprime to 6; 2k-1 is odd. */
+	n = series_factor(s, 6 * k - 5, 1, v, 0);
+	n = series_factor(s, 6 * k - 1, 1, v, n);
+	for (x = 2 * k - 1, e3 = 0; x % 3 == 0; x /= 3)
+		e3++;
+	if (e3 > 0) {
+		v[n].p = 3;
+		v[n++].e = e3;
+	}
+	n = series_factor(s, x, 1, v, n);
+	if (fac_set_pairs(&nd->fp, v, n, s->pmax) < 0)
+		goto nomem;
+
+	/* q(k) = k^3 2^15 3^2 5^3 23^3 29^3; P is odd, so 2 never cancels. */
+	for (x = k; x % 2 == 0; x /= 2)
+		;
+	for (e3 = 0; x % 3 == 0; x /= 3)
+		e3++;
+	v[0].p = 3;
+	v[0].e = 3 * e3 + 2;
+	v[1].p = 5;
+	v[1].e = 3;
+	v[2].p = 23;
+	v[2].e = 3;
+	v[3].p = 29;
+	v[3].e = 3;
+	n = series_factor(s, x, 3, v, 4);
+	if (fac_set_pairs(&nd->fq, v, n, UINT32_MAX) < 0)
+		goto nomem;
+	return;
+nomem:
+	atomic_store(&s->nomem, 1);
+}
+
+/* Cost units of joining a range of len terms: about its multiply cost. */
+static uint64_t
+bs_join_cost(unsigned long len)
+{
+	uint64_t bits = 0;
+	unsigned long l;
+
+	for (l = len; l > 0; l >>= 1)
+		bits++;
+	return (uint64_t)len * bits;
+}
+
+/* Sets *f0 = work(len), *f1 = work(len + 1) for the splitting below. */
+static void
+bs_work_pair(unsigned long len, uint64_t *f0, uint64_t *f1)
+{
+	uint64_t h0, h1;
+
+	if (len <= 1) {
+		*f0 = 0;
+		*f1 = len == 1 ? bs_join_cost(2) : 0;
+		return;
+	}
+	bs_work_pair(len / 2, &h0, &h1);
+	if (len % 2 == 0) {
+		*f0 = 2 * h0 + bs_join_cost(len);
+		*f1 = h0 + h1 + bs_join_cost(len + 1);
+	} else {
+		*f0 = h0 + h1 + bs_join_cost(len);
+		*f1 = 2 * h1 + bs_join_cost(len + 1);
+	}
+}
+
+uint64_t
+pi_series_work(unsigned long terms)
+{
+	uint64_t f0, f1;
+
+	bs_work_pair(terms, &f0, &f1);
+	return f0;
+}
+
+struct bs_mul_job {
+	mpz_ptr r;
+	mpz_srcptr x, y;
+	int threads;
+};
+
+static void
+bs_mul_run(void *p)
+{
+	struct bs_mul_job *j = p;
+
+	pi_par_mul(j->r, j->x, j->y, j->threads);
+}
+
+/*
+ * Joins l = [a, m) and r = [m, b) into nd, spending l and r. P is only
+ * formed when need_p. With par, the products run two at a time.
+ */
+static void
+bs_join(struct series *s, struct bs_node *nd, struct bs_node *l,
+	struct bs_node *r, int need_p, int par)
+{
+	struct fac g;
+	struct bs_mul_job ja, jb;
+	mpz_t gz;
+
+	fac_init(&g);
+	if (fac_take_gcd(&g, &l->fp, &r->fq) < 0)
+		goto nomem;
+	if (g.n > 0) {
+		mpz_init(gz);
+		fac_product(gz, g.v, g.n);
+		mpz_divexact(l->p, l->p, gz);
+		mpz_divexact(r->q, r->q, gz);
+		mpz_clear(gz);
+	}
+
+	/* T = T1 Q2 + P1 T2 */
+	ja = (struct bs_mul_job){ l->t, l->t, r->q, 1 };
+	jb = (struct bs_mul_job){ r->t, r->t, l->p, 1 };
+	pi_par_run2(bs_mul_run, &ja, bs_mul_run, &jb, par);
+	mpz_add(nd->t, l->t, r->t);
+	mpz_realloc2(l->t, 1);
+	mpz_realloc2(r->t, 1);
+
+	if (need_p) {
+		ja = (struct bs_mul_job){ nd->q, l->q, r->q, 1 };
+		jb = (struct bs_mul_job){ nd->p, l->p, r->p, 1 };
+		pi_par_run2(bs_mul_run, &ja, bs_mul_run, &jb, par);
+		if (fac_merge(&nd->fp, &l->fp, &r->fp) < 0)
+			goto nomem;
+	} else {
+		pi_par_mul(nd->q, l->q, r->q, par ? 2 : 1);
+	}
+	if (fac_merge(&nd->fq, &l->fq, &r->fq) < 0)
+		goto nomem;
+	fac_clear(&g);
+	return;
+nomem:
+	fac_clear(&g);
+	atomic_store(&s->nomem, 1);
+}
+
+struct bs_job {
+	struct series *s;
+	unsigned long a, b;
+	struct bs_node *nd;
+	int need_p, par;
+};
+
+static void bs_run(void *p);
+
+/* Sums terms [a, b) into nd; `par` levels below split over threads. */
+static void
+bs(struct series *s, unsigned long a, unsigned long b, struct bs_node *nd,
+   int need_p, int par)
+{
+	unsigned long len = b - a, m = a + (b - a) / 2;
+	struct bs_node l, r;
+	struct bs_job jl, jr;
+	uint64_t w0, w1;
+
+	if (len >= SERIES_REPORT_LEN && series_aborted(s))
+		return;
+	if (len == 1) {
+		bs_leaf(s, a, nd);
+		return;
+	}
+	node_init(&l);
+	node_init(&r);
+	jl = (struct bs_job){ s, a, m, &l, 1, par > 0 ? par - 1 : 0 };
+	jr = (struct bs_job){ s, m, b, &r, need_p, par > 0 ? par - 1 : 0 };
+	pi_par_run2(bs_run, &jl, bs_run, &jr, par > 0);
+	if (series_aborted(s))
+		goto out;
+	bs_join(s, nd, &l, &r, need_p, par > 0);
+	if (len >= 2 * SERIES_REPORT_LEN) {
+		pi_ctl_add(s->ctl, bs_join_cost(len));
+	} else if (len >= SERIES_REPORT_LEN) {
+		bs_work_pair(len, &w0, &w1);
+		pi_ctl_add(s->ctl, w0);
+	}
+out:
+	node_clear(&l);
+	node_clear(&r);
+}
+
+static void
+bs_run(void *p)
+{
+	struct bs_job *j = p;
+
+	bs(j->s, j->a, j->b, j->nd, j->need_p, j->par);
+}
+
+unsigned long
+pi_series_terms(uint64_t bits)
+{
+	/*
+	 * (6k)! / ((3k)! (k!)^3) <= 2^6k 3^3k = 1728^k, so term k is at most
+	 * r^k (A + B k) with r = 1728 / 640320^3 < 2^-47.11, and each bound
+	 * is under half the one before: the tail after N terms is below
+	 * 2 r^N (A + B N) < 2^(63 - 47.11 N) for N < 2^32.
+	 */
+	return (unsigned long)(((double)bits + 64.0) / 47.11) + 2;
+}
+
+enum pi_series_status
+pi_series_sum(mpz_t q, mpz_t t, unsigned long terms, int threads,
+	      struct pi_ctl *ctl)
+{
+	struct series s;
+	struct bs_node root;
+	enum pi_series_status st;
+	int par = 0;
+
+	memset(&s, 0, sizeof(s));
+	s.terms = terms;
+	s.ctl = ctl;
+	atomic_init(&s.nomem, 0);
+	s.pmax = terms > 29 ? (uint32_t)terms : 29;
+	if (series_sieve(&s, (uint32_t)(6 * terms + 6)) < 0)
+		return PI_SERIES_NOMEM;
+	while (threads >= 2 << par)
+		par++;
+	node_init(&root);
+	bs(&s, 0, terms, &root, 0, par);
+	if (atomic_load(&s.nomem))
+		st = PI_SERIES_NOMEM;
+	else if (pi_ctl_stopped(ctl))
+		st = PI_SERIES_STOPPED;
+	else
+		st = PI_SERIES_OK;
+	if (st == PI_SERIES_OK) {
+		mpz_swap(q, root.q);
+		mpz_swap(t, root.t);
+	}
+	node_clear(&root);
+	free(s.spf);
+	return st;
+}
