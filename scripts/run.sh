@@ -41,7 +41,7 @@ reachable_by_others() {
 	p=$1
 	while [ -n "$p" ] && [ "$p" != / ]; do
 		case $(stat -L -c %A "$p") in
-		d???????[r-]x) ;;
+		d????????[xt]) ;;
 		-??????r??) ;;
 		*) return 1 ;;
 		esac
@@ -109,19 +109,26 @@ while ! [ -S "$socket" ]; do
 done
 
 : > "$DATA/nginx/logs/error.log"
+rm -f "$DATA/nginx/nginx.pid"
 "$nginx" -p "$DATA/nginx" -c "$conf" -g 'daemon off;' &
 nginx_pid=$!
-sleep 0.5
-if ! kill -0 "$nginx_pid" 2>/dev/null; then
+# nginx writes its pid file once it listens. If the port is taken it logs
+# that at once and keeps trying for a few seconds; no need to wait for that.
+i=0
+while ! [ -s "$DATA/nginx/nginx.pid" ]; do
 	if grep -q 'Address already in use' "$DATA/nginx/logs/error.log"; then
 		echo "run.sh: port $PORT is taken by another program;" \
 		    "choose another: PORT=8081 make run" >&2
-	else
+		exit 1
+	fi
+	i=$((i + 1))
+	if ! kill -0 "$nginx_pid" 2>/dev/null || [ "$i" -gt 100 ]; then
 		echo "run.sh: nginx did not start:" >&2
 		cat "$DATA/nginx/logs/error.log" >&2
+		exit 1
 	fi
-	exit 1
-fi
+	sleep 0.1
+done
 
 echo "nthpi is at http://127.0.0.1:$PORT/ — Ctrl-C stops it"
 echo "(data in $DATA; nginx log in $DATA/nginx/logs/)"
