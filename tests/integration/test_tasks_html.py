@@ -163,7 +163,8 @@ def test_bad_n(s):
         ("NUL after", "5\x00"), ("NUL before", "\x005"),
         ("arabic-indic digit", "\u0663"), ("fullwidth digit", "\uff15"),
         ("markup", "<b>\"7\"</b>&amp;"),
-        ("overlong", "9" * 5000),
+        # Well inside the app's 4 KiB body limit: a long n, not a long body.
+        ("overlong", "9" * 1000),
     ]
     for what, value in cases:
         before = count_tasks(s)
@@ -180,7 +181,7 @@ def test_bad_n(s):
               err is not None and len(err.text.strip()) > 5,
               err and err.text)
         n = p.by_id("n")
-        if "\x00" not in value and what != "overlong":
+        if "\x00" not in value:
             check("POST /tasks with n %s keeps what was typed" % what,
                   n is not None and (n.attrs.get("value") or "") == value,
                   "value=%r" % (n and (n.attrs.get("value") or "")[:40]))
