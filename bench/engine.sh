@@ -1,0 +1,107 @@
+#!/bin/sh
+# engine.sh: times the pi engine against Arb (2 threads) and MPFR, checking every output.
+#
+# Usage: sh bench/engine.sh            10^6 and 10^7 decimals
+#        BENCH_BIG=1 sh bench/engine.sh  also 10^8
+#
+# Each program writes "3" and N decimals to a file; the file's sha256 is
+# checked against NTHPI_REFERENCE_DIR/pi-prefix.sha256 (default
+# ../shared/reference beside the checkout). Wall time and peak RSS come
+# from /usr/bin/time. The engine runs through `nthpi-worker --digits N
+# --output FILE` once the worker has that, else through bench/pi_cli.c.
+# Environment: BENCH_THREADS (pi_cli threads, default 2), BENCH_ENGINE=cli
+# (time the engine alone, through pi_cli, even when the worker has a CLI),
+# NTHPI_BUILD.
+set -eu
+
+cd "$(dirname "$0")/.."
+root=$(pwd)
+build=${NTHPI_BUILD:-build}
+ref=${NTHPI_REFERENCE_DIR:-$root/../shared/reference}
+threads=${BENCH_THREADS:-2}
+out=$build/bench
+mkdir -p "$out"
+
+# Only the benchmark needs Arb and GNU time; install them if we may.
+need_pkg() {
+	dpkg -s "$1" >/dev/null 2>&1 && return 0
+	if [ "$(id -u)" != 0 ]; then
+		echo "bench: please install $1 (apt-get install $1)" >&2
+		exit 1
+	fi
+	apt-get install -y -q "$1" >/dev/null 2>&1 ||
+		{ apt-get update -q >/dev/null && apt-get install -y -q "$1" >/dev/null; }
+}
+need_pkg time
+need_pkg libflint-arb-dev
+
+cflags="-O2 -std=c11 -D_GNU_SOURCE -pthread"
+cc $cflags -o "$out/peer_arb" bench/peer_arb.c -lflint-arb -lflint -lmpfr -lgmp
+cc $cflags -o "$out/peer_mpfr" bench/peer_mpfr.c -lmpfr -lgmp
+cc $cflags -Iworker -o "$out/pi_cli" bench/pi_cli.c worker/pi_*.c -lgmp -lm
+
+# The worker's own CLI, if it exists and gets 100 decimals right.
+engine_cmd=pi_cli
+if [ "${BENCH_ENGINE:-worker}" = worker ] && [ -x "$build/nthpi-worker" ] &&
+	"$build/nthpi-worker" --digits 100 --output "$out/probe.txt" \
+	    >/dev/null 2>&1 &&
+	[ "$(cat "$out/probe.txt")" = "$(head -c 101 "$ref/pi-10000.txt")" ]; then
+	engine_cmd="worker"
+fi
+
+run_one() { # NAME N FILE
+	case $1 in
+	engine)
+		if [ "$engine_cmd" = worker ]; then
+			set -- "$build/nthpi-worker" --digits "$2" --output "$3"
+		else
+			set -- "$out/pi_cli" "$2" "$threads" "$3"
+		fi ;;
+	arb) set -- "$out/peer_arb" "$2" "$3" ;;
+	mpfr) set -- "$out/peer_mpfr" "$2" "$3" ;;
+	esac
+	/usr/bin/time -f '%e %M' -o "$out/time.txt" "$@" >/dev/null 2>"$out/stderr.txt"
+}
+
+sizes="1000000 10000000"
+if [ "${BENCH_BIG:-0}" = 1 ]; then
+	sizes="$sizes 100000000"
+fi
+
+echo "engine: $engine_cmd, $threads threads; arb: 2 threads; mpfr: 1 thread"
+printf '%-10s %-7s %9s %9s  %s\n' decimals program wall_s rss_MiB sha256
+status=0
+for n in $sizes; do
+	want=$(awk -v n="$n" '$1 == n { print $2 }' "$ref/pi-prefix.sha256" 2>/dev/null || true)
+	for prog in engine arb mpfr; do
+		file=$out/$prog-$n.txt
+		if ! run_one "$prog" "$n" "$file"; then
+			printf '%-10s %-7s failed: %s\n' "$n" "$prog" "$(tail -1 "$out/stderr.txt")"
+			status=1
+			eval "t_$prog=0 m_$prog=0"
+			continue
+		fi
+		read -r t m <"$out/time.txt"
+		got=$(sha256sum <"$file" | cut -d' ' -f1)
+		if [ -z "$want" ]; then
+			check="(no reference)"
+		elif [ "$got" = "$want" ]; then
+			check=ok
+		else
+			check="MISMATCH"
+			status=1
+		fi
+		printf '%-10s %-7s %9s %9.1f  %s\n' "$n" "$prog" "$t" \
+		    "$(echo "$m" | awk '{ print $1 / 1024 }')" "$check"
+		eval "t_$prog=$t m_$prog=$m"
+		rm -f "$file"
+	done
+	# shellcheck disable=SC2154
+	awk -v n="$n" -v te="$t_engine" -v ta="$t_arb" -v tm="$t_mpfr" \
+	    -v me="$m_engine" -v ma="$m_arb" -v mm="$m_mpfr" '
+	function ratio(a, b) { return b > 0 ? a / b : 0 }
+	BEGIN {
+		printf("%-10s ratio   engine/arb: time %.2fx rss %.2fx; engine/mpfr: time %.2fx rss %.2fx\n", n, ratio(te, ta), ratio(me, ma), ratio(te, tm), ratio(me, mm))
+	}'
+done
+exit $status
