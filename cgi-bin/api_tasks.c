@@ -1,0 +1,398 @@
+/* api_tasks.c: the JSON API under /api/tasks, long-poll included. */
+#include <stdint.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "api_tasks.h"
+#include "json.h"
+#include "jsonread.h"
+#include "log.h"
+#include "nparse.h"
+#include "params.h"
+#include "timefmt.h"
+
+/* Appends "name": ISO time or null. */
+static void
+api_time(struct buf *b, const char *name, long long ms)
+{
+	char iso[32];
+
+	json_raw_unescaped(b, name);
+	if (ms < 0) {
+		json_raw_unescaped(b, "null");
+		return;
+	}
+	time_iso8601(ms, iso, sizeof(iso));
+	json_string(b, iso);
+}
+
+void
+api_task_json(struct buf *b, const struct task *t)
+{
+	char digit[2] = { 0, 0 };
+
+	json_raw_unescaped(b, "{\"id\": ");
+	json_int(b, t->id);
+	json_raw_unescaped(b, ", \"n\": ");
+	json_int(b, t->n);
+	json_raw_unescaped(b, ", \"status\": ");
+	json_string(b, task_status_names[t->status]);
+	json_raw_unescaped(b, ", \"progress\": ");
+	json_fraction(b, t->progress);
+	json_raw_unescaped(b, ", \"digit\": ");
+	if (t->status == TASK_DONE && t->digit >= 0 && t->digit <= 9) {
+		digit[0] = (char)('0' + t->digit);
+		json_string(b, digit);
+	} else
+		json_raw_unescaped(b, "null");
+	json_raw_unescaped(b, ", \"error\": ");
+	json_string(b, t->has_error ? t->error : NULL);
+	api_time(b, ", \"created_at\": ", t->created_at);
+	api_time(b, ", \"started_at\": ", t->started_at);
+	api_time(b, ", \"finished_at\": ", t->finished_at);
+	json_raw_unescaped(b, ", \"url\": \"/tasks/");
+	json_int(b, t->id);
+	json_raw_unescaped(b, "\"}");
+}
+
+/* Starts a JSON answer. */
+static struct buf *
+api_begin(struct ctx *ctx, int status)
+{
+	ctx->resp->status = status;
+	ctx->resp->content_type = "application/json";
+	buf_reset(&ctx->resp->body);
+	return &ctx->resp->body;
+}
+
+/* Answers with one task. */
+static void
+api_answer_task(struct ctx *ctx, int status, const struct task *t)
+{
+	struct buf *b = api_begin(ctx, status);
+
+	api_task_json(b, t);
+	json_raw_unescaped(b, "\n");
+}
+
+/* Builds a list answer: tasks go straight into the body. */
+struct api_list {
+	struct buf *b;
+	int count;
+};
+
+static int
+api_list_task(void *arg, const struct task *t)
+{
+	struct api_list *l = arg;
+
+	if (l->count++ > 0)
+		json_raw_unescaped(l->b, ",\n");
+	api_task_json(l->b, t);
+	return 0;
+}
+
+/* The changes answer collects deleted ids aside, as they come mixed. */
+struct api_changes {
+	struct buf *b;
+	struct buf *deleted;
+	int tasks, ndeleted;
+};
+
+static int
+api_changes_task(void *arg, const struct task *t)
+{
+	struct api_changes *ch = arg;
+
+	if (ch->tasks++ > 0)
+		json_raw_unescaped(ch->b, ",\n");
+	api_task_json(ch->b, t);
+	return 0;
+}
+
+static int
+api_changes_deleted(void *arg, long long id)
+{
+	struct api_changes *ch = arg;
+
+	if (ch->ndeleted++ > 0)
+		json_raw_unescaped(ch->deleted, ", ");
+	json_int(ch->deleted, id);
+	return 0;
+}
+
+/*
+ * Writes the answer for the changes after since into the body. Returns
+ * TASK_OK and sets *got to 1 if it should go out now (there were changes,
+ * or the client's version is not the current one).
+ */
+static enum task_rc
+api_read_changes(struct ctx *ctx, long long since, int *got)
+{
+	struct buf *b = api_begin(ctx, 200);
+	struct buf tasks = { 0 }, deleted = { 0 };
+	struct api_changes ch = { &tasks, &deleted, 0, 0 };
+	struct task_changes tc;
+	struct dbconn *c;
+	enum task_rc rc;
+
+	if ((c = ctx_db(ctx)) == NULL)
+		return TASK_FAILED;
+	rc = task_changes(c, since, api_changes_task, api_changes_deleted, &ch,
+			  &tc);
+	if (rc != TASK_OK)
+		goto out;
+	/* The version is known last but goes first, as docs/design.md
+	 * shows it. */
+	json_raw_unescaped(b, "{\"version\": ");
+	json_int(b, tc.version);
+	json_raw_unescaped(b, ", \"tasks\": [");
+	buf_append(b, tasks.data ? tasks.data : "", tasks.len);
+	json_raw_unescaped(b, "], \"deleted\": [");
+	buf_append(b, deleted.data ? deleted.data : "", deleted.len);
+	json_raw_unescaped(b, "]");
+	if (tc.more)
+		json_raw_unescaped(b, ", \"more\": true");
+	json_raw_unescaped(b, "}\n");
+	if (tasks.failed || deleted.failed)
+		b->failed = 1;
+	/* A since= ahead of the database (it was recreated) is answered at
+	 * once with the current version, so the client can start over. */
+	*got = tc.count > 0 || tc.version != since;
+out:
+	buf_free(&tasks);
+	buf_free(&deleted);
+	return rc;
+}
+
+/* GET /api/tasks?since=V: answer now if V is old, else hold. */
+static void
+api_long_poll(struct ctx *ctx, long long since)
+{
+	const struct app *app = ctx->app;
+	long long start, deadline;
+	enum task_rc rc;
+	int got = 0;
+
+	if ((rc = api_read_changes(ctx, since, &got)) != TASK_OK)
+		goto fail;
+	if (got || app->watch == NULL)
+		return;
+	/* Nothing new: hold without a connection, a query or a CPU tick
+	 * until the watcher sees the version move. */
+	ctx_db_release(ctx);
+	start = time_mono_ms();
+	deadline = start + (long long)app->cfg->hold_seconds * 1000;
+	watch_wait(app->watch, since, deadline);
+	ctx->wait_ms = time_mono_ms() - start;
+	if ((rc = api_read_changes(ctx, since, &got)) != TASK_OK)
+		goto fail;
+	return;
+fail:
+	ctx_fail_rc(ctx, rc, 0);
+}
+
+void
+api_tasks_list(struct ctx *ctx)
+{
+	const struct params *q = &ctx->req->query;
+	struct task_filter f = { API_LIMIT_DEFAULT, 0, 0, TASK_QUEUED };
+	long long counts[TASK_STATUS__MAX], version = 0, v;
+	struct api_list l = { NULL, 0 };
+	const char *status;
+	struct dbconn *c;
+	struct buf *b;
+	enum task_rc rc;
+	int i;
+
+	if (params_get_int(q, "since", 0, INT64_MAX, &v) == -1) {
+		ctx_fail(ctx, 400,
+			 "\"since\" must be a version: a whole number such as "
+			 "the \"version\" of an earlier answer.");
+		return;
+	}
+	if (params_get(q, "since") != NULL) {
+		api_long_poll(ctx, v);
+		return;
+	}
+	if (params_get_int(q, "limit", 1, API_LIMIT_MAX, &v) == -1) {
+		ctx_fail(ctx, 400,
+			 "\"limit\" must be a whole number from 1 to 1000.");
+		return;
+	}
+	if (params_get(q, "limit") != NULL)
+		f.limit = (int)v;
+	if (params_get_int(q, "before", 1, INT64_MAX, &f.before) == -1) {
+		ctx_fail(ctx, 400,
+			 "\"before\" must be a task id: a whole number from "
+			 "1 up.");
+		return;
+	}
+	if ((status = params_get(q, "status")) != NULL) {
+		if (task_status_parse(status, &f.status) == -1) {
+			ctx_fail(ctx, 400,
+				 "\"status\" must be one of queued, running, "
+				 "done, error or cancelled.");
+			return;
+		}
+		f.has_status = 1;
+	}
+	if ((c = ctx_db(ctx)) == NULL) {
+		ctx_fail_rc(ctx, TASK_FAILED, 0);
+		return;
+	}
+	b = api_begin(ctx, 200);
+	l.b = b;
+	if ((rc = task_snapshot_begin(c)) != TASK_OK)
+		goto fail;
+	if ((rc = task_version(c, &version)) != TASK_OK ||
+	    (rc = task_counts(c, counts)) != TASK_OK)
+		goto fail;
+	json_raw_unescaped(b, "{\"version\": ");
+	json_int(b, version);
+	json_raw_unescaped(b, ", \"tasks\": [");
+	if ((rc = task_list(c, &f, api_list_task, &l)) != TASK_OK)
+		goto fail;
+	task_snapshot_end(c);
+	json_raw_unescaped(b, "], \"counts\": {");
+	for (i = 0; i < TASK_STATUS__MAX; i++) {
+		if (i > 0)
+			json_raw_unescaped(b, ", ");
+		json_string(b, task_status_names[i]);
+		json_raw_unescaped(b, ": ");
+		json_int(b, counts[i]);
+	}
+	json_raw_unescaped(b, "}}\n");
+	return;
+fail:
+	task_snapshot_end(c);
+	ctx_fail_rc(ctx, rc, 0);
+}
+
+void
+api_tasks_create(struct ctx *ctx)
+{
+	const struct config *cfg = ctx->app->cfg;
+	struct jsonread_member want[] = { { "n", JSONREAD_ABSENT, NULL, 0 } };
+	char msg[320], location[64];
+	enum nparse_err perr;
+	struct dbconn *c;
+	enum task_rc rc;
+	struct task t;
+	long long n = 0;
+	int len;
+
+	if (jsonread_object(ctx->req->body, ctx->req->body_len, want, 1, msg,
+			    sizeof(msg)) == -1) {
+		ctx_fail(ctx, 400, msg);
+		return;
+	}
+	if (want[0].type != JSONREAD_NUMBER) {
+		snprintf(msg, sizeof(msg),
+			 "%s Send it as a JSON number: {\"n\": 1234}.",
+			 want[0].type == JSONREAD_ABSENT
+			     ? "The body has no \"n\"."
+			     : "\"n\" must be a number, not text or another "
+			       "kind of value.");
+		ctx_fail(ctx, 400, msg);
+		return;
+	}
+	perr = nparse(want[0].text, want[0].len, cfg->n_max, &n);
+	if (perr != NPARSE_OK) {
+		nparse_message(perr, cfg->n_max, msg, sizeof(msg));
+		ctx_fail(ctx, 400, msg);
+		return;
+	}
+	if ((c = ctx_db(ctx)) == NULL) {
+		ctx_fail_rc(ctx, TASK_FAILED, 0);
+		return;
+	}
+	if ((rc = task_create(c, n, ctx->now, cfg->queue_cap, &t)) != TASK_OK) {
+		ctx_fail_rc(ctx, rc, 0);
+		return;
+	}
+	len = snprintf(location, sizeof(location), "/api/tasks/%lld", t.id);
+	if (len > 0 && (size_t)len < sizeof(location))
+		response_header(ctx->resp, "Location", location);
+	log_debug("task %lld: created for n=%lld", t.id, n);
+	api_answer_task(ctx, 201, &t);
+}
+
+void
+api_tasks_get(struct ctx *ctx)
+{
+	struct dbconn *c;
+	enum task_rc rc;
+	struct task t;
+
+	if ((c = ctx_db(ctx)) == NULL) {
+		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
+		return;
+	}
+	if ((rc = task_get(c, ctx->id, &t)) != TASK_OK) {
+		ctx_fail_rc(ctx, rc, ctx->id);
+		return;
+	}
+	api_answer_task(ctx, 200, &t);
+}
+
+/* cancel, retry and delete: do it, or answer why not. */
+static void
+api_action(struct ctx *ctx, enum task_action action)
+{
+	struct dbconn *c;
+	enum task_rc rc;
+	char msg[256];
+	struct task t;
+
+	if ((c = ctx_db(ctx)) == NULL) {
+		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
+		return;
+	}
+	switch (action) {
+	case TASK_ACTION_CANCEL:
+		rc = task_cancel(c, ctx->id, ctx->now, &t);
+		break;
+	case TASK_ACTION_RETRY:
+		rc = task_retry(c, ctx->id, ctx->app->cfg->queue_cap, &t);
+		break;
+	default:
+		rc = task_delete(c, ctx->id, &t);
+		break;
+	}
+	if (rc == TASK_CONFLICT) {
+		task_conflict_message(action, &t, msg, sizeof(msg));
+		ctx_fail(ctx, 409, msg);
+		return;
+	}
+	if (rc != TASK_OK) {
+		ctx_fail_rc(ctx, rc, ctx->id);
+		return;
+	}
+	if (action == TASK_ACTION_DELETE) {
+		struct buf *b = api_begin(ctx, 200);
+
+		json_raw_unescaped(b, "{\"deleted\": ");
+		json_int(b, t.id);
+		json_raw_unescaped(b, "}\n");
+	} else
+		api_answer_task(ctx, 200, &t);
+}
+
+void
+api_tasks_cancel(struct ctx *ctx)
+{
+	api_action(ctx, TASK_ACTION_CANCEL);
+}
+
+void
+api_tasks_retry(struct ctx *ctx)
+{
+	api_action(ctx, TASK_ACTION_RETRY);
+}
+
+void
+api_tasks_delete(struct ctx *ctx)
+{
+	api_action(ctx, TASK_ACTION_DELETE);
+}

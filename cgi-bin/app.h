@@ -1,0 +1,63 @@
+/* app.h: what a request handler is given: the process's shared state and
+ * the request's own. */
+#ifndef NTHPI_APP_H
+#define NTHPI_APP_H
+
+#include "config.h"
+#include "dbpool.h"
+#include "request.h"
+#include "response.h"
+#include "task.h"
+#include "watch.h"
+
+/* Shared by every thread of a process; read-only after start. */
+struct app {
+	const struct config *cfg;
+	struct dbpool *pool;
+	struct watch *watch; /* NULL: long-polls answer at once (tests) */
+};
+
+/* One request being handled. */
+struct ctx {
+	const struct app *app;
+	struct request *req;
+	struct response *resp;
+	struct dbconn *db; /* borrowed from the pool by ctx_db, or NULL */
+	long long id;      /* the {id} of the route, or 0 */
+	int api;           /* a /api route: errors are JSON */
+	long long now;     /* time_now_ms() when the request came */
+	long long wait_ms; /* time spent holding a long-poll */
+	/* The CSRF token for forms on this page; "" until ctx_csrf_token. */
+	char csrf[CSRF_TOKEN_LEN + 1];
+};
+
+/*
+ * Returns a database connection for this request, taking one from the pool
+ * on first use; the transport gives it back after the response. NULL if
+ * none could be opened (logged): answer with ctx_fail_rc(ctx, TASK_FAILED).
+ */
+struct dbconn *ctx_db(struct ctx *ctx);
+
+/* Gives the connection back early (before a long wait). */
+void ctx_db_release(struct ctx *ctx);
+
+/*
+ * Answers with an error: status and a sentence saying what went wrong and
+ * what to do, as {"error": ...} for the API or as an HTML page.
+ */
+void ctx_fail(struct ctx *ctx, int status, const char *message);
+
+/*
+ * Answers with the status and message that fit rc, which is not TASK_OK:
+ * 404, 409, 503 or 500, naming task id where it matters.
+ */
+void ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id);
+
+/*
+ * Returns the token for this page's forms: the nthpi_csrf cookie if it
+ * came, or a new random one, which is then set as the cookie. Returns
+ * NULL if no random bytes could be had (logged).
+ */
+const char *ctx_csrf_token(struct ctx *ctx);
+
+#endif

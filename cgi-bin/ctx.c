@@ -1,0 +1,117 @@
+/* ctx.c: what every handler needs: its database connection, its errors
+ * and its CSRF token. */
+#include <stdio.h>
+#include <string.h>
+
+#include "app.h"
+#include "csrf.h"
+#include "json.h"
+#include "layout.h"
+#include "log.h"
+
+struct dbconn *
+ctx_db(struct ctx *ctx)
+{
+	if (ctx->db == NULL)
+		ctx->db = dbpool_get(ctx->app->pool);
+	return ctx->db;
+}
+
+void
+ctx_db_release(struct ctx *ctx)
+{
+	if (ctx->db != NULL) {
+		dbpool_put(ctx->app->pool, ctx->db);
+		ctx->db = NULL;
+	}
+}
+
+void
+ctx_fail(struct ctx *ctx, int status, const char *message)
+{
+	struct response *r = ctx->resp;
+
+	r->status = status;
+	buf_reset(&r->body);
+	if (ctx->api) {
+		r->content_type = "application/json";
+		json_raw_unescaped(&r->body, "{\"error\": ");
+		json_string(&r->body, message);
+		json_raw_unescaped(&r->body, "}\n");
+	} else {
+		r->content_type = "text/html; charset=utf-8";
+		layout_error_page(&r->body, status, message);
+	}
+	if (status == 503)
+		response_header(r, "Retry-After", "5");
+}
+
+void
+ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id)
+{
+	char msg[256];
+
+	switch (rc) {
+	case TASK_NOT_FOUND:
+		snprintf(msg, sizeof(msg),
+			 "There is no task %lld; it may have been deleted. "
+			 "See the task list for the tasks there are.",
+			 id);
+		ctx_fail(ctx, 404, msg);
+		break;
+	case TASK_QUEUE_FULL:
+		snprintf(msg, sizeof(msg),
+			 "The queue is full: %lld tasks are already waiting. "
+			 "Try again when some have finished.",
+			 ctx->app->cfg->queue_cap);
+		ctx_fail(ctx, 503, msg);
+		break;
+	case TASK_BUSY:
+		ctx_fail(ctx, 503,
+			 "The task database is busy right now. Try again in a "
+			 "few seconds.");
+		break;
+	case TASK_CONFLICT:
+		/* Callers say which action did not apply; this is the
+		 * fallback. */
+		snprintf(msg, sizeof(msg),
+			 "That action does not apply to task %lld in its "
+			 "current state. Reload to see its status.",
+			 id);
+		ctx_fail(ctx, 409, msg);
+		break;
+	default:
+		ctx_fail(ctx, 500,
+			 "The server could not read or write the task "
+			 "database. Try again later; if it keeps happening, "
+			 "tell the people who run this site.");
+		break;
+	}
+}
+
+const char *
+ctx_csrf_token(struct ctx *ctx)
+{
+	char cookie[128];
+	int n;
+
+	if (ctx->csrf[0] != '\0')
+		return ctx->csrf;
+	if (ctx->req->csrf_cookie[0] != '\0') {
+		memcpy(ctx->csrf, ctx->req->csrf_cookie, sizeof(ctx->csrf));
+		return ctx->csrf;
+	}
+	if (csrf_new_token(ctx->csrf) == -1)
+		return NULL;
+	n = snprintf(cookie, sizeof(cookie),
+		     "nthpi_csrf=%s; Path=/; SameSite=Strict; HttpOnly%s",
+		     ctx->csrf, ctx->req->https ? "; Secure" : "");
+	if (n < 0 || (size_t)n >= sizeof(cookie)) {
+		/* Cannot happen: the token has a fixed length. */
+		log_err("csrf: cookie header truncated");
+		ctx->csrf[0] = '\0';
+		return NULL;
+	}
+	response_header(ctx->resp, "Set-Cookie", cookie);
+	return ctx->csrf;
+}

@@ -1,0 +1,26 @@
+/* layout.h: the frame every HTML page shares, and the error page. */
+#ifndef NTHPI_LAYOUT_H
+#define NTHPI_LAYOUT_H
+
+#include "buf.h"
+#include "task.h"
+
+/*
+ * Appends the start of a page: doctype, head (title, /style.css, /app.js
+ * deferred; no inline script or style, as the CSP forbids them), and the
+ * site header with the app name and, if counts is not NULL, how many
+ * tasks have each status. Opens <main>.
+ */
+void layout_begin(struct buf *b, const char *title,
+		  const long long counts[TASK_STATUS__MAX]);
+
+/* Closes <main> and the page. */
+void layout_end(struct buf *b);
+
+/*
+ * Appends a whole error page: a heading for status, the message, and a
+ * link back to the task list.
+ */
+void layout_error_page(struct buf *b, int status, const char *message);
+
+#endif

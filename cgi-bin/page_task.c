@@ -1,0 +1,362 @@
+/* page_task.c: one task's page, its digits as text, and its action forms. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "html.h"
+#include "layout.h"
+#include "log.h"
+#include "page_task.h"
+#include "store.h"
+#include "taskview.h"
+
+/* Decimals per group and groups per line of the digit display. */
+#define DIGITS_GROUP 10
+#define DIGITS_LINE 100
+/* Bytes per read and write when streaming pi.txt. */
+#define TEXT_CHUNK (256 * 1024)
+
+/*
+ * Appends decimals first..first+count-1 (digits holds them) in groups of
+ * 10, lines of 100, aligned as if counted from decimal 1; the n-th is
+ * marked. Line starts other than the first are indented by two spaces so
+ * the groups line up under those after "3.".
+ */
+static void
+task_digits(struct buf *b, const char *digits, long long first, long long count,
+	    long long n)
+{
+	long long i;
+
+	for (i = 0; i < count; i++) {
+		long long pos = first + i;
+		long long col = (pos - 1) % DIGITS_LINE;
+
+		if (i == 0) {
+			/* A window that starts mid-line is padded to its
+			 * column so the groups line up. */
+			long long pad = col + col / DIGITS_GROUP;
+
+			if (pos != 1)
+				html_raw_unescaped(b, "  ");
+			while (pad-- > 0)
+				html_raw_unescaped(b, " ");
+		} else if (col == 0)
+			html_raw_unescaped(b, "\n  ");
+		else if (col % DIGITS_GROUP == 0)
+			html_raw_unescaped(b, " ");
+		if (pos == n) {
+			html_raw_unescaped(b, "<mark id=\"nth\">");
+			html_text_len(b, digits + i, 1);
+			html_raw_unescaped(b, "</mark>");
+		} else
+			html_text_len(b, digits + i, 1);
+	}
+}
+
+/* Reads decimals first..first+count-1 and appends them as a <pre>. */
+static int
+task_digit_block(struct ctx *ctx, const char *id_attr, long long first,
+		 long long count, long long n)
+{
+	struct buf *b = &ctx->resp->body;
+	char *digits = malloc((size_t)count);
+	int rc = -1;
+
+	if (digits == NULL)
+		goto out;
+	if (store_read(ctx->app->cfg->store_path, first, (size_t)count,
+		       digits) == -1)
+		goto out;
+	html_raw_unescaped(b, "<pre class=\"digits\" id=\"");
+	html_attr(b, id_attr);
+	html_raw_unescaped(b, "\">");
+	if (first == 1)
+		html_raw_unescaped(b, "3.");
+	task_digits(b, digits, first, count, n);
+	html_raw_unescaped(b, "</pre>\n");
+	rc = 0;
+out:
+	free(digits);
+	return rc;
+}
+
+/* Appends the digits section of a done task. */
+static void
+task_digits_section(struct ctx *ctx, const struct task *t)
+{
+	struct buf *b = &ctx->resp->body;
+	int failed;
+
+	html_raw_unescaped(b, "<section class=\"digits-section\">\n"
+			      "<h2>The digits</h2>\n");
+	if (t->n <= PAGE_TASK_FULL_MAX) {
+		html_raw_unescaped(b, "<p>π to ");
+		html_int(b, t->n);
+		html_raw_unescaped(b, " decimal places, in groups of ten; "
+				      "decimal ");
+		html_int(b, t->n);
+		html_raw_unescaped(b, " is marked.</p>\n");
+		failed = task_digit_block(ctx, "digits", 1, t->n, t->n);
+	} else {
+		long long line = (t->n - 1) / DIGITS_LINE;
+		long long first =
+		    (line - (PAGE_TASK_WINDOW_LINES - 1)) * DIGITS_LINE + 1;
+
+		if (first <= PAGE_TASK_HEAD)
+			first = PAGE_TASK_HEAD + 1;
+		html_raw_unescaped(b, "<p>The first ");
+		html_int(b, PAGE_TASK_HEAD);
+		html_raw_unescaped(b, " decimals:</p>\n");
+		failed =
+		    task_digit_block(ctx, "digits", 1, PAGE_TASK_HEAD, t->n);
+		if (!failed) {
+			html_raw_unescaped(b, "<p>…and decimals ");
+			html_int(b, first);
+			html_raw_unescaped(b, " to ");
+			html_int(b, t->n);
+			html_raw_unescaped(b, ", decimal ");
+			html_int(b, t->n);
+			html_raw_unescaped(b, " marked:</p>\n");
+			failed = task_digit_block(ctx, "digits-window", first,
+						  t->n - first + 1, t->n);
+		}
+	}
+	if (failed)
+		html_raw_unescaped(b, "<p class=\"error-message\">The digit "
+				      "store cannot show these decimals right "
+				      "now (it may be being replaced). Reload "
+				      "the page in a moment.</p>\n");
+	html_raw_unescaped(b, "<p><a href=\"/tasks/");
+	html_int(b, t->id);
+	html_raw_unescaped(b, "/pi.txt\">All ");
+	html_int(b, t->n);
+	html_raw_unescaped(b, " decimals as text (pi.txt)</a></p>\n"
+			      "</section>\n");
+}
+
+/* Appends one <dt>/<dd> pair whose value is a time or a dash. */
+static void
+task_fact_time(struct buf *b, const char *label, long long ms)
+{
+	html_raw_unescaped(b, "<dt>");
+	html_text(b, label);
+	html_raw_unescaped(b, "</dt><dd>");
+	if (ms >= 0)
+		taskview_time(b, ms);
+	else
+		html_raw_unescaped(b, "—");
+	html_raw_unescaped(b, "</dd>\n");
+}
+
+/* A sentence about where a task that is not done stands. */
+static const char *
+task_explain(const struct task *t)
+{
+	switch (t->status) {
+	case TASK_QUEUED:
+		return "This task waits in the queue for the worker.";
+	case TASK_RUNNING:
+		return t->cancel_requested
+			   ? "The worker was asked to stop this task."
+			   : "The worker is computing this task.";
+	case TASK_ERROR:
+		return "This task failed. Retry it, or delete it.";
+	case TASK_CANCELLED:
+		return "This task was cancelled. Retry it, or delete it.";
+	default:
+		return "";
+	}
+}
+
+void
+page_task_get(struct ctx *ctx)
+{
+	struct buf *b = &ctx->resp->body;
+	struct dbconn *c;
+	const char *token;
+	enum task_rc rc;
+	char title[64];
+	struct task t;
+
+	if ((c = ctx_db(ctx)) == NULL) {
+		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
+		return;
+	}
+	if ((rc = task_get(c, ctx->id, &t)) != TASK_OK) {
+		ctx_fail_rc(ctx, rc, ctx->id);
+		return;
+	}
+	ctx_db_release(ctx);
+	if ((token = ctx_csrf_token(ctx)) == NULL) {
+		ctx_fail(ctx, 500,
+			 "The server could not make a security token for the "
+			 "forms. Try again later.");
+		return;
+	}
+	snprintf(title, sizeof(title), "Task %lld", t.id);
+	layout_begin(b, title, NULL);
+	html_raw_unescaped(b, "<section id=\"task\" class=\"task\" "
+			      "data-id=\"");
+	html_int(b, t.id);
+	html_raw_unescaped(b, "\" data-status=\"");
+	html_attr(b, task_status_names[t.status]);
+	html_raw_unescaped(b, "\" data-version=\"");
+	html_int(b, t.version);
+	html_raw_unescaped(b, "\">\n<h1>");
+	html_text(b, title);
+	html_raw_unescaped(b, ": decimal ");
+	html_int(b, t.n);
+	html_raw_unescaped(b, " of π</h1>\n<dl class=\"facts\">\n"
+			      "<dt>n</dt><dd class=\"n\">");
+	html_int(b, t.n);
+	html_raw_unescaped(b, "</dd>\n<dt>Status</dt><dd class=\"status\">");
+	taskview_status(b, &t);
+	html_raw_unescaped(b, "</dd>\n<dt>Digit</dt><dd class=\"digit\">");
+	if (t.status == TASK_DONE && t.digit >= 0)
+		html_int(b, t.digit);
+	else
+		html_raw_unescaped(b, "—");
+	html_raw_unescaped(b, "</dd>\n");
+	task_fact_time(b, "Created (UTC)", t.created_at);
+	task_fact_time(b, "Started (UTC)", t.started_at);
+	task_fact_time(b, "Finished (UTC)", t.finished_at);
+	html_raw_unescaped(b, "<dt>Ran for</dt><dd class=\"ran\">");
+	taskview_ran(b, &t, ctx->now);
+	html_raw_unescaped(b, "</dd>\n</dl>\n");
+	if (t.status != TASK_DONE) {
+		html_raw_unescaped(b, "<p class=\"explain\">");
+		html_text(b, task_explain(&t));
+		html_raw_unescaped(b, "</p>\n");
+	}
+	html_raw_unescaped(b, "<div class=\"actions\">");
+	taskview_actions(b, &t, token);
+	html_raw_unescaped(b, "</div>\n");
+	if (t.status == TASK_DONE)
+		task_digits_section(ctx, &t);
+	html_raw_unescaped(b, "<p><a href=\"/\">Back to the task list</a></p>\n"
+			      "</section>\n");
+	layout_end(b);
+}
+
+void
+page_task_text(struct ctx *ctx)
+{
+	const char *store = ctx->app->cfg->store_path;
+	struct response *r = ctx->resp;
+	char msg[256], *chunk = NULL;
+	struct dbconn *c;
+	enum task_rc rc;
+	struct task t;
+	long long pos;
+
+	if ((c = ctx_db(ctx)) == NULL) {
+		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
+		return;
+	}
+	rc = task_get(c, ctx->id, &t);
+	ctx_db_release(ctx);
+	if (rc != TASK_OK) {
+		ctx_fail_rc(ctx, rc, ctx->id);
+		return;
+	}
+	if (t.status != TASK_DONE) {
+		snprintf(msg, sizeof(msg),
+			 "Task %lld is %s; its digits can be downloaded once "
+			 "it is done.",
+			 t.id, task_status_names[t.status]);
+		ctx_fail(ctx, 409, msg);
+		return;
+	}
+	if (store_decimals(store) < t.n ||
+	    (chunk = malloc(TEXT_CHUNK)) == NULL) {
+		ctx_fail(ctx, 503,
+			 "The digit store cannot give these decimals right "
+			 "now. Try again in a moment.");
+		goto out;
+	}
+	r->content_type = "text/plain; charset=utf-8";
+	/* "3." + n decimals: sent as it is read, never held whole. */
+	if (response_stream_begin(r, t.n + 2) == -1 ||
+	    response_stream_write(r, "3.", 2) == -1)
+		goto out;
+	for (pos = 1; pos <= t.n && !r->head_only; pos += TEXT_CHUNK) {
+		size_t len = (size_t)(t.n - pos + 1 < TEXT_CHUNK ? t.n - pos + 1
+								 : TEXT_CHUNK);
+
+		if (store_read(store, pos, len, chunk) == -1) {
+			/* Headers are gone: all that is left is to cut the
+			 * response short, which the client sees as an
+			 * error. */
+			log_err("task %lld: pi.txt: the digit store failed "
+				"at decimal %lld",
+				t.id, pos);
+			r->stream_failed = 1;
+			goto out;
+		}
+		if (response_stream_write(r, chunk, len) == -1)
+			goto out;
+	}
+out:
+	free(chunk);
+}
+
+/* The form actions: do it, then 303 to /, or answer why not. */
+static void
+task_form_action(struct ctx *ctx, enum task_action action)
+{
+	const struct config *cfg = ctx->app->cfg;
+	struct dbconn *c;
+	enum task_rc rc;
+	char msg[256];
+	struct task t;
+
+	if ((c = ctx_db(ctx)) == NULL) {
+		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
+		return;
+	}
+	switch (action) {
+	case TASK_ACTION_CANCEL:
+		rc = task_cancel(c, ctx->id, ctx->now, &t);
+		break;
+	case TASK_ACTION_RETRY:
+		rc = task_retry(c, ctx->id, cfg->queue_cap, &t);
+		break;
+	default:
+		rc = task_delete(c, ctx->id, &t);
+		break;
+	}
+	if (rc == TASK_CONFLICT) {
+		task_conflict_message(action, &t, msg, sizeof(msg));
+		ctx_fail(ctx, 409, msg);
+		return;
+	}
+	if (rc != TASK_OK) {
+		ctx_fail_rc(ctx, rc, ctx->id);
+		return;
+	}
+	ctx->resp->status = 303;
+	response_header(ctx->resp, "Location", "/");
+	html_raw_unescaped(
+	    &ctx->resp->body,
+	    "<!DOCTYPE html>\n<title>Done</title>\n"
+	    "<p>Done. <a href=\"/\">See the task list</a>.</p>\n");
+}
+
+void
+page_task_cancel(struct ctx *ctx)
+{
+	task_form_action(ctx, TASK_ACTION_CANCEL);
+}
+
+void
+page_task_retry(struct ctx *ctx)
+{
+	task_form_action(ctx, TASK_ACTION_RETRY);
+}
+
+void
+page_task_delete(struct ctx *ctx)
+{
+	task_form_action(ctx, TASK_ACTION_DELETE);
+}

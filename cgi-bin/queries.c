@@ -1,0 +1,108 @@
+/* queries.c: every SQL statement nthpi-fcgi runs, prepared per connection. */
+#include <stdlib.h>
+
+#include "db.h"
+#include "log.h"
+#include "queries.h"
+
+/* The columns task_from_row (task.c) reads, in this order. */
+#define TASK_COLUMNS                                                           \
+	"id, n, status, digit, error, progress, created_at, started_at,"       \
+	" finished_at, version, cancel_requested"
+
+const char *const query_sql[Q__MAX] = {
+	[Q_BEGIN] = "BEGIN",
+	[Q_BEGIN_IMMEDIATE] = "BEGIN IMMEDIATE",
+	[Q_COMMIT] = "COMMIT",
+	[Q_ROLLBACK] = "ROLLBACK",
+	[Q_VERSION] = "SELECT version FROM queue_state WHERE id = 1",
+	/* Walks the (status, id) index only. */
+	[Q_COUNTS] = "SELECT status, count(*) FROM tasks GROUP BY status",
+	[Q_COUNT_QUEUED] = "SELECT count(*) FROM tasks WHERE status = 'queued'",
+	[Q_TASK] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?1",
+	/* Four list statements rather than one with "?2 IS NULL OR ...", so
+	 * that each walks an index in order and stops at the limit. */
+	[Q_LIST] = "SELECT " TASK_COLUMNS " FROM tasks"
+		   " ORDER BY id DESC LIMIT ?1",
+	[Q_LIST_BEFORE] = "SELECT " TASK_COLUMNS " FROM tasks"
+			  " WHERE id < ?2 ORDER BY id DESC LIMIT ?1",
+	[Q_LIST_STATUS] = "SELECT " TASK_COLUMNS " FROM tasks"
+			  " WHERE status = ?2 ORDER BY id DESC LIMIT ?1",
+	[Q_LIST_STATUS_BEFORE] = "SELECT " TASK_COLUMNS " FROM tasks"
+				 " WHERE status = ?2 AND id < ?3"
+				 " ORDER BY id DESC LIMIT ?1",
+	[Q_CHANGED] = "SELECT " TASK_COLUMNS " FROM tasks"
+		      " WHERE version > ?1 ORDER BY version LIMIT ?2",
+	[Q_DELETED] = "SELECT id, version FROM deleted_tasks"
+		      " WHERE version > ?1 ORDER BY version LIMIT ?2",
+	[Q_INSERT] = "INSERT INTO tasks (n, created_at) VALUES (?1, ?2)",
+	[Q_CANCEL_QUEUED] = "UPDATE tasks SET status = 'cancelled',"
+			    " finished_at = ?2"
+			    " WHERE id = ?1 AND status = 'queued'",
+	[Q_CANCEL_RUNNING] = "UPDATE tasks SET cancel_requested = 1"
+			     " WHERE id = ?1 AND status = 'running'"
+			     " AND cancel_requested = 0",
+	/* attempts stays: the worker uses it as its claim token. */
+	[Q_RETRY] = "UPDATE tasks SET status = 'queued', digit = NULL,"
+		    " error = NULL, progress = 0, started_at = NULL,"
+		    " finished_at = NULL, lease_until = NULL,"
+		    " cancel_requested = 0"
+		    " WHERE id = ?1 AND status IN ('error', 'cancelled')",
+	[Q_DELETE] = "DELETE FROM tasks WHERE id = ?1 AND status <> 'running'",
+};
+
+const char *const query_names[Q__MAX] = {
+	[Q_BEGIN] = "begin",
+	[Q_BEGIN_IMMEDIATE] = "begin immediate",
+	[Q_COMMIT] = "commit",
+	[Q_ROLLBACK] = "rollback",
+	[Q_VERSION] = "version",
+	[Q_COUNTS] = "counts",
+	[Q_COUNT_QUEUED] = "count queued",
+	[Q_TASK] = "task",
+	[Q_LIST] = "list",
+	[Q_LIST_BEFORE] = "list before",
+	[Q_LIST_STATUS] = "list status",
+	[Q_LIST_STATUS_BEFORE] = "list status before",
+	[Q_CHANGED] = "changed",
+	[Q_DELETED] = "deleted",
+	[Q_INSERT] = "insert",
+	[Q_CANCEL_QUEUED] = "cancel queued",
+	[Q_CANCEL_RUNNING] = "cancel running",
+	[Q_RETRY] = "retry",
+	[Q_DELETE] = "delete",
+};
+
+struct dbconn *
+queries_open(const char *path)
+{
+	struct dbconn *c;
+	int i;
+
+	if ((c = calloc(1, sizeof(*c))) == NULL) {
+		log_err("database: out of memory");
+		return NULL;
+	}
+	if ((c->db = db_open(path)) == NULL)
+		goto fail;
+	for (i = 0; i < Q__MAX; i++)
+		if ((c->st[i] = db_prepare(c->db, query_sql[i])) == NULL)
+			goto fail;
+	return c;
+fail:
+	queries_close(c);
+	return NULL;
+}
+
+void
+queries_close(struct dbconn *c)
+{
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < Q__MAX; i++)
+		sqlite3_finalize(c->st[i]);
+	sqlite3_close(c->db);
+	free(c);
+}

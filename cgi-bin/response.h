@@ -1,0 +1,61 @@
+/* response.h: building one HTTP response, headers and body, to send once. */
+#ifndef NTHPI_RESPONSE_H
+#define NTHPI_RESPONSE_H
+
+#include <stddef.h>
+
+#include "buf.h"
+
+/* Writes n bytes to the client. Returns 0 or -1 (client gone). */
+typedef int (*response_writer)(void *arg, const void *p, size_t n);
+
+struct response {
+	int status; /* 200 unless set */
+	const char
+	    *content_type;  /* a literal, e.g. "text/html; charset=utf-8" */
+	struct buf headers; /* extra "Name: value\r\n" lines */
+	struct buf body;
+	int head_only;        /* HEAD: send headers and Content-Length only */
+	long long elapsed_us; /* for Server-Timing; set by the caller */
+	/* For a streamed body (response_stream_begin): */
+	response_writer write;
+	void *write_arg;
+	int streamed;      /* headers went out; body is being streamed */
+	int stream_failed; /* the client went away mid-stream */
+};
+
+/*
+ * Empties r for the next request, keeping its buffers' memory (up to a
+ * bound: a large buffer from a big page is freed so that hundreds of idle
+ * threads do not each keep one). Sets status 200, HTML.
+ */
+void response_reset(struct response *r);
+
+/*
+ * Adds a header line. name is a literal; value is checked and refused
+ * (returns -1, nothing added) if it holds CR, LF or other controls.
+ */
+int response_header(struct response *r, const char *name, const char *value);
+
+/*
+ * Writes the complete response (status line, Content-Type, Content-Length,
+ * the security headers of docs/design.md, the extra headers, a blank line,
+ * then the body unless head_only) into out, replacing what out held.
+ * Returns 0 or -1 if memory ran out while building (out->failed).
+ */
+int response_finish(struct response *r, struct buf *out);
+
+/*
+ * Starts a streamed response of length body bytes: writes the headers at
+ * once through r->write. Later bytes go through response_stream_write.
+ * Returns 0 or -1 if the client went away.
+ */
+int response_stream_begin(struct response *r, long long length);
+
+/* Sends body bytes of a streamed response. Returns 0 or -1. */
+int response_stream_write(struct response *r, const void *p, size_t n);
+
+/* The reason phrase for status ("Not Found"). */
+const char *response_reason(int status);
+
+#endif

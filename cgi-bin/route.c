@@ -1,0 +1,198 @@
+/* route.c: the table of every URL nthpi-fcgi answers, and dispatch. */
+#include <stdio.h>
+#include <string.h>
+
+#include "api_tasks.h"
+#include "csrf.h"
+#include "page_index.h"
+#include "page_task.h"
+#include "route.h"
+
+static const struct route routes[] = {
+	{ "/", 0, page_index_get, NULL, NULL },
+	{ "/tasks", 0, NULL, page_index_post, NULL },
+	{ "/tasks/{id}", 0, page_task_get, NULL, NULL },
+	{ "/tasks/{id}/pi.txt", 0, page_task_text, NULL, NULL },
+	{ "/tasks/{id}/cancel", 0, NULL, page_task_cancel, NULL },
+	{ "/tasks/{id}/retry", 0, NULL, page_task_retry, NULL },
+	{ "/tasks/{id}/delete", 0, NULL, page_task_delete, NULL },
+	{ "/api/tasks", 1, api_tasks_list, api_tasks_create, NULL },
+	{ "/api/tasks/{id}", 1, api_tasks_get, NULL, api_tasks_delete },
+	{ "/api/tasks/{id}/cancel", 1, NULL, api_tasks_cancel, NULL },
+	{ "/api/tasks/{id}/retry", 1, NULL, api_tasks_retry, NULL },
+};
+
+#define ROUTES_COUNT (sizeof(routes) / sizeof(routes[0]))
+
+/* Matches one {id} segment s[0..len). Returns 0 and sets *id, or -1. */
+static int
+route_id(const char *s, size_t len, long long *id)
+{
+	long long v = 0;
+	size_t i;
+
+	/* One spelling per task, so /tasks/012 is not /tasks/12. */
+	if (len == 0 || len > 18 || s[0] == '0')
+		return -1;
+	for (i = 0; i < len; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*id = v;
+	return 0;
+}
+
+/* Returns 1 if path matches pattern, setting *id for {id}. */
+static int
+route_matches(const char *pattern, const char *path, long long *id)
+{
+	const char *p = pattern, *s = path;
+
+	while (*p != '\0') {
+		if (strncmp(p, "{id}", 4) == 0) {
+			size_t len = strcspn(s, "/");
+
+			if (route_id(s, len, id) == -1)
+				return 0;
+			p += 4;
+			s += len;
+			continue;
+		}
+		if (*p != *s)
+			return 0;
+		p++;
+		s++;
+	}
+	return *s == '\0';
+}
+
+const struct route *
+route_match(const char *path, long long *id)
+{
+	size_t i;
+
+	for (i = 0; i < ROUTES_COUNT; i++)
+		if (route_matches(routes[i].pattern, path, id))
+			return &routes[i];
+	return NULL;
+}
+
+void
+route_allow(const struct route *route, char *out, size_t outlen)
+{
+	int n = snprintf(
+	    out, outlen, "%s%s%s", route->get ? "GET, HEAD" : "",
+	    route->post ? (route->get ? ", POST" : "POST") : "",
+	    route->del ? (route->get || route->post ? ", DELETE" : "DELETE")
+		       : "");
+
+	/* The longest, "GET, HEAD, POST, DELETE", fits every caller's
+	 * buffer; an empty string is safer than a cut one. */
+	if (n < 0 || (size_t)n >= outlen)
+		out[0] = '\0';
+}
+
+int
+route_is_api(const char *path)
+{
+	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
+}
+
+/*
+ * The checks every state-changing request passes before its handler.
+ * Returns 0, or answers and returns -1.
+ */
+static int
+route_check_change(struct ctx *ctx)
+{
+	struct request *r = ctx->req;
+	char err[320];
+
+	if (csrf_check_origin(r, err, sizeof(err)) == -1) {
+		ctx_fail(ctx, 403, err);
+		return -1;
+	}
+	if (r->method != HTTP_POST)
+		return 0;
+	if (ctx->api) {
+		/* A cross-site page cannot send this content type without
+		 * a CORS preflight, which nothing here grants. */
+		if (!request_content_type_is(r, "application/json")) {
+			ctx_fail(ctx, 415,
+				 "Send the request with Content-Type: "
+				 "application/json.");
+			return -1;
+		}
+		return 0;
+	}
+	if (!request_content_type_is(r, "application/x-www-form-urlencoded")) {
+		ctx_fail(ctx, 415,
+			 "The form must be sent as "
+			 "application/x-www-form-urlencoded. Use the form on "
+			 "the nthpi page.");
+		return -1;
+	}
+	if (params_parse(&r->form, r->body, r->body_len, err, sizeof(err)) ==
+	    -1) {
+		ctx_fail(ctx, 400, err);
+		return -1;
+	}
+	if (csrf_check_token(r, params_get(&r->form, "csrf"), err,
+			     sizeof(err)) == -1) {
+		ctx_fail(ctx, 403, err);
+		return -1;
+	}
+	return 0;
+}
+
+void
+route_dispatch(struct ctx *ctx)
+{
+	struct request *r = ctx->req;
+	const struct route *route;
+	route_handler h = NULL;
+	char allow[64], msg[160];
+
+	ctx->api = route_is_api(r->path);
+	if ((route = route_match(r->path, &ctx->id)) == NULL) {
+		ctx_fail(ctx, 404,
+			 ctx->api ? "There is no such API address. See "
+				    "/api/tasks."
+				  : "There is no page at this address. Start "
+				    "from the task list.");
+		return;
+	}
+	ctx->api = route->api;
+	switch (r->method) {
+	case HTTP_GET:
+		h = route->get;
+		break;
+	case HTTP_HEAD:
+		h = route->get;
+		ctx->resp->head_only = 1;
+		break;
+	case HTTP_POST:
+		h = route->post;
+		break;
+	case HTTP_DELETE:
+		h = route->del;
+		break;
+	default:
+		break;
+	}
+	if (h == NULL) {
+		route_allow(route, allow, sizeof(allow));
+		snprintf(msg, sizeof(msg),
+			 "This address does not take %.16s requests; it takes "
+			 "%s.",
+			 r->method_name, allow);
+		ctx_fail(ctx, 405, msg);
+		response_header(ctx->resp, "Allow", allow);
+		return;
+	}
+	if ((r->method == HTTP_POST || r->method == HTTP_DELETE) &&
+	    route_check_change(ctx) == -1)
+		return;
+	h(ctx);
+}

@@ -1,0 +1,41 @@
+/* route.h: the table of every URL nthpi-fcgi answers, and dispatch. */
+#ifndef NTHPI_ROUTE_H
+#define NTHPI_ROUTE_H
+
+#include "app.h"
+
+typedef void (*route_handler)(struct ctx *ctx);
+
+struct route {
+	const char *pattern; /* "/tasks/{id}/cancel": {id} is a task id */
+	int api;             /* answers JSON, errors too */
+	route_handler get;   /* also serves HEAD */
+	route_handler post;
+	route_handler del;
+};
+
+/*
+ * Finds the route whose pattern matches path exactly. {id} matches a
+ * task id: 1 to 18 digits without a leading zero, stored in *id. Returns
+ * the route or NULL.
+ */
+const struct route *route_match(const char *path, long long *id);
+
+/*
+ * Writes the methods route answers ("GET, HEAD, DELETE") into out, for an
+ * Allow header.
+ */
+void route_allow(const struct route *route, char *out, size_t outlen);
+
+/* Returns 1 if path is under /api/ (errors there are JSON). */
+int route_is_api(const char *path);
+
+/*
+ * Handles ctx->req completely into ctx->resp: finds the route (404), the
+ * method (405 with Allow), checks a state-changing request's origin (403),
+ * its content type (415) and, for a form, its body and CSRF token (400,
+ * 403), then calls the handler. The body must have been read.
+ */
+void route_dispatch(struct ctx *ctx);
+
+#endif

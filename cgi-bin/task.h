@@ -1,0 +1,152 @@
+/* task.h: reading and changing tasks in the queue, for the pages and API. */
+#ifndef NTHPI_TASK_H
+#define NTHPI_TASK_H
+
+#include <stddef.h>
+
+#include "queries.h"
+
+enum task_status {
+	TASK_QUEUED,
+	TASK_RUNNING,
+	TASK_DONE,
+	TASK_ERROR,
+	TASK_CANCELLED,
+	TASK_STATUS__MAX
+};
+
+/* "queued", "running", ... as stored and as shown. */
+extern const char *const task_status_names[TASK_STATUS__MAX];
+
+/* Finds a status by name. Returns 0 and sets *out, or -1. */
+int task_status_parse(const char *name, enum task_status *out);
+
+/* Longest error sentence kept; a longer one is cut and ends in "...". */
+#define TASK_ERROR_MAX 1024
+
+struct task {
+	long long id;
+	long long n;
+	enum task_status status;
+	int digit;       /* 0-9 once done, else -1 */
+	double progress; /* 0 to 1 */
+	long long created_at, started_at, finished_at; /* ms; -1 if NULL */
+	long long version;
+	int cancel_requested;
+	int has_error;
+	char error[TASK_ERROR_MAX]; /* a sentence if has_error */
+};
+
+/* What a call came to. Every value has a message (task_rc_message). */
+enum task_rc {
+	TASK_OK,
+	TASK_NOT_FOUND,
+	TASK_CONFLICT,   /* the action does not apply to the task's status */
+	TASK_QUEUE_FULL, /* queued tasks reached queue_cap */
+	TASK_BUSY,       /* the database stayed locked past the busy timeout */
+	TASK_FAILED,     /* any other database error (logged) */
+	TASK_RC__MAX
+};
+
+/* Called for each task of a list, in order; non-zero stops the walk. */
+typedef int (*task_fn)(void *arg, const struct task *t);
+
+/*
+ * A read snapshot: everything read between begin and end sees one state
+ * of the queue. task_snapshot_end always ends it, also after an error.
+ */
+enum task_rc task_snapshot_begin(struct dbconn *c);
+void task_snapshot_end(struct dbconn *c);
+
+/* Reads queue_state.version. */
+enum task_rc task_version(struct dbconn *c, long long *version);
+
+/* Fills counts[status] with how many tasks have each status. */
+enum task_rc task_counts(struct dbconn *c, long long counts[TASK_STATUS__MAX]);
+
+/* Reads one task. TASK_NOT_FOUND if there is none with that id. */
+enum task_rc task_get(struct dbconn *c, long long id, struct task *t);
+
+/* What task_list lists: newest first. */
+struct task_filter {
+	int limit;        /* 1 or more */
+	long long before; /* only ids below this; 0 for no bound */
+	int has_status;
+	enum task_status status;
+};
+
+/* Calls fn for each task the filter selects. */
+enum task_rc task_list(struct dbconn *c, const struct task_filter *f,
+		       task_fn fn, void *arg);
+
+/* Most changes one long-poll answer carries. */
+#define TASK_CHANGES_MAX 500
+
+/* The result of task_changes. */
+struct task_changes {
+	long long version; /* the version the answer brings a client to */
+	int more;          /* 1 if changes after version were left out */
+	int count;         /* tasks plus deleted ids given */
+};
+
+/*
+ * Calls on_task for each task changed after since and on_deleted for each
+ * task deleted after since, oldest change first, at most TASK_CHANGES_MAX
+ * in all. If more remain, ch->more is 1 and ch->version is the version of
+ * the last change given, so that asking again from there continues;
+ * otherwise ch->version is the current version. Runs in its own snapshot.
+ */
+enum task_rc task_changes(struct dbconn *c, long long since, task_fn on_task,
+			  int (*on_deleted)(void *arg, long long id), void *arg,
+			  struct task_changes *ch);
+
+/*
+ * Adds a queued task for n, created now, unless queue_cap tasks are
+ * queued already (TASK_QUEUE_FULL). Fills *t with the new task.
+ */
+enum task_rc task_create(struct dbconn *c, long long n, long long now,
+			 long long queue_cap, struct task *t);
+
+/*
+ * Cancels a task: a queued one at once, a running one by asking its worker
+ * (cancel_requested; asking twice is fine). TASK_CONFLICT if it has ended.
+ * Fills *t with the task after the change.
+ */
+enum task_rc task_cancel(struct dbconn *c, long long id, long long now,
+			 struct task *t);
+
+/*
+ * Queues an error or cancelled task again (TASK_CONFLICT otherwise;
+ * TASK_QUEUE_FULL past queue_cap). Fills *t with the task after the change.
+ */
+enum task_rc task_retry(struct dbconn *c, long long id, long long queue_cap,
+			struct task *t);
+
+/*
+ * Deletes a task that is not running (TASK_CONFLICT if it is: cancel it
+ * first). Fills *t with the task as it was.
+ */
+enum task_rc task_delete(struct dbconn *c, long long id, struct task *t);
+
+/* The actions a person can take on a task. */
+enum task_action {
+	TASK_ACTION_CANCEL,
+	TASK_ACTION_RETRY,
+	TASK_ACTION_DELETE,
+	TASK_ACTION__MAX
+};
+
+/* "cancel", "retry", "delete": the last part of their URLs. */
+extern const char *const task_action_names[TASK_ACTION__MAX];
+
+/* Returns 1 if action applies to a task in t's state, else 0. */
+int task_action_applies(enum task_action action, const struct task *t);
+
+/*
+ * Writes a sentence saying why action does not apply to t and what to do
+ * instead, for a 409 answer.
+ */
+void task_conflict_message(enum task_action action, const struct task *t,
+			   char *out, size_t outlen);
+
+#endif
