@@ -148,7 +148,8 @@ def test_bad_requests(s):
 
 def test_list(s):
     for n in (11, 12, 13):
-        s.api_create(n)
+        st, t = s.api_create(n)
+        s.wait_task(t["id"])
     st, h, body = s.api("GET", "/api/tasks")
     ids = [t["id"] for t in body["tasks"]]
     check("GET /api/tasks lists tasks newest first",
