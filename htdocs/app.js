@@ -25,6 +25,8 @@
 	var MIN_EMPTY_POLL_MS = 1000;
 	var TICK_MS = 250;
 	var FLASH_MS = 10000;
+	/* The header's counts are asked for at most this often. */
+	var COUNTS_MIN_MS = 2000;
 
 	var table = document.getElementById("tasks");
 	if (!table) {
@@ -153,6 +155,9 @@
 	var times = new Map();
 	/* Ids deleted while this page is open: never bring them back. */
 	var deletedIds = new Set();
+	/* Running tasks whose cancel was asked for (the API's task has no
+	 * cancel_requested; the server-rendered row shows span.note). */
+	var stoppingIds = new Set();
 	/* Bumped on every update from the long-poll, stamped on the row. */
 	var pollSeq = 0;
 	var rowSeq = new WeakMap();
@@ -166,6 +171,15 @@
 		return isNaN(id) ? null : id;
 	}
 
+	/* Removes el and the " " the server puts before it. */
+	function removeWithSpace(el) {
+		var prev = el.previousSibling;
+		if (prev && prev.nodeType === 3 && /^\s*$/.test(prev.nodeValue)) {
+			prev.parentNode.removeChild(prev);
+		}
+		el.parentNode.removeChild(el);
+	}
+
 	function cell(tr, cls) {
 		var td = tr.querySelector("td." + cls);
 		if (!td) {
@@ -176,11 +190,14 @@
 		return td;
 	}
 
-	function actionsFor(status) {
+	/* As the server offers them (cgi-bin/task.c task_action_applies;
+	 * no second cancel while one is on its way). */
+	function actionsFor(status, stopping) {
 		switch (status) {
 		case "queued":
+			return ["cancel", "delete"];
 		case "running":
-			return ["cancel"];
+			return stopping ? [] : ["cancel"];
 		case "error":
 		case "cancelled":
 			return ["retry", "delete"];
@@ -197,6 +214,7 @@
 		var f = document.createElement("form");
 		f.method = "post";
 		f.setAttribute("action", "/tasks/" + id + "/" + action);
+		f.className = "action action-" + action;
 		var h = document.createElement("input");
 		h.type = "hidden";
 		h.name = "csrf";
@@ -280,6 +298,18 @@
 		badge.textContent = status;
 
 		var prog = tdStatus.querySelector("progress");
+		var note = tdStatus.querySelector(".note");
+		var stopping = false;
+		if (status === "running") {
+			if (task.cancel_requested === true || note) {
+				stoppingIds.add(id);
+			} else if (task.cancel_requested === false) {
+				stoppingIds.delete(id);
+			}
+			stopping = stoppingIds.has(id);
+		} else {
+			stoppingIds.delete(id);
+		}
 		if (status === "running") {
 			var p = typeof task.progress === "number" ? task.progress : 0;
 			p = Math.min(1, Math.max(0, p));
@@ -290,12 +320,18 @@
 				tdStatus.appendChild(prog);
 			}
 			prog.value = p;
-			prog.textContent = Math.round(p * 100) + "%";
+			prog.textContent = Math.floor(p * 100) + "%";
 		} else if (prog) {
-			if (prog.previousSibling && prog.previousSibling.nodeType === 3) {
-				tdStatus.removeChild(prog.previousSibling);
-			}
-			tdStatus.removeChild(prog);
+			removeWithSpace(prog);
+		}
+		if (stopping && !note) {
+			note = document.createElement("span");
+			note.className = "note";
+			note.textContent = "stopping\u2026";
+			tdStatus.appendChild(document.createTextNode(" "));
+			tdStatus.appendChild(note);
+		} else if (!stopping && note) {
+			removeWithSpace(note);
 		}
 
 		var errEl = tdStatus.querySelector(".task-error");
@@ -303,11 +339,12 @@
 			if (!errEl) {
 				errEl = document.createElement("span");
 				errEl.className = "task-error";
+				tdStatus.appendChild(document.createTextNode(" "));
 				tdStatus.appendChild(errEl);
 			}
 			errEl.textContent = task.error;
 		} else if (errEl) {
-			tdStatus.removeChild(errEl);
+			removeWithSpace(errEl);
 		}
 
 		/* digit */
@@ -337,7 +374,7 @@
 
 		/* actions: rebuilt only when they change, so focus is not lost */
 		var tdActions = cell(tr, "actions");
-		var want = actionsFor(status);
+		var want = actionsFor(status, stopping);
 		if (currentActions(tdActions) !== want.join(" ")) {
 			var hadFocus = tdActions.contains(document.activeElement);
 			tdActions.textContent = "";
@@ -366,6 +403,17 @@
 		return tr;
 	}
 
+	/* "No tasks yet" shows while the table is empty. */
+	var noTasks = document.getElementById("no-tasks");
+	function updateEmpty() {
+		if (noTasks) {
+			noTasks.hidden = tbody.querySelector("tr[data-id]") !== null;
+		}
+	}
+
+	/* On a page of older tasks (/?before=ID) new tasks do not belong. */
+	var olderPage = /[?&]before=/.test(window.location.search);
+
 	/* Puts a new row where it belongs: newest (highest id) first. */
 	function insertRow(tr, id) {
 		/* A "no tasks yet" row, if any, goes away with the first task. */
@@ -384,6 +432,7 @@
 			}
 		}
 		tbody.insertBefore(tr, before);
+		updateEmpty();
 		tr.classList.add("is-new");
 		setTimeout(function () {
 			tr.classList.remove("is-new");
@@ -402,10 +451,19 @@
 		}
 		var tr = rowFor(task.id);
 		if (tr) {
+			var was = tr.getAttribute("data-status");
 			fillRow(tr, task);
+			if (was !== tr.getAttribute("data-status")) {
+				countsChanged();
+			}
 		} else {
+			if (olderPage && !(tbody.rows.length > 0 &&
+			    task.id < (rowId(tbody.rows[0]) || 0))) {
+				return null;
+			}
 			tr = newRow(task);
 			insertRow(tr, task.id);
+			countsChanged();
 		}
 		return tr;
 	}
@@ -417,10 +475,47 @@
 		}
 		deletedIds.add(id);
 		times.delete(id);
+		stoppingIds.delete(id);
 		var tr = rowFor(id);
 		if (tr && tr.parentNode) {
 			tr.parentNode.removeChild(tr);
+			updateEmpty();
 		}
+		countsChanged();
+	}
+
+	/* The header's counts by status (#count-STATUS): asked for again,
+	 * at most every so often, after a status changed. */
+	var countsTimer = null;
+	var countsLast = 0;
+	var hasCounts = document.getElementById("counts") !== null;
+
+	function countsChanged() {
+		if (!hasCounts || countsTimer !== null) {
+			return;
+		}
+		var wait = Math.max(300, countsLast + COUNTS_MIN_MS - Date.now());
+		countsTimer = setTimeout(refreshCounts, wait);
+	}
+
+	function refreshCounts() {
+		countsLast = Date.now();
+		api("GET", "/api/tasks?limit=1").then(function (r) {
+			countsTimer = null;
+			if (!r.res.ok || !r.body || typeof r.body.counts !== "object" ||
+			    r.body.counts === null) {
+				return;
+			}
+			STATUSES.forEach(function (st) {
+				var el = document.getElementById("count-" + st);
+				var v = r.body.counts[st];
+				if (el && typeof v === "number") {
+					el.textContent = String(v);
+				}
+			});
+		}, function () {
+			countsTimer = null;
+		});
 	}
 
 	/* A task from an answer to our own POST (not the long-poll): apply it
@@ -779,6 +874,9 @@
 				if (action === "delete") {
 					removeTask(id);
 				} else {
+					if (action === "cancel" && r.body && r.body.status === "running") {
+						stoppingIds.add(id);
+					}
 					applyOwnAnswer(r.body, seqBefore);
 					startTicking();
 				}
@@ -800,7 +898,7 @@
 
 	/* ---- Start ------------------------------------------------------- */
 
-	window.nthpi = { version: function () { return version; } };
+	updateEmpty();
 	loadRunningTimes();
 	pollOnce();
 })();

@@ -212,8 +212,15 @@ function watchConsole(page, label) {
 	page.on("console", (msg) => {
 		if (msg.type() !== "error") return;
 		const text = msg.text();
+		const url = msg.location().url || "";
 		if (expectHttpErrors && /^Failed to load resource/.test(text)) return;
-		consoleErrors.push(`${label}: console: ${text} (${msg.location().url || "?"})`);
+		// The browser asks for /favicon.ico by itself when the page names no
+		// icon: not the page's error.
+		if (/\/favicon\.ico$/.test(url) && /^Failed to load resource/.test(text)) {
+			diag(`${label}: ${text} (${url}), ignored`);
+			return;
+		}
+		consoleErrors.push(`${label}: console: ${text} (${url || "?"})`);
 	});
 	page.on("pageerror", (err) => consoleErrors.push(`${label}: page error: ${err.message}`));
 }
@@ -447,6 +454,36 @@ if (loaded) {
 			`first request ${reqs[0]}, version ${versionHidden}`);
 	});
 
+	/* The header's counts by status follow the changes. */
+	await step("the header counts follow the changes", async () => {
+		const have = await page.$("#counts");
+		if (!have) {
+			check("the header counts follow the changes # SKIP the page shows no #counts", true);
+			return;
+		}
+		const sameCounts = (a, b) => !!a && !!b &&
+			["queued", "running", "done", "error", "cancelled"].every((st) => a[st] === b[st]);
+		let api = null;
+		let shown = null;
+		const deadline = Date.now() + 10000;
+		do {
+			const res = await fetch(`${BASE}/api/tasks?limit=1`);
+			api = (await res.json()).counts;
+			shown = await page.evaluate(() => {
+				const out = {};
+				for (const st of ["queued", "running", "done", "error", "cancelled"]) {
+					const el = document.getElementById("count-" + st);
+					out[st] = el ? Number(el.textContent.trim()) : null;
+				}
+				return out;
+			});
+			if (sameCounts(api, shown)) break;
+			await sleep(250);
+		} while (Date.now() < deadline);
+		check("the header counts follow the changes", sameCounts(api, shown),
+			`api ${JSON.stringify(api)}, shown ${JSON.stringify(shown)}`);
+	});
+
 	check("no navigation happened on the main page",
 		navigations === navBefore &&
 		(await page.evaluate(() => window.__nthpiMarker)) === "still-here",
@@ -455,8 +492,8 @@ if (loaded) {
 	await step("main page screenshot", async () => {
 		await page.fill("#n", "");
 		await page.evaluate(() => document.activeElement && document.activeElement.blur());
-		await sleep(1800); // let the new-row highlight fade
-		await page.screenshot({ path: join(OUT_DIR, "main-page.png"), fullPage: true });
+		await page.screenshot({ path: join(OUT_DIR, "main-page.png"), fullPage: true,
+			animations: "disabled" });
 		check("main page screenshot", existsSync(join(OUT_DIR, "main-page.png")));
 	});
 
@@ -468,7 +505,8 @@ if (loaded) {
 			const mark = await page.textContent("mark#nth");
 			check("the task page marks the n-th digit", mark && mark.trim() === expectedDigit(N),
 				`mark ${JSON.stringify(mark)}, expected ${expectedDigit(N)}`);
-			await page.screenshot({ path: join(OUT_DIR, "task-page.png"), fullPage: true });
+			await page.screenshot({ path: join(OUT_DIR, "task-page.png"), fullPage: true,
+				animations: "disabled" });
 		});
 	}
 
