@@ -207,3 +207,9 @@ page_index_post(struct ctx *ctx)
 			   "<p>Task added. <a href=\"/\">See the task "
 			   "list</a>.</p>\n");
 }
+
+void
+page_index_bad_form(struct ctx *ctx, const char *message)
+{
+	index_render(ctx, 400, 0, NULL, message);
+}

@@ -17,4 +17,10 @@ void page_index_get(struct ctx *ctx);
  */
 void page_index_post(struct ctx *ctx);
 
+/*
+ * POST /tasks whose body could not be parsed (a NUL or a bad escape):
+ * 400 with the main page and message in #n-error.
+ */
+void page_index_bad_form(struct ctx *ctx, const char *message);
+
 #endif

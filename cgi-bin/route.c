@@ -9,17 +9,17 @@
 #include "route.h"
 
 static const struct route routes[] = {
-	{ "/", 0, page_index_get, NULL, NULL },
-	{ "/tasks", 0, NULL, page_index_post, NULL },
-	{ "/tasks/{id}", 0, page_task_get, NULL, NULL },
-	{ "/tasks/{id}/pi.txt", 0, page_task_text, NULL, NULL },
-	{ "/tasks/{id}/cancel", 0, NULL, page_task_cancel, NULL },
-	{ "/tasks/{id}/retry", 0, NULL, page_task_retry, NULL },
-	{ "/tasks/{id}/delete", 0, NULL, page_task_delete, NULL },
-	{ "/api/tasks", 1, api_tasks_list, api_tasks_create, NULL },
-	{ "/api/tasks/{id}", 1, api_tasks_get, NULL, api_tasks_delete },
-	{ "/api/tasks/{id}/cancel", 1, NULL, api_tasks_cancel, NULL },
-	{ "/api/tasks/{id}/retry", 1, NULL, api_tasks_retry, NULL },
+	{ "/", 0, page_index_get, NULL, NULL, NULL },
+	{ "/tasks", 0, NULL, page_index_post, NULL, page_index_bad_form },
+	{ "/tasks/{id}", 0, page_task_get, NULL, NULL, NULL },
+	{ "/tasks/{id}/pi.txt", 0, page_task_text, NULL, NULL, NULL },
+	{ "/tasks/{id}/cancel", 0, NULL, page_task_cancel, NULL, NULL },
+	{ "/tasks/{id}/retry", 0, NULL, page_task_retry, NULL, NULL },
+	{ "/tasks/{id}/delete", 0, NULL, page_task_delete, NULL, NULL },
+	{ "/api/tasks", 1, api_tasks_list, api_tasks_create, NULL, NULL },
+	{ "/api/tasks/{id}", 1, api_tasks_get, NULL, api_tasks_delete, NULL },
+	{ "/api/tasks/{id}/cancel", 1, NULL, api_tasks_cancel, NULL, NULL },
+	{ "/api/tasks/{id}/retry", 1, NULL, api_tasks_retry, NULL, NULL },
 };
 
 #define ROUTES_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -104,7 +104,7 @@ route_is_api(const char *path)
  * Returns 0, or answers and returns -1.
  */
 static int
-route_check_change(struct ctx *ctx)
+route_check_change(struct ctx *ctx, const struct route *route)
 {
 	struct request *r = ctx->req;
 	char err[320];
@@ -135,7 +135,12 @@ route_check_change(struct ctx *ctx)
 	}
 	if (params_parse(&r->form, r->body, r->body_len, err, sizeof(err)) ==
 	    -1) {
-		ctx_fail(ctx, 400, err);
+		/* Refused all the same; the page may say so beside the
+		 * field, as nothing changes. */
+		if (route->bad_form != NULL)
+			route->bad_form(ctx, err);
+		else
+			ctx_fail(ctx, 400, err);
 		return -1;
 	}
 	if (csrf_check_token(r, params_get(&r->form, "csrf"), err,
@@ -192,7 +197,7 @@ route_dispatch(struct ctx *ctx)
 		return;
 	}
 	if ((r->method == HTTP_POST || r->method == HTTP_DELETE) &&
-	    route_check_change(ctx) == -1)
+	    route_check_change(ctx, route) == -1)
 		return;
 	h(ctx);
 }

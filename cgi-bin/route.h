@@ -12,6 +12,9 @@ struct route {
 	route_handler get;   /* also serves HEAD */
 	route_handler post;
 	route_handler del;
+	/* Answers a form post whose body cannot be parsed, given why; NULL
+	 * for the plain error page. */
+	void (*bad_form)(struct ctx *ctx, const char *message);
 };
 
 /*
