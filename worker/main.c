@@ -67,20 +67,27 @@ struct worker_claimed {
 	int digit;
 };
 
+/* A task we hold as running that waits for a computation. */
+struct worker_waiting {
+	struct queue_task t;
+	/* Scratch for one step (cancel, heartbeat, finish, fail): 1 if the
+	 * step removes the task once its transaction commits. */
+	unsigned char mark;
+	signed char digit; /* set by the finish step */
+};
+
 struct worker {
 	struct config cfg;
 	sqlite3 *db;
 	struct queue *q;
 	int watch_fd;
 	struct compute comp;
-	/* Tasks we hold as running that wait for the computation. */
-	struct queue_task *wait;
+	struct worker_waiting *wait;
 	size_t nwait, capwait;
-	/* Per-task flags parallel to wait[], set by cancel and heartbeat. */
-	unsigned char *drop;
 	long long have;         /* decimals the store holds */
 	long long fit_max;      /* most decimals the memory limit allows */
 	long long refuse_above; /* claim tasks above this only to refuse */
+	long long next_poll;    /* time_mono_ms of the next queue read */
 	long long next_beat;    /* time_mono_ms of the next heartbeat */
 	long long watchdog_ms;  /* systemd's watchdog interval, or 0 */
 	long long next_watchdog;
@@ -130,48 +137,52 @@ worker_transaction(struct worker *w, const char *what, worker_tx_fn fn,
 	return -1;
 }
 
-/* Appends t to the tasks that wait for the computation. */
+/* Adds t to the tasks that wait for a computation. Returns 0 or -1. */
 static int
 worker_wait_add(struct worker *w, const struct queue_task *t)
 {
-	size_t i;
+	struct worker_waiting *nw;
+	size_t i, cap;
 
 	/* Our own task again, claimed after its lease lapsed: it keeps its
 	 * place with the new claim token. */
 	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].id == t->id) {
-			w->wait[i] = *t;
+		if (w->wait[i].t.id == t->id) {
+			w->wait[i].t = *t;
 			return 0;
 		}
 	if (w->nwait == w->capwait) {
-		size_t cap = w->capwait ? 2 * w->capwait : 64;
-		struct queue_task *nw;
-		unsigned char *nd;
-
+		cap = w->capwait ? 2 * w->capwait : 64;
 		if ((nw = realloc(w->wait, cap * sizeof(*nw))) == NULL)
 			return -1;
 		w->wait = nw;
-		if ((nd = realloc(w->drop, cap)) == NULL)
-			return -1;
-		w->drop = nd;
 		w->capwait = cap;
 	}
-	w->drop[w->nwait] = 0;
-	w->wait[w->nwait++] = *t;
+	w->wait[w->nwait].t = *t;
+	w->wait[w->nwait].mark = 0;
+	w->wait[w->nwait++].digit = -1;
 	return 0;
 }
 
-/* Removes the waiting tasks whose drop flag is set. */
+/* Sets every waiting task's mark to value. */
+static void
+worker_wait_mark_all(struct worker *w, int value)
+{
+	size_t i;
+
+	for (i = 0; i < w->nwait; i++)
+		w->wait[i].mark = (unsigned char)value;
+}
+
+/* Removes the marked waiting tasks. */
 static void
 worker_wait_compact(struct worker *w)
 {
 	size_t i, j = 0;
 
 	for (i = 0; i < w->nwait; i++)
-		if (!w->drop[i]) {
-			w->wait[j] = w->wait[i];
-			w->drop[j++] = 0;
-		}
+		if (!w->wait[i].mark)
+			w->wait[j++] = w->wait[i];
 	w->nwait = j;
 }
 
@@ -183,9 +194,20 @@ worker_wait_max_n(const struct worker *w)
 	size_t i;
 
 	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].n > m)
-			m = w->wait[i].n;
+		if (w->wait[i].t.n > m)
+			m = w->wait[i].t.n;
 	return m;
+}
+
+/* Stops the computation if no task waits for it any more. */
+static void
+worker_stop_if_unwanted(struct worker *w)
+{
+	if (w->nwait > 0 || !compute_active(&w->comp))
+		return;
+	log_info("worker: no task waits for the computation; stopping it");
+	compute_stop(&w->comp);
+	sdnotify("STATUS=Waiting for tasks");
 }
 
 /* Writes the refusal sentence for a task with fate into msg. */
@@ -300,7 +322,7 @@ worker_claim(struct worker *w)
 		case WORKER_FATE_NMAX:
 		case WORKER_FATE_MEMORY:
 			worker_refusal(w, &c->t, c->fate, msg, sizeof(msg));
-			log_info("task %lld: refused: %s", c->t.id, msg);
+			log_info("task %lld: error: %s", c->t.id, msg);
 			break;
 		default:
 			log_info("task %lld: decimal %lld waits for a "
@@ -318,31 +340,84 @@ worker_claim(struct worker *w)
 	return full;
 }
 
-/* Transaction body: sets the error in arg on every waiting task. */
+/* Transaction body: sets the error in arg on every marked task. */
 static int
-worker_fail_all_tx(struct worker *w, void *arg)
+worker_fail_tx(struct worker *w, void *arg)
 {
 	long long now = time_now_ms();
 	size_t i;
 
 	for (i = 0; i < w->nwait; i++)
-		if (w->drop[i] && queue_fail(w->q, &w->wait[i], arg, now) == -1)
+		if (w->wait[i].mark &&
+		    queue_fail(w->q, &w->wait[i].t, arg, now) == -1)
 			return -1;
 	return 0;
 }
 
-/* Fails the waiting tasks marked in drop[] with msg and forgets them. */
+/* Fails the marked waiting tasks with msg and forgets them. */
 static void
 worker_fail_marked(struct worker *w, const char *msg)
 {
 	size_t i;
 
-	if (worker_transaction(w, "failing tasks", worker_fail_all_tx,
+	if (worker_transaction(w, "failing tasks", worker_fail_tx,
 			       (void *)msg) == -1)
-		return;
+		return; /* they stay ours; a later step settles them */
 	for (i = 0; i < w->nwait; i++)
-		if (w->drop[i])
-			log_info("task %lld: error: %s", w->wait[i].id, msg);
+		if (w->wait[i].mark)
+			log_info("task %lld: error: %s", w->wait[i].t.id, msg);
+	worker_wait_compact(w);
+}
+
+/* Transaction body: finishes every waiting task the store covers. */
+static int
+worker_finish_tx(struct worker *w, void *arg)
+{
+	static const char unreadable[] =
+	    "The digit store could not be read after the computation. Check "
+	    "the data directory, then retry the task.";
+	long long now = time_now_ms();
+	struct worker_waiting *x;
+	size_t i;
+	int rc;
+
+	(void)arg;
+	for (i = 0; i < w->nwait; i++) {
+		x = &w->wait[i];
+		x->mark = x->t.n <= w->have;
+		if (!x->mark)
+			continue;
+		x->digit = (signed char)store_digit(w->cfg.store_path, x->t.n);
+		rc = x->digit >= 0 ? queue_finish(w->q, &x->t, x->digit, now)
+				   : queue_fail(w->q, &x->t, unreadable, now);
+		if (rc == -1)
+			return -1;
+	}
+	return 0;
+}
+
+/* Finishes the waiting tasks the store now covers. */
+static void
+worker_finish_covered(struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nwait && w->wait[i].t.n > w->have; i++)
+		;
+	if (i == w->nwait)
+		return;
+	if (worker_transaction(w, "finishing tasks", worker_finish_tx, NULL) ==
+	    -1)
+		return; /* they stay ours; the next loop tries again */
+	for (i = 0; i < w->nwait; i++)
+		if (w->wait[i].mark && w->wait[i].digit >= 0)
+			log_info("task %lld: decimal %lld is %d",
+				 w->wait[i].t.id, w->wait[i].t.n,
+				 w->wait[i].digit);
+		else if (w->wait[i].mark)
+			log_info("task %lld: error: the store could not be "
+				 "read",
+				 w->wait[i].t.id);
 	worker_wait_compact(w);
 }
 
@@ -351,56 +426,25 @@ static void
 worker_start_compute(struct worker *w)
 {
 	long long need = worker_wait_max_n(w), target;
-	char err[512];
-	size_t i;
+	char msg[512];
 
 	target = w->exact_next
 		     ? need
 		     : growth_target(need, w->have, w->cfg.n_max, w->fit_max);
 	if (compute_start(&w->comp, w->cfg.store_path, target,
-			  w->cfg.compute_threads, w->cfg.memory_limit_mb, err,
-			  sizeof(err)) == -1) {
-		log_err("worker: %s", err);
-		for (i = 0; i < w->nwait; i++)
-			w->drop[i] = 1;
-		worker_fail_marked(w, err);
+			  w->cfg.compute_threads, w->cfg.memory_limit_mb, msg,
+			  sizeof(msg)) == -1) {
+		log_err("worker: %s", msg);
+		worker_wait_mark_all(w, 1);
+		worker_fail_marked(w, msg);
 		return;
 	}
 	w->exact_next = 0;
 	/* The first heartbeat right away shows the tasks at 0 %. */
 	w->next_beat = time_mono_ms();
-	{
-		char st[96];
-
-		snprintf(st, sizeof(st), "STATUS=Computing %lld decimals",
-			 target);
-		sdnotify(st);
-	}
-}
-
-/* Transaction body: finishes every waiting task the store now covers. */
-static int
-worker_finish_tx(struct worker *w, void *arg)
-{
-	long long now = time_now_ms();
-	char msg[256];
-	size_t i;
-	int d;
-
-	(void)arg;
-	snprintf(
-	    msg, sizeof(msg),
-	    "The digit store could not be read after the computation. Check "
-	    "the data directory, then retry the task.");
-	for (i = 0; i < w->nwait; i++) {
-		if (w->wait[i].n > w->have)
-			continue;
-		d = store_digit(w->cfg.store_path, w->wait[i].n);
-		if ((d >= 0 ? queue_finish(w->q, &w->wait[i], d, now)
-			    : queue_fail(w->q, &w->wait[i], msg, now)) == -1)
-			return -1;
-	}
-	return 0;
+	if (snprintf(msg, sizeof(msg), "STATUS=Computing %lld decimals",
+		     target) < (int)sizeof(msg))
+		sdnotify(msg);
 }
 
 /* Acts on a computation that has ended on its own. */
@@ -432,8 +476,8 @@ worker_computed(struct worker *w)
 		    "row. Retry the task.",
 		    WORKER_MAX_INTERRUPTS);
 	w->interrupts = 0;
-	/* Growth asked for more than the tasks need; the tasks still fit
-	 * the estimate, so try once more with just what they need. */
+	/* Growth asked for more than the tasks need, and they passed the
+	 * estimate: try once more with just what they need. */
 	if (oc == COMPUTE_NOMEM && decimals > need) {
 		log_warn("worker: %lld decimals did not fit in memory; "
 			 "computing only the %lld needed",
@@ -445,8 +489,7 @@ worker_computed(struct worker *w)
 		log_err("worker: computing %lld decimals failed after %lld ms: "
 			"%s",
 			decimals, took, msg);
-		for (i = 0; i < w->nwait; i++)
-			w->drop[i] = 1;
+		worker_wait_mark_all(w, 1);
 		worker_fail_marked(w, msg);
 		return;
 	}
@@ -454,25 +497,17 @@ worker_computed(struct worker *w)
 	log_info("worker: computed %lld decimals in %lld ms; the store holds "
 		 "%lld",
 		 decimals, took, w->have);
-	if (worker_transaction(w, "finishing tasks", worker_finish_tx, NULL) ==
-	    -1)
-		return; /* the tasks stay ours; the next loop tries again */
-	for (i = 0; i < w->nwait; i++) {
-		w->drop[i] = w->wait[i].n <= w->have;
-		if (w->drop[i])
-			log_info("task %lld: decimal %lld is done",
-				 w->wait[i].id, w->wait[i].n);
-	}
-	worker_wait_compact(w);
-	/* The store did not grow as far as it should have; failing the rest
-	 * keeps the loop from computing the same thing forever. */
-	for (i = 0; i < w->nwait; i++)
-		w->drop[i] = 1;
-	if (w->nwait > 0)
+	if (w->have < decimals) {
+		/* Failing them keeps the loop from computing the same thing
+		 * forever. */
+		for (i = 0; i < w->nwait; i++)
+			w->wait[i].mark = w->wait[i].t.n > w->have;
 		worker_fail_marked(
 		    w,
 		    "The computed digits did not reach the digit store. Check "
 		    "the data directory, then retry the task.");
+	}
+	worker_finish_covered(w);
 }
 
 /* queue_cancel_check callback: marks a waiting task of ours. */
@@ -483,8 +518,8 @@ worker_mark_cancel(void *arg, long long id, long long attempts)
 	size_t i;
 
 	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].id == id && w->wait[i].attempts == attempts)
-			w->drop[i] = 1;
+		if (w->wait[i].t.id == id && w->wait[i].t.attempts == attempts)
+			w->wait[i].mark = 1;
 	return 0;
 }
 
@@ -497,7 +532,8 @@ worker_cancel_tx(struct worker *w, void *arg)
 
 	(void)arg;
 	for (i = 0; i < w->nwait; i++)
-		if (w->drop[i] && queue_cancel(w->q, &w->wait[i], now) == -1)
+		if (w->wait[i].mark &&
+		    queue_cancel(w->q, &w->wait[i].t, now) == -1)
 			return -1;
 	return 0;
 }
@@ -511,26 +547,21 @@ worker_cancel(struct worker *w)
 {
 	size_t i, n = 0;
 
-	memset(w->drop, 0, w->nwait);
+	worker_wait_mark_all(w, 0);
 	if (queue_cancel_check(w->q, worker_mark_cancel, w) == -1)
 		return;
 	for (i = 0; i < w->nwait; i++)
-		n += w->drop[i];
+		n += w->wait[i].mark;
 	if (n == 0)
 		return;
 	if (worker_transaction(w, "cancelling tasks", worker_cancel_tx, NULL) ==
 	    -1)
 		return;
 	for (i = 0; i < w->nwait; i++)
-		if (w->drop[i])
-			log_info("task %lld: cancelled", w->wait[i].id);
+		if (w->wait[i].mark)
+			log_info("task %lld: cancelled", w->wait[i].t.id);
 	worker_wait_compact(w);
-	if (w->nwait == 0 && compute_active(&w->comp)) {
-		log_info("worker: no task waits for the computation; stopping "
-			 "it");
-		compute_stop(&w->comp);
-		sdnotify("STATUS=Waiting for tasks");
-	}
+	worker_stop_if_unwanted(w);
 }
 
 /* Transaction body: renews leases and copies the progress. */
@@ -545,9 +576,10 @@ worker_heartbeat_tx(struct worker *w, void *arg)
 
 	(void)arg;
 	for (i = 0; i < w->nwait; i++) {
-		if ((rc = queue_heartbeat(w->q, &w->wait[i], p, now)) == -1)
+		rc = queue_heartbeat(w->q, &w->wait[i].t, p, now);
+		if (rc == -1)
 			return -1;
-		w->drop[i] = rc == 0;
+		w->wait[i].mark = rc == 0;
 	}
 	return 0;
 }
@@ -559,22 +591,16 @@ worker_heartbeat(struct worker *w)
 	size_t i;
 
 	w->next_beat = time_mono_ms() + WORKER_HEARTBEAT_MS;
-	if (w->nwait == 0)
-		return;
 	if (worker_transaction(w, "renewing leases", worker_heartbeat_tx,
 			       NULL) == -1)
 		return;
 	for (i = 0; i < w->nwait; i++)
-		if (w->drop[i])
+		if (w->wait[i].mark)
 			log_info("task %lld: deleted or taken over; no longer "
 				 "ours",
-				 w->wait[i].id);
+				 w->wait[i].t.id);
 	worker_wait_compact(w);
-	if (w->nwait == 0 && compute_active(&w->comp)) {
-		log_info("worker: no task waits for the computation; stopping "
-			 "it");
-		compute_stop(&w->comp);
-	}
+	worker_stop_if_unwanted(w);
 }
 
 /* Transaction body: puts every waiting task back to queued. */
@@ -585,25 +611,28 @@ worker_requeue_tx(struct worker *w, void *arg)
 
 	(void)arg;
 	for (i = 0; i < w->nwait; i++)
-		if (queue_requeue(w->q, &w->wait[i]) == -1)
+		if (queue_requeue(w->q, &w->wait[i].t) == -1)
 			return -1;
 	return 0;
 }
 
 /*
  * Waits for a database change, the child's pipe, a signal, or the next
- * timer. The stop signals are blocked except inside ppoll, so one that
- * arrives between the loop's check and the wait still wakes it at once.
+ * timer, at most timeout_ms. The stop signals are blocked except inside
+ * ppoll, so one that arrives between the loop's check and the wait still
+ * wakes it at once. Returns 1 if the database changed.
  */
-static void
-worker_wait(struct worker *w, const sigset_t *unblocked)
+static int
+worker_wait(struct worker *w, long long timeout, const sigset_t *unblocked)
 {
 	struct pollfd pfd[2];
 	struct timespec ts;
-	long long now = time_mono_ms(), timeout = WORKER_POLL_MS;
+	long long now = time_mono_ms();
 	nfds_t n = 0;
 	int watch = -1;
 
+	if (w->next_poll - now < timeout)
+		timeout = w->next_poll - now;
 	if (w->nwait > 0 && w->next_beat - now < timeout)
 		timeout = w->next_beat - now;
 	if (w->watchdog_ms > 0 && w->next_watchdog - now < timeout)
@@ -621,27 +650,37 @@ worker_wait(struct worker *w, const sigset_t *unblocked)
 	}
 	ts.tv_sec = timeout / 1000;
 	ts.tv_nsec = (timeout % 1000) * 1000000L;
-	if (ppoll(pfd, n, &ts, unblocked) > 0 && watch != -1 &&
-	    (pfd[watch].revents & POLLIN))
-		/* Drains the inotify events; the loop re-reads the queue
-		 * whatever they were about. */
-		dbwatch_wait(w->watch_fd, 0);
+	if (ppoll(pfd, n, &ts, unblocked) <= 0 || watch == -1 ||
+	    !(pfd[watch].revents & POLLIN))
+		return 0;
+	/* Drains the events; they may be about the digit store only. */
+	return dbwatch_wait(w->watch_fd, 0) == 1;
 }
 
 /* The daemon loop; returns when asked to stop. */
 static void
 worker_loop(struct worker *w, const sigset_t *unblocked)
 {
-	int more = 0;
+	int changed = 1, more = 0;
+	long long now;
 
 	while (!worker_quit) {
 		if (compute_read(&w->comp) == 1)
 			worker_computed(w);
 		if (worker_quit)
 			break;
-		more = worker_claim(w);
-		if (w->nwait > 0)
-			worker_cancel(w);
+		now = time_mono_ms();
+		/* Progress lines from the child wake the loop five times a
+		 * second; the queue is read only when it may have changed
+		 * or a lease may have lapsed. */
+		if (changed || more || now >= w->next_poll) {
+			w->next_poll = now + WORKER_POLL_MS;
+			more = worker_claim(w);
+			if (w->nwait > 0)
+				worker_cancel(w);
+		}
+		if (w->nwait > 0 && !compute_active(&w->comp))
+			worker_finish_covered(w);
 		if (w->nwait > 0 && !compute_active(&w->comp) && !more)
 			worker_start_compute(w);
 		if (w->nwait > 0 && time_mono_ms() >= w->next_beat)
@@ -650,8 +689,8 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 			sdnotify("WATCHDOG=1");
 			w->next_watchdog = time_mono_ms() + w->watchdog_ms / 2;
 		}
-		if (!more)
-			worker_wait(w, unblocked);
+		/* With a backlog the wait only lets a stop signal in. */
+		changed = worker_wait(w, more ? 0 : WORKER_POLL_MS, unblocked);
 	}
 }
 
@@ -666,8 +705,9 @@ worker_shutdown(struct worker *w)
 		compute_stop(&w->comp);
 	if (n == 0)
 		return;
-	/* systemd waits 90 s by default but the contract says 2 s: wait
-	 * less for a lock; if the requeue fails the leases lapse anyway. */
+	/* db_open's busy timeout is 10 s but a stop must take at most 2:
+	 * wait less for a lock; if the requeue fails the leases lapse and
+	 * the tasks are claimed again all the same. */
 	sqlite3_busy_timeout(w->db, 1500);
 	if (queue_begin(w->q) == 0 && worker_requeue_tx(w, NULL) == 0 &&
 	    queue_commit(w->q) == 0)
@@ -866,6 +906,5 @@ main(int argc, char **argv)
 	sqlite3_close(w.db);
 	free(w.claimed);
 	free(w.wait);
-	free(w.drop);
 	return rc;
 }
