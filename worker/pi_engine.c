@@ -14,8 +14,8 @@
 #include "pi_tune.h"
 
 /*
- * Chudnovsky: pi = 426880 sqrt(10005) / S with S the series summed by
- * pi_series_sum, S = T/Q + tail. We form Y, an integer with
+  * Chudnovsky: pi = 426880 sqrt(10005) / S with S the series summed by
+ * pi_series_sum, S = T/Q + tail, Q = Q' 2^qs. We form Y, an integer with
  * |Y - pi 2^W| <= ENGINE_ERR, where W is decimals log2(10) plus guard
  * bits, then pi_convert turns frac(Y / 2^W) into decimals, proving each
  * digit against that bound.
@@ -85,7 +85,7 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	   char *buf, int *ambiguous, double *secs)
 {
 	const double *wt = engine_weight;
-	mp_bitcnt_t w, cut, ws, wz;
+	mp_bitcnt_t w, qs = 0, cut, ws, wz;
 	unsigned long terms;
 	enum pi_result res = PI_OK;
 	struct sqrt_job sj;
@@ -100,7 +100,7 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 
 	t0 = engine_now();
 	pi_ctl_phase(ctl, PI_PHASE_SERIES, 0, wt[0], pi_series_work(terms));
-	switch (pi_series_sum(q, t, terms, threads, ctl)) {
+	switch (pi_series_sum(q, &qs, t, terms, threads, ctl)) {
 	case PI_SERIES_OK:
 		break;
 	case PI_SERIES_STOPPED:
@@ -114,10 +114,16 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 
 	t0 = engine_now();
 	pi_ctl_phase(ctl, PI_PHASE_FINAL, wt[0], wt[1], 3);
-	/* Only W+16 bits of Q matter; T keeps the same cut so T/Q holds. */
-	cut = mpz_sizeinbase(q, 2);
+	/*
+	 * Only W+16 bits of Q matter: q = floor(Q / 2^cut) and t =
+	 * floor(T / 2^cut) keep Q/T within [q/(t+1), (q+1)/t].
+	 */
+	cut = mpz_sizeinbase(q, 2) + qs;
 	cut = cut > w + 16 ? cut - (w + 16) : 0;
-	mpz_tdiv_q_2exp(q, q, cut);
+	if (cut >= qs)
+		mpz_tdiv_q_2exp(q, q, cut - qs);
+	else
+		mpz_mul_2exp(q, q, qs - cut);
 	mpz_tdiv_q_2exp(t, t, cut);
 	ws = w + 10;
 	wz = w + 11 + mpz_sizeinbase(t, 2) - mpz_sizeinbase(q, 2);

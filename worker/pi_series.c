@@ -16,11 +16,14 @@
  * The triple may be divided by any common factor of P1 and Q2 without
  * changing T/Q or P/Q, which keeps the numbers smaller: we know the prime
  * factors of every p(k) and q(k) from a sieve, so we track them per range
- * and cancel gcd(P1, Q2) before joining.
+ * and cancel gcd(P1, Q2) before joining. P is odd, so the powers of two
+ * in Q never cancel: we keep them apart as a shift, Q = Q' 2^qs, so the
+ * products with Q' are smaller.
  */
 #define SERIES_A 13591409UL
 #define SERIES_B 545140134UL
-#define SERIES_C3_24 10939058860032000ULL /* 2^15 3^2 5^3 23^3 29^3 */
+#define SERIES_C3_24_ODD 333833583375ULL /* C^3/24 = 2^15 3^2 5^3 23^3 29^3 */
+#define SERIES_C3_24_TWOS 15
 
 /* Ranges at least this long poll the ctl and report work. */
 #define SERIES_REPORT_LEN 64
@@ -37,7 +40,8 @@ struct fac {
 };
 
 struct bs_node {
-	mpz_t p, q, t;
+	mpz_t p, q, t; /* q holds Q' = Q / 2^qs */
+	mp_bitcnt_t qs;
 	struct fac fp, fq;
 };
 
@@ -274,6 +278,7 @@ node_init(struct bs_node *nd)
 	mpz_init(nd->p);
 	mpz_init(nd->q);
 	mpz_init(nd->t);
+	nd->qs = 0;
 	fac_init(&nd->fp);
 	fac_init(&nd->fq);
 }
@@ -301,6 +306,7 @@ bs_leaf(struct series *s, unsigned long k, struct bs_node *nd)
 		mpz_set_ui(nd->p, 1);
 		mpz_set_ui(nd->q, 1);
 		mpz_set_ui(nd->t, SERIES_A);
+		nd->qs = 0;
 		nd->fp.n = 0;
 		nd->fq.n = 0;
 		return;
@@ -308,10 +314,13 @@ bs_leaf(struct series *s, unsigned long k, struct bs_node *nd)
 	mpz_set_ui(nd->p, 6 * k - 5);
 	mpz_mul_ui(nd->p, nd->p, 2 * k - 1);
 	mpz_mul_ui(nd->p, nd->p, 6 * k - 1);
-	mpz_set_ui(nd->q, k);
-	mpz_mul_ui(nd->q, nd->q, k);
-	mpz_mul_ui(nd->q, nd->q, k);
-	mpz_mul_ui(nd->q, nd->q, SERIES_C3_24);
+	for (x = k, e3 = 0; x % 2 == 0; x /= 2)
+		e3++;
+	nd->qs = 3 * e3 + SERIES_C3_24_TWOS;
+	mpz_set_ui(nd->q, x);
+	mpz_mul_ui(nd->q, nd->q, x);
+	mpz_mul_ui(nd->q, nd->q, x);
+	mpz_mul_ui(nd->q, nd->q, SERIES_C3_24_ODD);
 	mpz_mul_ui(nd->t, nd->p, SERIES_A + SERIES_B * k);
 	if (k & 1)
 		mpz_neg(nd->t, nd->t);
@@ -329,7 +338,7 @@ bs_leaf(struct series *s, unsigned long k, struct bs_node *nd)
 	if (fac_set_pairs(&nd->fp, v, n, s->pmax) < 0)
 		goto nomem;
 
-	/* q(k) = k^3 2^15 3^2 5^3 23^3 29^3; P is odd, so 2 never cancels. */
+	/* q(k) = k^3 2^15 3^2 5^3 23^3 29^3, less its twos (x is k's odd part). */
 	for (x = k; x % 2 == 0; x /= 2)
 		;
 	for (e3 = 0; x % 3 == 0; x /= 3)
@@ -396,6 +405,7 @@ struct bs_mul_job {
 	mpz_ptr r;
 	mpz_srcptr x, y;
 	int threads;
+	mp_bitcnt_t shift; /* r = x y 2^shift */
 };
 
 static void
@@ -404,6 +414,8 @@ bs_mul_run(void *p)
 	struct bs_mul_job *j = p;
 
 	pi_par_mul(j->r, j->x, j->y, j->threads);
+	if (j->shift > 0)
+		mpz_mul_2exp(j->r, j->r, j->shift);
 }
 
 /*
@@ -429,23 +441,24 @@ bs_join(struct series *s, struct bs_node *nd, struct bs_node *l,
 		mpz_clear(gz);
 	}
 
-	/* T = T1 Q2 + P1 T2 */
-	ja = (struct bs_mul_job){ l->t, l->t, r->q, 1 };
-	jb = (struct bs_mul_job){ r->t, r->t, l->p, 1 };
+	/* T = T1 Q2' 2^qs2 + P1 T2 */
+	ja = (struct bs_mul_job){ l->t, l->t, r->q, 1, r->qs };
+	jb = (struct bs_mul_job){ r->t, r->t, l->p, 1, 0 };
 	pi_par_run2(bs_mul_run, &ja, bs_mul_run, &jb, par);
 	mpz_add(nd->t, l->t, r->t);
 	mpz_realloc2(l->t, 1);
 	mpz_realloc2(r->t, 1);
 
 	if (need_p) {
-		ja = (struct bs_mul_job){ nd->q, l->q, r->q, 1 };
-		jb = (struct bs_mul_job){ nd->p, l->p, r->p, 1 };
+		ja = (struct bs_mul_job){ nd->q, l->q, r->q, 1, 0 };
+		jb = (struct bs_mul_job){ nd->p, l->p, r->p, 1, 0 };
 		pi_par_run2(bs_mul_run, &ja, bs_mul_run, &jb, par);
 		if (fac_merge(&nd->fp, &l->fp, &r->fp) < 0)
 			goto nomem;
 	} else {
 		pi_par_mul(nd->q, l->q, r->q, par ? 2 : 1);
 	}
+	nd->qs = l->qs + r->qs;
 	if (fac_merge(&nd->fq, &l->fq, &r->fq) < 0)
 		goto nomem;
 	fac_clear(&g);
@@ -520,8 +533,8 @@ pi_series_terms(uint64_t bits)
 }
 
 enum pi_series_status
-pi_series_sum(mpz_t q, mpz_t t, unsigned long terms, int threads,
-	      struct pi_ctl *ctl)
+pi_series_sum(mpz_t q, mp_bitcnt_t *qs, mpz_t t, unsigned long terms,
+	      int threads, struct pi_ctl *ctl)
 {
 	struct series s;
 	struct bs_node root;
@@ -547,6 +560,7 @@ pi_series_sum(mpz_t q, mpz_t t, unsigned long terms, int threads,
 		st = PI_SERIES_OK;
 	if (st == PI_SERIES_OK) {
 		mpz_swap(q, root.q);
+		*qs = root.qs;
 		mpz_swap(t, root.t);
 	}
 	node_clear(&root);

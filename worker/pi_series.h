@@ -17,12 +17,14 @@ enum pi_series_status {
 /*
  * Sums terms 0 .. terms-1 of the Chudnovsky series
  *   S = sum (-1)^k (6k)! (13591409 + 545140134 k) / ((3k)! (k!)^3 640320^3k)
- * exactly: on PI_SERIES_OK, t / q equals that partial sum (q > 0, t > 0).
+  * exactly: on PI_SERIES_OK, t / (q 2^qs) equals that partial sum (q > 0,
+ * t > 0).
  * q and t are initialised by the caller and hold junk on failure. Uses up
  * to `threads` threads and reports pi_series_work(terms) units to ctl.
  */
-enum pi_series_status pi_series_sum(mpz_t q, mpz_t t, unsigned long terms,
-				    int threads, struct pi_ctl *ctl);
+enum pi_series_status pi_series_sum(mpz_t q, mp_bitcnt_t *qs, mpz_t t,
+				    unsigned long terms, int threads,
+				    struct pi_ctl *ctl);
 
 /* The work units pi_series_sum reports for `terms` terms. */
 uint64_t pi_series_work(unsigned long terms);
