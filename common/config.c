@@ -53,8 +53,11 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->data_dir, sizeof(c->data_dir), "var");
 	c->n_max = 10000000LL;
+	/* 4 x 300 request threads hold 1,000 long-polls with 200 to spare;
+	 * 300 connections per child stay far below the 1024 descriptors a
+	 * child allows itself (cgi-bin/child.c). */
 	c->children = 4;
-	c->threads = 64;
+	c->threads = 300;
 	c->hold_seconds = 25;
 	c->queue_cap = 100000;
 	c->memory_limit_mb = 4096;
