@@ -1,13 +1,16 @@
 /*
- * nthpi page script: live updates for the main page.
+ * nthpi page script: live updates for the main page and the task page.
  *
  * The server renders everything and every form works without this script
- * (docs/design.md). When it runs, it:
+ * (docs/design.md). When it runs, on the main page it:
  *   - long-polls GET /api/tasks?since=V and updates table#tasks in place;
  *   - retries with exponential backoff after errors, showing a notice;
  *   - pauses while the tab is hidden;
  *   - sends the new-task form and the row action forms through the JSON API
  *     so the page never reloads.
+ * On the page of a queued or running task (section#task) it follows the
+ * task the same way: progress and "ran for" move, and the page is loaded
+ * again when the task's status changes (so the digits appear when done).
  *
  * The Content-Security-Policy allows no inline script or style, so the DOM is
  * built with createElement/textContent (never innerHTML with data) and the
@@ -29,13 +32,22 @@
 	var COUNTS_MIN_MS = 2000;
 
 	var table = document.getElementById("tasks");
+	/* The task page, while its task may still change by itself. */
+	var taskSection = null;
 	if (!table) {
-		return; /* the task page and error pages need nothing */
+		taskSection = document.getElementById("task");
+		if (!taskSection || !taskSection.hasAttribute("data-id") ||
+		    !/^(queued|running)$/.test(taskSection.getAttribute("data-status") || "")) {
+			return; /* error pages and finished tasks need nothing */
+		}
 	}
-	var tbody = table.tBodies[0];
-	if (!tbody) {
-		tbody = document.createElement("tbody");
-		table.appendChild(tbody);
+	var tbody = null;
+	if (table) {
+		tbody = table.tBodies[0];
+		if (!tbody) {
+			tbody = document.createElement("tbody");
+			table.appendChild(tbody);
+		}
 	}
 
 	var form = document.getElementById("new-task");
@@ -542,6 +554,10 @@
 	var tickTimer = null;
 
 	function tick() {
+		if (!table) {
+			tickTaskPage();
+			return;
+		}
 		var running = tbody.querySelectorAll('tr[data-status="running"]');
 		for (var i = 0; i < running.length; i++) {
 			var id = rowId(running[i]);
@@ -555,8 +571,10 @@
 	}
 
 	function startTicking() {
-		if (tickTimer === null && !document.hidden &&
-		    tbody.querySelector('tr[data-status="running"]')) {
+		var any = table
+			? tbody.querySelector('tr[data-status="running"]') !== null
+			: taskSection.getAttribute("data-status") === "running";
+		if (tickTimer === null && !document.hidden && any) {
 			tickTimer = setInterval(tick, TICK_MS);
 		}
 	}
@@ -654,7 +672,9 @@
 
 	/* ---- The long-poll ----------------------------------------------- */
 
-	var version = table.getAttribute("data-version") || "0";
+	/* On the task page the task's own version: the first answer brings
+	 * whatever changed since, this task's change among it. */
+	var version = (table || taskSection).getAttribute("data-version") || "0";
 	var inflight = null; /* AbortController of the pending request */
 	var pollTimer = null;
 	var failures = 0;
@@ -730,9 +750,15 @@
 			    (typeof data.version !== "number" && typeof data.version !== "string")) {
 				throw new Error("bad answer");
 			}
-			applyAnswer(data);
+			if (table) {
+				applyAnswer(data);
+			} else if (applyTaskPageAnswer(data)) {
+				return; /* the page is being loaded again */
+			}
 			version = String(data.version);
-			table.setAttribute("data-version", version);
+			if (table) {
+				table.setAttribute("data-version", version);
+			}
 			failures = 0;
 			hideOffline();
 			var empty = !(data.tasks && data.tasks.length) && !(data.deleted && data.deleted.length);
@@ -843,9 +869,59 @@
 		});
 	}
 
+	/* ---- The task page ------------------------------------------------ */
+
+	var taskId = taskSection ? Number(taskSection.getAttribute("data-id")) : null;
+	var reloading = false;
+
+	/* Follows this task in a long-poll answer. Returns true when the page
+	 * is being loaded again (the status changed, or the task is gone). */
+	function applyTaskPageAnswer(data) {
+		var gone = Array.isArray(data.deleted) && data.deleted.some(function (d) {
+			return Number(d) === taskId;
+		});
+		var mine = null;
+		if (Array.isArray(data.tasks)) {
+			data.tasks.forEach(function (t) {
+				if (validTask(t) && t.id === taskId) {
+					mine = t; /* the last change is the newest */
+				}
+			});
+		}
+		if (gone || (mine && mine.status !== taskSection.getAttribute("data-status"))) {
+			reloading = true;
+			stopTicking();
+			window.location.reload();
+			return true;
+		}
+		if (mine) {
+			times.set(taskId, {
+				started: parseTime(mine.started_at),
+				finished: parseTime(mine.finished_at)
+			});
+			var prog = taskSection.querySelector(".status progress");
+			if (prog && typeof mine.progress === "number") {
+				var p = Math.min(1, Math.max(0, mine.progress));
+				prog.value = p;
+				prog.textContent = Math.floor(p * 100) + "%";
+			}
+			startTicking();
+		}
+		return false;
+	}
+
+	function tickTaskPage() {
+		var t = times.get(taskId);
+		var dd = taskSection.querySelector(".ran");
+		if (!t || t.started === null || !dd || reloading) {
+			return;
+		}
+		dd.textContent = formatDuration(Date.now() + clockOffset - t.started);
+	}
+
 	/* ---- Row actions ------------------------------------------------- */
 
-	tbody.addEventListener("submit", function (ev) {
+	function onRowSubmit(ev) {
 		var f = ev.target;
 		if (!f || f.tagName !== "FORM") {
 			return;
@@ -894,11 +970,17 @@
 			}
 			Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
 		});
-	});
+	}
+
+	if (tbody) {
+		tbody.addEventListener("submit", onRowSubmit);
+	}
 
 	/* ---- Start ------------------------------------------------------- */
 
-	updateEmpty();
-	loadRunningTimes();
+	if (table) {
+		updateEmpty();
+		loadRunningTimes();
+	}
 	pollOnce();
 })();

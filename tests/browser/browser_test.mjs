@@ -510,6 +510,30 @@ if (loaded) {
 		});
 	}
 
+	/* The page of a running task follows it: cancelled elsewhere, the page
+	 * shows it without a reload by hand. */
+	await step("the task page follows its task", async () => {
+		const r = await apiCreate(Number(process.env.NTHPI_BIG_N || 5000000));
+		if (!check("a second big task is accepted", r.status === 201, JSON.stringify(r))) return;
+		const id = r.body.id;
+		await page.goto(`${BASE}/tasks/${id}`);
+		await page.waitForFunction(() => {
+			const s = document.getElementById("task");
+			return s && /^(queued|running)$/.test(s.getAttribute("data-status"));
+		}, null, { timeout: 10000 });
+		await sleep(500); // the script's long-poll is under way
+		const res = await fetch(`${BASE}/api/tasks/${id}/cancel`, {
+			method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+		check("POST /api/tasks/ID/cancel from another client answers 200", res.status === 200,
+			`status ${res.status}`);
+		await page.waitForFunction(() => {
+			const s = document.getElementById("task");
+			return s && s.getAttribute("data-status") === "cancelled";
+		}, null, { timeout: 20000 });
+		check("the task page follows its task to cancelled", true);
+		await fetch(`${BASE}/api/tasks/${id}`, { method: "DELETE" });
+	});
+
 	/* A phone-sized view, for looking at. */
 	await step("mobile screenshot", async () => {
 		const m = await browser.newContext({ viewport: { width: 390, height: 844 },
