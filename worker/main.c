@@ -46,6 +46,8 @@
 #define WORKER_CLAIM_BATCH 256
 /* Tries of a transaction that failed (SQLITE_BUSY and the like). */
 #define WORKER_TX_TRIES 3
+/* How long one statement waits for another process's write lock. */
+#define WORKER_BUSY_MS 1000
 /* A computation interrupted this often in a row fails its tasks. */
 #define WORKER_MAX_INTERRUPTS 3
 
@@ -91,8 +93,9 @@ struct worker {
 	long long next_beat;    /* time_mono_ms of the next heartbeat */
 	long long watchdog_ms;  /* systemd's watchdog interval, or 0 */
 	long long next_watchdog;
-	int exact_next; /* next computation: just what is needed */
-	int interrupts; /* computations stopped by a signal in a row */
+	long long busy_since; /* time_mono_ms when a lock wait began */
+	int exact_next;       /* next computation: just what is needed */
+	int interrupts;       /* computations stopped by a signal in a row */
 	/* The claim transaction's results, reused between batches. */
 	struct worker_claimed *claimed;
 	size_t nclaimed;
@@ -106,6 +109,39 @@ worker_on_signal(int sig)
 {
 	(void)sig;
 	worker_quit = 1;
+}
+
+/* Returns 1 if SIGTERM or SIGINT waits to be delivered (they are blocked
+ * outside the loop's wait). */
+static int
+worker_stop_pending(void)
+{
+	sigset_t pending;
+
+	return sigpending(&pending) == 0 &&
+	       (sigismember(&pending, SIGTERM) == 1 ||
+		sigismember(&pending, SIGINT) == 1);
+}
+
+/*
+ * SQLite's busy handler for the worker's connection, in place of db_open's
+ * 10 s timeout: a lock wait is short and ends at once when a stop signal is
+ * pending, so that the worker still stops within 2 s while another process
+ * holds the write lock. Returns 1 to wait more, 0 to give up (SQLITE_BUSY).
+ */
+static int
+worker_busy(void *arg, int count)
+{
+	struct worker *w = arg;
+	struct timespec pause = { 0, 2000000L };
+
+	if (count == 0)
+		w->busy_since = time_mono_ms();
+	if (time_mono_ms() - w->busy_since >= WORKER_BUSY_MS ||
+	    worker_stop_pending())
+		return 0;
+	nanosleep(&pause, NULL);
+	return 1;
 }
 
 /*
@@ -123,6 +159,9 @@ worker_transaction(struct worker *w, const char *what, worker_tx_fn fn,
 
 	for (i = 0; i < WORKER_TX_TRIES; i++) {
 		if (i > 0) {
+			/* A stop puts everything back anyway. */
+			if (worker_stop_pending())
+				break;
 			pause.tv_nsec = 50000000L << (i - 1);
 			log_warn("worker: %s failed; trying again", what);
 			nanosleep(&pause, NULL);
@@ -132,8 +171,8 @@ worker_transaction(struct worker *w, const char *what, worker_tx_fn fn,
 			return 0;
 		queue_rollback(w->q);
 	}
-	log_err("worker: %s failed %d times; will try again later", what,
-		WORKER_TX_TRIES);
+	log_err("worker: %s failed %d time%s; will try again later", what, i,
+		i == 1 ? "" : "s");
 	return -1;
 }
 
@@ -705,10 +744,9 @@ worker_shutdown(struct worker *w)
 		compute_stop(&w->comp);
 	if (n == 0)
 		return;
-	/* db_open's busy timeout is 10 s but a stop must take at most 2:
-	 * wait less for a lock; if the requeue fails the leases lapse and
+	/* One try only, waiting at most WORKER_BUSY_MS for the lock: a stop
+	 * takes at most 2 s, and if the requeue fails the leases lapse and
 	 * the tasks are claimed again all the same. */
-	sqlite3_busy_timeout(w->db, 1500);
 	if (queue_begin(w->q) == 0 && worker_requeue_tx(w, NULL) == 0 &&
 	    queue_commit(w->q) == 0)
 		log_info("worker: put %zu running task%s back in the queue", n,
@@ -873,6 +911,7 @@ main(int argc, char **argv)
 	worker_signals(&unblocked);
 	if ((w.db = db_open(w.cfg.db_path)) == NULL)
 		errx(1, "cannot open the database %s", w.cfg.db_path);
+	sqlite3_busy_handler(w.db, worker_busy, &w);
 	if ((w.q = queue_open(w.db)) == NULL)
 		errx(1, "cannot prepare the queue statements");
 	if ((w.claimed = calloc(WORKER_CLAIM_BATCH, sizeof(*w.claimed))) ==
