@@ -35,8 +35,30 @@ struct compute_child {
 	long long last_ms;
 };
 
+/* The sentence for a computation that ran out of memory. */
+#define COMPUTE_NOMEM_MSG                                                      \
+	"The computation ran out of memory (limit %lld MiB). Ask for fewer "   \
+	"digits or raise memory_limit_mb."
+
 /* Progress lines go out at most this often. */
 #define COMPUTE_PROGRESS_MS 200
+
+/*
+ * Formats a sentence for a task or a person into out. A cut sentence is
+ * still safe to store, but it is logged so that someone notices.
+ */
+static void __attribute__((format(printf, 3, 4)))
+compute_sentence(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		log_warn("compute: message cut short: %s", out);
+}
 
 void
 compute_init(struct compute *c)
@@ -197,13 +219,15 @@ compute_start(struct compute *c, const char *store_path, long long decimals,
 
 	compute_init(c);
 	if (pipe2(p, O_CLOEXEC) == -1) {
-		snprintf(err, errlen, "Could not start the computation: %s.",
-			 strerror(errno));
+		compute_sentence(err, errlen,
+				 "Could not start the computation: %s.",
+				 strerror(errno));
 		return -1;
 	}
 	if ((c->pid = fork()) == -1) {
-		snprintf(err, errlen, "Could not start the computation: %s.",
-			 strerror(errno));
+		compute_sentence(err, errlen,
+				 "Could not start the computation: %s.",
+				 strerror(errno));
 		close(p[0]);
 		close(p[1]);
 		return -1;
@@ -311,9 +335,6 @@ enum compute_outcome
 compute_outcome(const struct compute *c, long long limit_mb, char *msg,
 		size_t msglen)
 {
-	const char *nomem = "The computation ran out of memory (limit %lld "
-			    "MiB). Ask for fewer digits or raise "
-			    "memory_limit_mb.";
 	int st = c->status, sig;
 
 	msg[0] = '\0';
@@ -322,22 +343,23 @@ compute_outcome(const struct compute *c, long long limit_mb, char *msg,
 		case COMPUTE_EXIT_OK:
 			return COMPUTE_OK;
 		case COMPUTE_EXIT_NOMEM:
-			snprintf(msg, msglen, nomem, limit_mb);
+			compute_sentence(msg, msglen, COMPUTE_NOMEM_MSG,
+					 limit_mb);
 			return COMPUTE_NOMEM;
 		case COMPUTE_EXIT_STORE:
 			/* store_write's sentence already says what to do. */
-			snprintf(msg, msglen, "%s",
-				 c->message[0]
-				     ? c->message
-				     : "Could not save the digits. Retry "
-				       "the task.");
+			compute_sentence(
+			    msg, msglen, "%s",
+			    c->message[0] ? c->message
+					  : "Could not save the digits. Retry "
+					    "the task.");
 			return COMPUTE_FAILED;
 		default:
-			snprintf(msg, msglen, "%s",
-				 c->message[0]
-				     ? c->message
-				     : "The computation failed. Retry "
-				       "the task.");
+			compute_sentence(msg, msglen, "%s",
+					 c->message[0]
+					     ? c->message
+					     : "The computation failed. Retry "
+					       "the task.");
 			return COMPUTE_FAILED;
 		}
 	}
@@ -347,18 +369,19 @@ compute_outcome(const struct compute *c, long long limit_mb, char *msg,
 	case SIGKILL:
 		/* GMP aborts when an allocation fails; the kernel's OOM
 		 * killer or the service's MemoryMax kills. */
-		snprintf(msg, msglen, nomem, limit_mb);
+		compute_sentence(msg, msglen, COMPUTE_NOMEM_MSG, limit_mb);
 		return COMPUTE_NOMEM;
 	case SIGTERM:
 	case SIGINT:
 	case SIGHUP:
 		return COMPUTE_INTERRUPTED;
 	default:
-		snprintf(msg, msglen,
-			 "The computation stopped unexpectedly (%s). Retry the "
-			 "task; if it fails again, report it with the worker's "
-			 "log.",
-			 strsignal(sig));
+		compute_sentence(
+		    msg, msglen,
+		    "The computation stopped unexpectedly (%s). Retry the "
+		    "task; if it fails again, report it with the worker's "
+		    "log.",
+		    strsignal(sig));
 		return COMPUTE_FAILED;
 	}
 }

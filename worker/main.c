@@ -4,6 +4,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,23 @@ struct worker {
 
 /* A transaction body; returns 0 or -1 to roll back and retry. */
 typedef int (*worker_tx_fn)(struct worker *w, void *arg);
+
+/*
+ * Formats a sentence for a task or a person into out. A cut sentence is
+ * still safe to store, but it is logged so that someone notices.
+ */
+static void __attribute__((format(printf, 3, 4)))
+worker_sentence(char *out, size_t len, const char *fmt, ...)
+{
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(out, len, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= len)
+		log_warn("worker: message cut short: %s", out);
+}
 
 static void
 worker_on_signal(int sig)
@@ -257,7 +275,7 @@ worker_refusal(const struct worker *w, const struct queue_task *t,
 	unsigned long long need;
 
 	if (fate == WORKER_FATE_NMAX) {
-		snprintf(
+		worker_sentence(
 		    msg, len,
 		    "Decimal %lld is beyond the largest this service computes "
 		    "now (n_max = %lld). Ask for a smaller n.",
@@ -268,11 +286,12 @@ worker_refusal(const struct worker *w, const struct queue_task *t,
 	need = (pi_memory_estimate((size_t)t->n, w->cfg.compute_threads) +
 		(size_t)t->n + growth_overhead(w->cfg.compute_threads)) >>
 	       20;
-	snprintf(msg, len,
-		 "Computing %lld decimals needs about %llu MiB, more than the "
-		 "memory limit of %lld MiB. Ask for fewer digits or raise "
-		 "memory_limit_mb.",
-		 t->n, need + 1, w->cfg.memory_limit_mb);
+	worker_sentence(
+	    msg, len,
+	    "Computing %lld decimals needs about %llu MiB, more than the "
+	    "memory limit of %lld MiB. Ask for fewer digits or raise "
+	    "memory_limit_mb.",
+	    t->n, need + 1, w->cfg.memory_limit_mb);
 }
 
 /* Transaction body: claims a batch and settles what it can at once. */
@@ -509,7 +528,7 @@ worker_computed(struct worker *w)
 		return;
 	}
 	if (oc == COMPUTE_INTERRUPTED)
-		snprintf(
+		worker_sentence(
 		    msg, sizeof(msg),
 		    "The computation was stopped by a signal %d times in a "
 		    "row. Retry the task.",
@@ -805,7 +824,8 @@ worker_strip_cli(int *argc, char **argv, long long *digits, const char **output,
 
 		if (strcmp(a, "--digits") == 0 || strcmp(a, "--output") == 0) {
 			if (i + 1 >= *argc) {
-				snprintf(err, errlen, "%s needs a value", a);
+				worker_sentence(err, errlen, "%s needs a value",
+						a);
 				return -1;
 			}
 			is_digits = a[2] == 'd';
@@ -826,7 +846,7 @@ worker_strip_cli(int *argc, char **argv, long long *digits, const char **output,
 			*digits = strtoll(v, &end, 10);
 			if (v[0] < '0' || v[0] > '9' || *end != '\0' ||
 			    errno != 0 || *digits < 1) {
-				snprintf(
+				worker_sentence(
 				    err, errlen,
 				    "--digits: \"%s\" is not a whole number "
 				    "of 1 or more",
@@ -839,7 +859,8 @@ worker_strip_cli(int *argc, char **argv, long long *digits, const char **output,
 	argv[j] = NULL;
 	*argc = j;
 	if ((*digits == -1) != (*output == NULL)) {
-		snprintf(err, errlen, "--digits and --output go together");
+		worker_sentence(err, errlen,
+				"--digits and --output go together");
 		return -1;
 	}
 	return 0;
