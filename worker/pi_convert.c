@@ -20,7 +20,7 @@
 #define CONVERT_LEAF 2000
 
 /* Powers of 5 the tree needs: one table shared read-only by all threads. */
-struct pow_table {
+struct pi_pow5 {
 	size_t n;
 	unsigned long exp[256];
 	mpz_t pow[256];
@@ -30,7 +30,7 @@ struct pow_table {
 struct conv {
 	char *out;
 	unsigned guard;
-	struct pow_table pt;
+	const struct pi_pow5 *pt;
 	struct pi_ctl *ctl;
 	atomic_int ambiguous;
 };
@@ -43,7 +43,7 @@ conv_need(const struct conv *c, size_t k)
 }
 
 static void
-pow_add(struct pow_table *pt, unsigned long e)
+pow_add(struct pi_pow5 *pt, unsigned long e)
 {
 	size_t i;
 
@@ -58,7 +58,7 @@ pow_add(struct pow_table *pt, unsigned long e)
  * most two sizes, so `seen` (sizes already walked) stays short.
  */
 static void
-pow_collect(struct pow_table *pt, size_t k, size_t *seen, size_t *nseen)
+pow_collect(struct pi_pow5 *pt, size_t k, size_t *seen, size_t *nseen)
 {
 	size_t i;
 
@@ -76,7 +76,7 @@ pow_collect(struct pow_table *pt, size_t k, size_t *seen, size_t *nseen)
 }
 
 static mpz_srcptr
-pow_find(const struct pow_table *pt, unsigned long e, mp_bitcnt_t *bits)
+pow_find(const struct pi_pow5 *pt, unsigned long e, mp_bitcnt_t *bits)
 {
 	size_t i;
 
@@ -91,7 +91,7 @@ pow_find(const struct pow_table *pt, unsigned long e, mp_bitcnt_t *bits)
 }
 
 struct pow_job {
-	struct pow_table *pt;
+	struct pi_pow5 *pt;
 	size_t from, step;
 };
 
@@ -109,7 +109,7 @@ pow_run(void *p)
 
 /* Fills pt with the powers of 5 a tree over k digits needs. */
 static void
-pow_fill(struct pow_table *pt, size_t k, int threads)
+pow_fill(struct pi_pow5 *pt, size_t k, int threads)
 {
 	size_t seen[256], nseen = 0, i, j;
 	unsigned long t;
@@ -132,7 +132,7 @@ pow_fill(struct pow_table *pt, size_t k, int threads)
 }
 
 static void
-pow_clear(struct pow_table *pt)
+pow_clear(struct pi_pow5 *pt)
 {
 	size_t i;
 
@@ -192,7 +192,7 @@ conv_leaf(struct conv *c, mpz_t f, mp_bitcnt_t w, unsigned long e, size_t pos,
 {
 	char buf[CONVERT_LEAF + 2];
 	mp_bitcnt_t b5;
-	mpz_srcptr p5 = pow_find(&c->pt, k, &b5);
+	mpz_srcptr p5 = pow_find(c->pt, k, &b5);
 	mpz_t r;
 	size_t len;
 
@@ -251,10 +251,10 @@ conv_node(struct conv *c, mpz_t f, mp_bitcnt_t w, unsigned long e, size_t pos,
 		pi_ctl_add(c->ctl, conv_cost(k));
 		return;
 	}
-	p5 = pow_find(&c->pt, k1, &b5);
+	p5 = pow_find(c->pt, k1, &b5);
 	/* The low half: frac(x 10^k1), the bits of f 5^k1 from b5 to w - k1. */
 	mpz_init(lo);
-	mpz_mul(lo, f, p5);
+	pi_par_mul(lo, f, p5, par > 0 ? 2 : 1);
 	if (w <= k1 + b5 + 1) {
 		atomic_store(&c->ambiguous, 1);
 		mpz_clear(lo);
@@ -294,9 +294,29 @@ conv_run(void *p)
 	conv_node(j->c, j->f, j->w, j->e, j->pos, j->k, j->par);
 }
 
+struct pi_pow5 *
+pi_convert_powers(size_t k, int threads)
+{
+	struct pi_pow5 *pw = malloc(sizeof(*pw));
+
+	if (pw != NULL)
+		pow_fill(pw, k, threads);
+	return pw;
+}
+
+void
+pi_convert_powers_free(struct pi_pow5 *pw)
+{
+	if (pw == NULL)
+		return;
+	pow_clear(pw);
+	free(pw);
+}
+
 enum pi_convert_status
 pi_convert(char *out, size_t k, mpz_t f, mp_bitcnt_t w, unsigned long e,
-	   unsigned guard, int threads, struct pi_ctl *ctl)
+	   unsigned guard, const struct pi_pow5 *pw, int threads,
+	   struct pi_ctl *ctl)
 {
 	struct conv c;
 	enum pi_convert_status st;
@@ -306,9 +326,9 @@ pi_convert(char *out, size_t k, mpz_t f, mp_bitcnt_t w, unsigned long e,
 		return PI_CONVERT_OK;
 	c.out = out;
 	c.guard = guard;
+	c.pt = pw;
 	c.ctl = ctl;
 	atomic_init(&c.ambiguous, 0);
-	pow_fill(&c.pt, k, threads);
 	while (threads >= 2 << par)
 		par++;
 	conv_node(&c, f, w, e, 0, k, par);
@@ -318,6 +338,5 @@ pi_convert(char *out, size_t k, mpz_t f, mp_bitcnt_t w, unsigned long e,
 		st = PI_CONVERT_AMBIGUOUS;
 	else
 		st = PI_CONVERT_OK;
-	pow_clear(&c.pt);
 	return st;
 }

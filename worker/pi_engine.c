@@ -63,9 +63,14 @@ struct div_job {
 	mpz_ptr z, q;
 	mpz_srcptr t;
 	mp_bitcnt_t wz;
+	size_t decimals;
+	struct pi_pow5 *pw; /* out */
 };
 
-/* z = floor(q 2^wz / t); spends q. */
+/*
+ * z = floor(q 2^wz / t); spends q. The square root beside it takes
+ * longer, so this thread also makes the conversion's powers of 5.
+ */
 static void
 engine_div(void *p)
 {
@@ -74,6 +79,7 @@ engine_div(void *p)
 	mpz_mul_2exp(j->q, j->q, j->wz);
 	mpz_tdiv_q(j->z, j->q, j->t);
 	mpz_realloc2(j->q, 1);
+	j->pw = pi_convert_powers(j->decimals, 1);
 }
 
 /*
@@ -89,7 +95,7 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	unsigned long terms;
 	enum pi_result res = PI_OK;
 	struct sqrt_job sj;
-	struct div_job dj;
+	struct div_job dj = { 0 };
 	mpz_t q, t, s, z;
 	double t0;
 
@@ -128,9 +134,13 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	ws = w + 10;
 	wz = w + 11 + mpz_sizeinbase(t, 2) - mpz_sizeinbase(q, 2);
 	sj = (struct sqrt_job){ s, ws };
-	dj = (struct div_job){ z, q, t, wz };
+	dj = (struct div_job){ z, q, t, wz, decimals, NULL };
 	pi_par_run2(engine_sqrt, &sj, engine_div, &dj, threads >= 2);
 	mpz_realloc2(t, 1);
+	if (dj.pw == NULL) {
+		res = PI_NOMEM;
+		goto out;
+	}
 	if (pi_ctl_add(ctl, 2)) {
 		res = PI_CANCELLED;
 		goto out;
@@ -156,8 +166,8 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	t0 = engine_now();
 	pi_ctl_phase(ctl, PI_PHASE_CONVERT, wt[0] + wt[1], wt[2],
 		     pi_convert_work(decimals));
-	switch (
-	    pi_convert(buf, decimals, s, w, ENGINE_ERR, guard, threads, ctl)) {
+	switch (pi_convert(buf, decimals, s, w, ENGINE_ERR, guard, dj.pw,
+			   threads, ctl)) {
 	case PI_CONVERT_OK:
 		break;
 	case PI_CONVERT_AMBIGUOUS:
@@ -169,6 +179,7 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	}
 	secs[PI_PHASE_CONVERT] += engine_now() - t0;
 out:
+	pi_convert_powers_free(dj.pw);
 	mpz_clears(q, t, s, z, NULL);
 	return res;
 }

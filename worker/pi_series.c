@@ -441,6 +441,18 @@ bs_join(struct series *s, struct bs_node *nd, struct bs_node *l,
 		mpz_clear(gz);
 	}
 
+	if (!need_p && par) {
+		/*
+		 * The root on two threads: P1 T2 is much the smallest
+		 * product, so T1 Q2' and Q1' Q2' go side by side first.
+		 */
+		ja = (struct bs_mul_job){ l->t, l->t, r->q, 1, r->qs };
+		jb = (struct bs_mul_job){ nd->q, l->q, r->q, 1, 0 };
+		pi_par_run2(bs_mul_run, &ja, bs_mul_run, &jb, 1);
+		pi_par_mul(r->t, r->t, l->p, 2);
+		mpz_add(nd->t, l->t, r->t);
+		goto done;
+	}
 	/* T = T1 Q2' 2^qs2 + P1 T2 */
 	ja = (struct bs_mul_job){ l->t, l->t, r->q, 1, r->qs };
 	jb = (struct bs_mul_job){ r->t, r->t, l->p, 1, 0 };
@@ -456,8 +468,9 @@ bs_join(struct series *s, struct bs_node *nd, struct bs_node *l,
 		if (fac_merge(&nd->fp, &l->fp, &r->fp) < 0)
 			goto nomem;
 	} else {
-		pi_par_mul(nd->q, l->q, r->q, par ? 2 : 1);
+		mpz_mul(nd->q, l->q, r->q);
 	}
+done:
 	nd->qs = l->qs + r->qs;
 	if (fac_merge(&nd->fq, &l->fq, &r->fq) < 0)
 		goto nomem;
