@@ -171,6 +171,7 @@ api_long_poll(struct ctx *ctx, long long since)
 {
 	const struct app *app = ctx->app;
 	long long start, deadline;
+	enum watch_result wr;
 	enum task_rc rc;
 	int got = 0;
 
@@ -183,8 +184,13 @@ api_long_poll(struct ctx *ctx, long long since)
 	ctx_db_release(ctx);
 	start = time_mono_ms();
 	deadline = start + (long long)app->cfg->hold_seconds * 1000;
-	watch_wait(app->watch, since, deadline);
+	wr = watch_wait(app->watch, since, deadline, ctx->conn_fd);
 	ctx->wait_ms = time_mono_ms() - start;
+	if (wr == WATCH_GONE) {
+		/* nginx closed the connection: its client left. */
+		ctx->client_gone = 1;
+		return;
+	}
 	if ((rc = api_read_changes(ctx, since, &got)) != TASK_OK)
 		goto fail;
 	return;

@@ -27,6 +27,8 @@ struct ctx {
 	int api;           /* a /api route: errors are JSON */
 	long long now;     /* time_now_ms() when the request came */
 	long long wait_ms; /* time spent holding a long-poll */
+	int conn_fd;       /* the FastCGI connection, or -1 (tests) */
+	int client_gone;   /* it closed while held: answer no one */
 	/* The CSRF token for forms on this page; "" until ctx_csrf_token. */
 	char csrf[CSRF_TOKEN_LEN + 1];
 };

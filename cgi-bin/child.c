@@ -111,8 +111,8 @@ child_thread(void *arg)
 			}
 			continue;
 		}
-		serve_request(s, w->app, child_param, &r, child_read, &r,
-			      child_write, &r);
+		serve_request(s, w->app, r.ipcFd, child_param, &r, child_read,
+			      &r, child_write, &r);
 		FCGX_Finish_r(&r);
 	}
 	FCGX_Free(&r, 1);
@@ -232,7 +232,8 @@ child_run(const struct config *cfg, int listen_fd)
 		return 1;
 	}
 	if ((pool = dbpool_new(cfg->db_path, CHILD_DB_POOL)) == NULL ||
-	    (watch = watch_start(cfg->db_path, CHILD_WATCH_PERIOD_MS)) == NULL)
+	    (watch = watch_start(cfg->db_path, CHILD_WATCH_PERIOD_MS,
+				 cfg->threads)) == NULL)
 		goto out;
 	app.cfg = cfg;
 	app.pool = pool;

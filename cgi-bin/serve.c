@@ -35,9 +35,9 @@ serve_usec(void)
 }
 
 int
-serve_request(struct serve *s, const struct app *app, request_getter get,
-	      void *get_arg, request_reader read, void *read_arg,
-	      response_writer write, void *write_arg)
+serve_request(struct serve *s, const struct app *app, int conn_fd,
+	      request_getter get, void *get_arg, request_reader read,
+	      void *read_arg, response_writer write, void *write_arg)
 {
 	struct ctx ctx = { 0 };
 	long long start = serve_usec(), took;
@@ -51,6 +51,7 @@ serve_request(struct serve *s, const struct app *app, request_getter get,
 	ctx.req = &s->req;
 	ctx.resp = &s->resp;
 	ctx.now = time_now_ms();
+	ctx.conn_fd = conn_fd;
 	rc = request_parse(&s->req, get, get_arg, err, sizeof(err));
 	if (rc == 0 && s->req.content_length > 0)
 		rc = request_read_body(&s->req, read, read_arg, err,
@@ -66,7 +67,10 @@ serve_request(struct serve *s, const struct app *app, request_getter get,
 	took = serve_usec() - start - ctx.wait_ms * 1000;
 	if (took < 0)
 		took = 0;
-	if (!s->resp.streamed) {
+	if (ctx.client_gone)
+		log_debug("%s %s: the client left during the hold",
+			  s->req.method_name, s->req.path);
+	else if (!s->resp.streamed) {
 		s->resp.elapsed_us = took;
 		if (response_finish(&s->resp, &s->out) == -1)
 			log_err("out of memory building a response");

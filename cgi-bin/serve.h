@@ -24,11 +24,13 @@ void serve_free(struct serve *s);
 /*
  * Handles one request: parses it (get), reads its body (read), dispatches
  * it, and writes the whole response in one call of write (or streams it).
+ * conn_fd is the connection to nginx, watched while a long-poll is held
+ * (-1: none).
  * Never fails as far as the caller is concerned: every problem becomes an
  * HTTP answer or, if the client went away, nothing. Returns the status.
  */
-int serve_request(struct serve *s, const struct app *app, request_getter get,
-		  void *get_arg, request_reader read, void *read_arg,
-		  response_writer write, void *write_arg);
+int serve_request(struct serve *s, const struct app *app, int conn_fd,
+		  request_getter get, void *get_arg, request_reader read,
+		  void *read_arg, response_writer write, void *write_arg);
 
 #endif

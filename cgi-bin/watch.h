@@ -1,29 +1,40 @@
-/* watch.h: one thread per process that learns when the queue changes. */
+/* watch.h: one thread per process that learns when the queue changes, and
+ * when a client holding a long-poll went away. */
 #ifndef NTHPI_WATCH_H
 #define NTHPI_WATCH_H
+
+/* What watch_wait came to. */
+enum watch_result {
+	WATCH_MOVED,    /* the version is above the one waited on */
+	WATCH_DEADLINE, /* the deadline passed first */
+	WATCH_STOPPING, /* watch_stop: answer now */
+	WATCH_GONE      /* the client's connection closed: answer no one */
+};
 
 struct watch;
 
 /*
  * Starts the watcher thread for the database at path. It waits on inotify
  * (dbwatch) with a fallback re-check every period_ms, reads the queue
- * version once per wake, and wakes every waiter when it moved. Returns
- * the watch, or NULL (logged).
+ * version once per wake, and wakes every waiter when it moved. It also
+ * polls the connections of up to max_waiters waiters, so that one whose
+ * client went away is let go at once. Returns the watch, or NULL (logged).
  */
-struct watch *watch_start(const char *path, int period_ms);
+struct watch *watch_start(const char *path, int period_ms, int max_waiters);
 
 /*
  * Blocks the calling thread, using no CPU and no database, until the queue
- * version is above version, until deadline (time_mono_ms) passes, or until
- * watch_stop. Returns 1 if the version moved, 0 on the deadline, -1 when
- * stopping.
+ * version is above version, until deadline (time_mono_ms) passes, until
+ * watch_stop, or until the peer closes conn_fd (a FastCGI connection, or
+ * -1 not to watch one).
  */
-int watch_wait(struct watch *w, long long version, long long deadline);
+enum watch_result watch_wait(struct watch *w, long long version,
+			     long long deadline, int conn_fd);
 
 /* How many threads are in watch_wait now. */
 int watch_waiters(struct watch *w);
 
-/* Wakes every waiter for good (they return -1) and stops the thread. */
+/* Wakes every waiter for good (WATCH_STOPPING) and stops the thread. */
 void watch_stop(struct watch *w);
 
 /* Frees a stopped watch. Accepts NULL. */
