@@ -6,8 +6,9 @@
 # unit:        every build/tests/test_* built from tests/unit/test_*.c
 # integration: every tests/integration/test_*.py and tests/browser/test_*.py
 #              (real nginx, nthpi-fcgi and nthpi-worker; see harness.py)
-# sanitize:    builds the unit tests with ASan and UBSan into build/asan/ and
-#              runs them (not part of "all" yet)
+# sanitize:    builds the programs and unit tests with ASan and UBSan into
+#              build/asan/ and runs the unit and integration tests against
+#              them (not part of "all": it takes a few minutes more)
 #
 # Each program prints "ok - name" / "not ok - name" lines, which are echoed
 # and counted. A program that exits non-zero (crash, timeout) without a
@@ -111,18 +112,21 @@ run_unit() {
 }
 
 run_integration() {
+	suffix=${1:-}
 	for t in tests/integration/test_*.py tests/browser/test_*.py; do
 		[ -e "$t" ] || continue
-		run_one "$(basename "$t" .py)" "${INTEGRATION_TIMEOUT:-600}" \
-		    "$python" "$t"
+		run_one "$(basename "$t" .py)$suffix" \
+		    "${INTEGRATION_TIMEOUT:-600}" "$python" "$t"
 	done
 }
 
-# The sanitizer pass: the same unit tests, built with ASan and UBSan, which
-# make any error fatal.
+# The sanitizer pass: the unit tests and the programs built with ASan and
+# UBSan (any error fatal) into build/asan, then the unit and integration
+# tests against those builds. The harness fails a stack whose logs show a
+# sanitizer report.
 run_sanitize() {
 	san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-	bins=
+	bins="build/asan/nthpi-fcgi build/asan/nthpi-worker"
 	for src in tests/unit/test_*.c; do
 		[ -e "$src" ] && bins="$bins build/asan/tests/$(basename "$src" .c)"
 	done
@@ -138,6 +142,8 @@ run_sanitize() {
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	export ASAN_OPTIONS UBSAN_OPTIONS
 	run_unit build/asan " (asan)"
+	NTHPI_BUILD=build/asan
+	run_integration " (asan)"
 }
 
 case $what in
