@@ -376,6 +376,42 @@ def test_long_poll_worker(s):
           "wake them)", (t["id"], "done") in seen, seen)
 
 
+def iso_ms(text):
+    """Milliseconds since the epoch of "2026-11-24T10:55:26.123Z"."""
+    import calendar
+    secs = calendar.timegm(time.strptime(text[:19], "%Y-%m-%dT%H:%M:%S"))
+    return secs * 1000 + int(text[20:23])
+
+
+def test_long_poll_worker_latency(s):
+    """The worker is another process: from its change (finished_at, set in
+    the same write as done) to the answer of a held long poll."""
+    st, t = s.api_create(3000000)
+    if not check("a task of n=3*10^6 is accepted", st == 201, (st, t)):
+        return
+    tid = t["id"]
+    v = current_version(s)
+    lat = None
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:
+        p = Poll(s, v)
+        p.join(40)
+        wall_ms = time.time() * 1000
+        if not p.result or p.result[0] != 200:
+            break
+        body = p.result[2]
+        v = body["version"]
+        mine = [x for x in body["tasks"] if x["id"] == tid]
+        if mine and mine[-1]["status"] in ("done", "error", "cancelled"):
+            if mine[-1]["finished_at"]:
+                lat = wall_ms - iso_ms(mine[-1]["finished_at"])
+            break
+    tap.diag("longpoll_worker_wake_ms=%s (finished_at to the answer)" %
+             (lat if lat is None else "%.1f" % lat))
+    check("a held long poll answers within 100 ms of the worker finishing "
+          "a task", lat is not None and lat <= 100, lat)
+
+
 def test_more(s):
     """More than 500 changes: the answer is cut at 500 with more: true."""
     now = int(time.time() * 1000)
@@ -405,6 +441,7 @@ def run():
         test_bad_requests(s)
         test_list(s)
         test_long_poll_worker(s)
+        test_long_poll_worker_latency(s)
         test_cancel_running(s)
     with Stack(worker=False, hold_seconds=2, label="api stack without "
                "worker, hold 2 s") as s:
