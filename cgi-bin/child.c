@@ -207,6 +207,9 @@ child_stop(struct worker_thread *ws, int n, struct watch *watch,
 	} while (left > 0 && time_mono_ms() < deadline);
 	if (left > 0)
 		log_info("stopping with %d requests still running", left);
+	else
+		log_debug("child: threads stopped in %lld ms",
+			  time_mono_ms() - (deadline - limit_ms));
 }
 
 int

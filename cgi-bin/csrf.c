@@ -35,19 +35,78 @@ csrf_new_token(char *out)
 	return 0;
 }
 
-/* Returns 1 if origin is "http://HOST" or "https://HOST" for host. */
+/*
+ * Splits "host[:port]" or "[v6]:port" at s[0..len) into its host part and
+ * port text (NULL if none). Returns 0, or -1 if it is malformed.
+ */
 static int
-csrf_origin_matches(const char *origin, const char *host)
+csrf_split_host(const char *s, size_t len, const char **host, size_t *hostlen,
+		const char **port, size_t *portlen)
 {
-	const char *rest;
+	const char *colon = NULL;
+	size_t i;
 
-	if (strncasecmp(origin, "https://", 8) == 0)
+	if (len == 0)
+		return -1;
+	if (s[0] == '[') {
+		const char *end = memchr(s, ']', len);
+
+		if (end == NULL)
+			return -1;
+		if ((size_t)(end - s) + 1 < len) {
+			if (end[1] != ':')
+				return -1;
+			colon = end + 1;
+		}
+	} else
+		for (i = 0; i < len; i++)
+			if (s[i] == ':')
+				colon = s + i;
+	*host = s;
+	*hostlen = colon ? (size_t)(colon - s) : len;
+	*port = colon ? colon + 1 : NULL;
+	*portlen = colon ? len - *hostlen - 1 : 0;
+	return *hostlen > 0 ? 0 : -1;
+}
+
+/*
+ * Returns 1 if origin ("scheme://host[:port]") names the host and port
+ * this request came to. The port of a Host without one (Debian's
+ * fastcgi_params passes $host, which drops it) is SERVER_PORT, and the
+ * port of an Origin without one is its scheme's.
+ */
+static int
+csrf_origin_matches(const struct request *r, const char *origin)
+{
+	const char *rest, *oh, *op, *hh, *hp, *def;
+	size_t ohl, opl, hhl, hpl;
+
+	if (strncasecmp(origin, "https://", 8) == 0) {
 		rest = origin + 8;
-	else if (strncasecmp(origin, "http://", 7) == 0)
+		def = "443";
+	} else if (strncasecmp(origin, "http://", 7) == 0) {
 		rest = origin + 7;
-	else
+		def = "80";
+	} else
 		return 0;
-	return strcasecmp(rest, host) == 0;
+	if (csrf_split_host(rest, strlen(rest), &oh, &ohl, &op, &opl) == -1 ||
+	    csrf_split_host(r->host, strlen(r->host), &hh, &hhl, &hp, &hpl) ==
+		-1)
+		return 0;
+	if (ohl != hhl || strncasecmp(oh, hh, ohl) != 0)
+		return 0;
+	if (op == NULL) {
+		op = def;
+		opl = strlen(def);
+	}
+	if (hp != NULL)
+		return opl == hpl && memcmp(op, hp, opl) == 0;
+	/* Host came without a port: the one nginx listened on, or the
+	 * scheme's default. */
+	if (r->server_port != NULL && opl == strlen(r->server_port) &&
+	    memcmp(op, r->server_port, opl) == 0)
+		return 1;
+	return opl == strlen(def) && memcmp(op, def, opl) == 0;
 }
 
 int
@@ -64,7 +123,7 @@ csrf_check_origin(const struct request *r, char *err, size_t errlen)
 		return -1;
 	}
 	if (r->origin != NULL &&
-	    (r->host == NULL || !csrf_origin_matches(r->origin, r->host))) {
+	    (r->host == NULL || !csrf_origin_matches(r, r->origin))) {
 		snprintf(err, errlen,
 			 "This request came from another origin (%.80s), so "
 			 "it was refused. Use the nthpi page itself to "

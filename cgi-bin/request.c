@@ -71,17 +71,14 @@ request_parse_target(struct request *r, const char *uri, const char *query,
 		query = q ? q + 1 : "";
 	qlen = strlen(query);
 	if (plen > REQUEST_PATH_MAX) {
+		/* Kept raw, only so the error can tell the API's from a
+		 * page's. */
+		memcpy(r->path, uri, REQUEST_PATH_MAX);
+		r->path[REQUEST_PATH_MAX] = '\0';
 		snprintf(err, errlen,
 			 "The address is too long: its path may have at most "
 			 "%d bytes.",
 			 REQUEST_PATH_MAX);
-		return 414;
-	}
-	if (qlen > REQUEST_QUERY_MAX) {
-		snprintf(err, errlen,
-			 "The address is too long: its query string may have "
-			 "at most %d bytes.",
-			 REQUEST_QUERY_MAX);
 		return 414;
 	}
 	if (plen == 0 || uri[0] != '/') {
@@ -94,6 +91,13 @@ request_parse_target(struct request *r, const char *uri, const char *query,
 			 "followed by two hex digits, and %%00 is not "
 			 "allowed).");
 		return 400;
+	}
+	if (qlen > REQUEST_QUERY_MAX) {
+		snprintf(err, errlen,
+			 "The address is too long: its query string may have "
+			 "at most %d bytes.",
+			 REQUEST_QUERY_MAX);
+		return 414;
 	}
 	if (params_parse(&r->query, query, qlen, err, errlen) == -1)
 		return 400;
@@ -126,6 +130,7 @@ request_parse(struct request *r, request_getter get, void *arg, char *err,
 	r->origin = get(arg, "HTTP_ORIGIN");
 	r->fetch_site = get(arg, "HTTP_SEC_FETCH_SITE");
 	r->host = get(arg, "HTTP_HOST");
+	r->server_port = get(arg, "SERVER_PORT");
 	https = get(arg, "HTTPS");
 	r->https = https != NULL && strcasecmp(https, "on") == 0;
 	if ((cookie = get(arg, "HTTP_COOKIE")) != NULL) {

@@ -33,6 +33,7 @@ struct request {
 	const char *origin;       /* Origin header, NULL if absent */
 	const char *fetch_site;   /* Sec-Fetch-Site, NULL if absent */
 	const char *host;         /* Host header, NULL if absent */
+	const char *server_port;  /* SERVER_PORT, NULL if absent */
 	int https;                /* nginx said HTTPS=on */
 	/* The nthpi_csrf cookie if it is well-formed, else "". */
 	char csrf_cookie[CSRF_TOKEN_LEN + 1];

@@ -12,7 +12,9 @@ static const char response_security_headers[] =
     "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'\r\n"
     "X-Content-Type-Options: nosniff\r\n"
-    "Referrer-Policy: same-origin\r\n";
+    "Referrer-Policy: same-origin\r\n"
+    /* Every answer reflects the queue at one moment; none may be reused. */
+    "Cache-Control: no-store\r\n";
 
 static const struct {
 	int status;

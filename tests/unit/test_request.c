@@ -236,6 +236,10 @@ test_request_limits(void)
 	path[REQUEST_PATH_MAX] = 'a';
 	T_CHECK(parse_env(env, err, sizeof(err)) == 414 && err[0] != '\0',
 		"a 1025-byte path is refused with 414");
+	memcpy(path, "/api/", 5);
+	T_CHECK(parse_env(env, err, sizeof(err)) == 414 &&
+		    route_is_api(req.path),
+		"an overlong API path is still known as the API's");
 	path[1] = '\0';
 	memset(query, 'q', REQUEST_QUERY_MAX);
 	query[REQUEST_QUERY_MAX] = '\0';
@@ -442,6 +446,25 @@ test_csrf_origin(void)
 	r.origin = "http://example.org:8080.evil";
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
 		"an Origin that only starts with Host is refused");
+	r.host = "example.org";
+	r.server_port = "8080";
+	r.origin = "http://example.org:8080";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
+		"a Host without its port (Debian's $host) matches on "
+		"SERVER_PORT");
+	r.origin = "https://example.org";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
+		"an Origin without a port matches on its scheme's port");
+	r.origin = "http://example.org:9999";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"an Origin on another port is refused");
+	r.host = "[::1]:8080";
+	r.origin = "http://[::1]:8080";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
+		"IPv6 hosts compare with their brackets and port");
+	r.origin = "http://[::2]:8080";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"another IPv6 host is refused");
 	r.origin = "http://example.org";
 	r.host = NULL;
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
