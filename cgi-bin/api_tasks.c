@@ -9,6 +9,7 @@
 #include "log.h"
 #include "nparse.h"
 #include "params.h"
+#include "pollcache.h"
 #include "timefmt.h"
 
 /* Appends "name": ISO time or null. */
@@ -123,11 +124,12 @@ api_changes_deleted(void *arg, long long id)
 
 /*
  * Writes the answer for the changes after since into the body. Returns
- * TASK_OK and sets *got to 1 if it should go out now (there were changes,
- * or the client's version is not the current one).
+ * TASK_OK, sets *got to 1 if it should go out now (there were changes, or
+ * the client's version is not the current one) and *at to the version of
+ * the snapshot it was read from.
  */
 static enum task_rc
-api_read_changes(struct ctx *ctx, long long since, int *got)
+api_read_changes(struct ctx *ctx, long long since, int *got, long long *at)
 {
 	struct buf *b = api_begin(ctx, 200);
 	struct buf tasks = { 0 }, deleted = { 0 };
@@ -159,9 +161,41 @@ api_read_changes(struct ctx *ctx, long long since, int *got)
 	/* A since= ahead of the database (it was recreated) is answered at
 	 * once with the current version, so the client can start over. */
 	*got = tc.count > 0 || tc.version != since;
+	*at = tc.current;
 out:
 	buf_free(&tasks);
 	buf_free(&deleted);
+	return rc;
+}
+
+/*
+ * The answer after a hold: shared through the process's cache with the
+ * other requests that woke for the same change (see pollcache.c).
+ */
+static enum task_rc
+api_changes_after_hold(struct ctx *ctx, long long since, long long seen)
+{
+	struct pollcache *cache = ctx->app->cache;
+	struct buf *b;
+	enum task_rc rc;
+	long long at = 0;
+	int got = 0;
+
+	if (seen < since)
+		seen = since;
+	if (cache != NULL) {
+		b = api_begin(ctx, 200);
+		if (pollcache_get(cache, since, seen, b))
+			return TASK_OK;
+	}
+	rc = api_read_changes(ctx, since, &got, &at);
+	if (cache != NULL) {
+		b = &ctx->resp->body;
+		if (rc == TASK_OK && !b->failed)
+			pollcache_put(cache, since, at, b->data, b->len);
+		else
+			pollcache_abandon(cache, since);
+	}
 	return rc;
 }
 
@@ -170,12 +204,12 @@ static void
 api_long_poll(struct ctx *ctx, long long since)
 {
 	const struct app *app = ctx->app;
-	long long start, deadline;
+	long long start, deadline, seen = -1, at = 0;
 	enum watch_result wr;
 	enum task_rc rc;
 	int got = 0;
 
-	if ((rc = api_read_changes(ctx, since, &got)) != TASK_OK)
+	if ((rc = api_read_changes(ctx, since, &got, &at)) != TASK_OK)
 		goto fail;
 	if (got || app->watch == NULL)
 		return;
@@ -184,14 +218,14 @@ api_long_poll(struct ctx *ctx, long long since)
 	ctx_db_release(ctx);
 	start = time_mono_ms();
 	deadline = start + (long long)app->cfg->hold_seconds * 1000;
-	wr = watch_wait(app->watch, since, deadline, ctx->conn_fd);
+	wr = watch_wait(app->watch, since, deadline, ctx->conn_fd, &seen);
 	ctx->wait_ms = time_mono_ms() - start;
 	if (wr == WATCH_GONE) {
 		/* nginx closed the connection: its client left. */
 		ctx->client_gone = 1;
 		return;
 	}
-	if ((rc = api_read_changes(ctx, since, &got)) != TASK_OK)
+	if ((rc = api_changes_after_hold(ctx, since, seen)) != TASK_OK)
 		goto fail;
 	return;
 fail:

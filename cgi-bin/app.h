@@ -8,13 +8,15 @@
 #include "request.h"
 #include "response.h"
 #include "task.h"
+#include "pollcache.h"
 #include "watch.h"
 
 /* Shared by every thread of a process; read-only after start. */
 struct app {
 	const struct config *cfg;
 	struct dbpool *pool;
-	struct watch *watch; /* NULL: long-polls answer at once (tests) */
+	struct watch *watch;     /* NULL: long-polls answer at once (tests) */
+	struct pollcache *cache; /* long-poll answers; NULL: none */
 };
 
 /* One request being handled. */

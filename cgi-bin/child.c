@@ -205,6 +205,10 @@ child_stop(struct worker_thread *ws, int n, struct watch *watch,
 		if (left > 0)
 			usleep(20 * 1000);
 	} while (left > 0 && time_mono_ms() < deadline);
+	/* Threads still in a request end with the process. */
+	for (i = 0; i < n; i++)
+		if (ws[i].started && atomic_load(&ws[i].done))
+			pthread_join(ws[i].id, NULL);
 	if (left > 0)
 		log_info("stopping with %d requests still running", left);
 	else
@@ -218,7 +222,7 @@ child_run(const struct config *cfg, int listen_fd)
 	struct worker_thread *ws = NULL;
 	struct dbpool *pool = NULL;
 	struct watch *watch = NULL;
-	struct app app;
+	struct app app = { 0 };
 	pthread_attr_t ta;
 	sigset_t stop;
 	int i, sig, started = 0, rc = 1;
@@ -241,6 +245,10 @@ child_run(const struct config *cfg, int listen_fd)
 	app.cfg = cfg;
 	app.pool = pool;
 	app.watch = watch;
+	if ((app.cache = pollcache_new()) == NULL) {
+		log_err("child: out of memory");
+		goto out;
+	}
 	if ((ws = calloc((size_t)cfg->threads, sizeof(*ws))) == NULL) {
 		log_err("child: out of memory");
 		goto out;
@@ -272,6 +280,7 @@ child_run(const struct config *cfg, int listen_fd)
 	 * freeing what they use. */
 	return rc;
 out:
+	pollcache_free(app.cache);
 	watch_free(watch);
 	dbpool_free(pool);
 	free(ws);

@@ -323,6 +323,7 @@ task_changes(struct dbconn *c, long long since, task_fn on_task,
 		last = del[d++].version;
 		ch->count++;
 	}
+	ch->current = current;
 	ch->more = tasks_left || d < ndel;
 	ch->version = ch->more ? last : current;
 	ret = TASK_OK;

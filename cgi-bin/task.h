@@ -87,6 +87,7 @@ struct task_changes {
 	long long version; /* the version the answer brings a client to */
 	int more;          /* 1 if changes after version were left out */
 	int count;         /* tasks plus deleted ids given */
+	long long current; /* queue_state.version in the snapshot */
 };
 
 /*

@@ -1,10 +1,11 @@
 /* watch.c: one thread per process that learns when the queue changes, and
  * when a client holding a long-poll went away. */
 #include <errno.h>
-#include <poll.h>
 #include <pthread.h>
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/epoll.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -17,10 +18,15 @@
 /* A waiter's place, so the watcher can poll its connection. */
 struct watch_slot {
 	int used;
-	int fd;            /* the FastCGI connection, or -1 */
-	int gone;          /* its peer closed it */
-	unsigned long seq; /* tells a reused slot from the one polled */
+	int fd;       /* the FastCGI connection, or -1 */
+	int gone;     /* its peer closed it */
+	uint32_t seq; /* tells a reused slot from the one polled */
 };
+
+/* The epoll data of the inotify descriptor; a slot's is seq << 32 | index. */
+#define WATCH_INOTIFY UINT64_MAX
+/* Events taken from epoll per wake. */
+#define WATCH_EVENTS 64
 
 struct watch {
 	pthread_mutex_t lock;
@@ -34,13 +40,10 @@ struct watch {
 	int fd; /* dbwatch descriptor, or -1 */
 	sqlite3 *db;
 	sqlite3_stmt *st; /* Q_VERSION */
+	int ep; /* epoll: the inotify descriptor and the waiters' connections */
 	struct watch_slot *slots;
 	int nslots;
-	unsigned long seq;
-	/* The watcher's own copies, used outside the lock. */
-	struct pollfd *pfd;
-	int *pfd_slot;
-	unsigned long *pfd_seq;
+	uint32_t seq;
 };
 
 /* Reads the version and wakes everyone if it moved. */
@@ -70,55 +73,31 @@ watch_check(struct watch *w)
 /*
  * Waits up to timeout_ms for an inotify event or a waiter's connection to
  * close. Returns 1 if the database may have changed, 0 if not, -1 if
- * inotify failed; stops early (0) when stopping.
+ * inotify failed. epoll makes this cost nothing per waiter: a connection
+ * is added once by its waiter and reported only when it closes.
  */
 static int
 watch_poll(struct watch *w, int timeout_ms)
 {
-	int n = 0, i, rc, event = 0, gone = 0;
+	struct epoll_event ev[WATCH_EVENTS];
+	int n, i, event = 0, gone = 0;
 
-	pthread_mutex_lock(&w->lock);
-	if (w->stopping) {
-		pthread_mutex_unlock(&w->lock);
-		return 0;
-	}
-	if (w->fd != -1) {
-		w->pfd[n].fd = w->fd;
-		w->pfd[n].events = POLLIN;
-		w->pfd_slot[n++] = -1;
-	}
-	for (i = 0; i < w->nslots; i++) {
-		struct watch_slot *s = &w->slots[i];
-
-		if (!s->used || s->fd < 0 || s->gone)
-			continue;
-		/* POLLRDHUP, not POLLIN: nginx's empty stdin record may sit
-		 * unread, and must not make every poll return at once. */
-		w->pfd[n].fd = s->fd;
-		w->pfd[n].events = POLLRDHUP;
-		w->pfd_slot[n] = i;
-		w->pfd_seq[n++] = s->seq;
-	}
-	pthread_mutex_unlock(&w->lock);
-	rc = poll(w->pfd, (nfds_t)n, timeout_ms);
-	if (rc == -1)
+	n = epoll_wait(w->ep, ev, WATCH_EVENTS, timeout_ms);
+	if (n == -1)
 		return errno == EINTR ? 0 : 1;
-	if (rc == 0)
-		return 0;
 	pthread_mutex_lock(&w->lock);
 	for (i = 0; i < n; i++) {
+		uint64_t d = ev[i].data.u64;
 		struct watch_slot *s;
 
-		if (w->pfd[i].revents == 0)
-			continue;
-		if (w->pfd_slot[i] == -1) {
+		if (d == WATCH_INOTIFY) {
 			event = 1;
 			continue;
 		}
 		/* The waiter may have left, and its slot been taken again,
-		 * while we polled. */
-		s = &w->slots[w->pfd_slot[i]];
-		if (s->used && s->seq == w->pfd_seq[i]) {
+		 * since epoll saw this. */
+		s = &w->slots[d & 0xffffffffu];
+		if (s->used && s->seq == (uint32_t)(d >> 32)) {
 			s->gone = 1;
 			gone = 1;
 		}
@@ -165,10 +144,9 @@ watch_main(void *arg)
 			log_warn("watch: reading inotify failed; polling every "
 				 "%d ms",
 				 w->period_ms);
-			pthread_mutex_lock(&w->lock);
+			epoll_ctl(w->ep, EPOLL_CTL_DEL, w->fd, NULL);
 			close(w->fd);
 			w->fd = -1;
-			pthread_mutex_unlock(&w->lock);
 			event = 0;
 		}
 	}
@@ -188,6 +166,7 @@ watch_start(const char *path, int period_ms, int max_waiters)
 		return NULL;
 	}
 	w->fd = -1;
+	w->ep = -1;
 	w->version = -1;
 	w->period_ms = period_ms;
 	w->nslots = (int)n;
@@ -196,13 +175,12 @@ watch_start(const char *path, int period_ms, int max_waiters)
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
 	pthread_cond_init(&w->moved, &ca);
 	pthread_condattr_destroy(&ca);
-	w->slots = calloc(n, sizeof(*w->slots));
-	w->pfd = calloc(n + 1, sizeof(*w->pfd));
-	w->pfd_slot = calloc(n + 1, sizeof(*w->pfd_slot));
-	w->pfd_seq = calloc(n + 1, sizeof(*w->pfd_seq));
-	if (w->slots == NULL || w->pfd == NULL || w->pfd_slot == NULL ||
-	    w->pfd_seq == NULL) {
+	if ((w->slots = calloc(n, sizeof(*w->slots))) == NULL) {
 		log_err("watch: out of memory");
+		goto fail;
+	}
+	if ((w->ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		log_err("watch: epoll_create1: %s", strerror(errno));
 		goto fail;
 	}
 	if ((w->db = db_open(path)) == NULL)
@@ -210,7 +188,16 @@ watch_start(const char *path, int period_ms, int max_waiters)
 	if ((w->st = db_prepare(w->db, query_sql[Q_VERSION])) == NULL)
 		goto fail;
 	/* Without inotify the period alone still finds every change. */
-	w->fd = dbwatch_open(path);
+	if ((w->fd = dbwatch_open(path)) != -1) {
+		struct epoll_event ev = { .events = EPOLLIN };
+
+		ev.data.u64 = WATCH_INOTIFY;
+		if (epoll_ctl(w->ep, EPOLL_CTL_ADD, w->fd, &ev) == -1) {
+			log_warn("watch: epoll_ctl: %s", strerror(errno));
+			close(w->fd);
+			w->fd = -1;
+		}
+	}
 	watch_check(w);
 	pthread_attr_init(&ta);
 	pthread_attr_setstacksize(&ta, 256 * 1024);
@@ -228,7 +215,8 @@ fail:
 }
 
 enum watch_result
-watch_wait(struct watch *w, long long version, long long deadline, int conn_fd)
+watch_wait(struct watch *w, long long version, long long deadline, int conn_fd,
+	   long long *seen)
 {
 	struct watch_slot *slot = NULL;
 	enum watch_result ret;
@@ -242,11 +230,23 @@ watch_wait(struct watch *w, long long version, long long deadline, int conn_fd)
 	/* No free slot (more waiters than threads): wait unwatched. */
 	for (i = 0; conn_fd >= 0 && i < w->nslots; i++)
 		if (!w->slots[i].used) {
+			/* RDHUP, not IN: nginx's empty stdin record may sit
+			 * unread. One shot: a closed connection is reported
+			 * once, not on every wait. */
+			struct epoll_event ev = { .events = EPOLLRDHUP |
+							    EPOLLONESHOT };
+
 			slot = &w->slots[i];
+			slot->seq = ++w->seq;
+			ev.data.u64 = (uint64_t)slot->seq << 32 | (uint64_t)i;
+			if (epoll_ctl(w->ep, EPOLL_CTL_ADD, conn_fd, &ev) ==
+			    -1) {
+				slot = NULL;
+				break;
+			}
 			slot->used = 1;
 			slot->fd = conn_fd;
 			slot->gone = 0;
-			slot->seq = ++w->seq;
 			break;
 		}
 	for (;;) {
@@ -269,8 +269,13 @@ watch_wait(struct watch *w, long long version, long long deadline, int conn_fd)
 			break;
 		}
 	}
-	if (slot != NULL)
+	if (slot != NULL) {
+		/* Before the request ends and its descriptor is closed and
+		 * maybe reused. */
+		epoll_ctl(w->ep, EPOLL_CTL_DEL, slot->fd, NULL);
 		slot->used = 0;
+	}
+	*seen = w->version;
 	w->waiters--;
 	pthread_mutex_unlock(&w->lock);
 	return ret;
@@ -313,11 +318,10 @@ watch_free(struct watch *w)
 	sqlite3_close(w->db);
 	if (w->fd != -1)
 		close(w->fd);
+	if (w->ep != -1)
+		close(w->ep);
 	pthread_cond_destroy(&w->moved);
 	pthread_mutex_destroy(&w->lock);
 	free(w->slots);
-	free(w->pfd);
-	free(w->pfd_slot);
-	free(w->pfd_seq);
 	free(w);
 }

@@ -26,10 +26,10 @@ struct watch *watch_start(const char *path, int period_ms, int max_waiters);
  * Blocks the calling thread, using no CPU and no database, until the queue
  * version is above version, until deadline (time_mono_ms) passes, until
  * watch_stop, or until the peer closes conn_fd (a FastCGI connection, or
- * -1 not to watch one).
+ * -1 not to watch one). Sets *seen to the last version the watcher read.
  */
 enum watch_result watch_wait(struct watch *w, long long version,
-			     long long deadline, int conn_fd);
+			     long long deadline, int conn_fd, long long *seen);
 
 /* How many threads are in watch_wait now. */
 int watch_waiters(struct watch *w);

@@ -1,0 +1,160 @@
+/* pollcache.c: long-poll answers shared by the requests of one process
+ * that wake for the same change. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pollcache.h"
+
+/*
+ * Why: when the queue moves, every held long-poll of a process wakes at
+ * once, and nearly all of them ask since= the same version. One of them
+ * reads the database and the others copy its answer, so a wake costs one
+ * query per process and version instead of one per client.
+ */
+
+/* Distinct since= values kept; more only means more queries. */
+#define POLLCACHE_ENTRIES 16
+
+struct pollcache_entry {
+	int used;
+	int building; /* a thread is reading the database for it */
+	long long since;
+	long long at; /* the snapshot's version */
+	struct buf body;
+};
+
+struct pollcache {
+	pthread_mutex_t lock;
+	pthread_cond_t built;
+	struct pollcache_entry e[POLLCACHE_ENTRIES];
+};
+
+struct pollcache *
+pollcache_new(void)
+{
+	struct pollcache *c = calloc(1, sizeof(*c));
+
+	if (c == NULL)
+		return NULL;
+	pthread_mutex_init(&c->lock, NULL);
+	pthread_cond_init(&c->built, NULL);
+	return c;
+}
+
+void
+pollcache_free(struct pollcache *c)
+{
+	int i;
+
+	if (c == NULL)
+		return;
+	for (i = 0; i < POLLCACHE_ENTRIES; i++)
+		buf_free(&c->e[i].body);
+	pthread_cond_destroy(&c->built);
+	pthread_mutex_destroy(&c->lock);
+	free(c);
+}
+
+/* The entry for since, or NULL. Called with the lock held. */
+static struct pollcache_entry *
+pollcache_find(struct pollcache *c, long long since)
+{
+	int i;
+
+	for (i = 0; i < POLLCACHE_ENTRIES; i++)
+		if (c->e[i].used && c->e[i].since == since)
+			return &c->e[i];
+	return NULL;
+}
+
+/*
+ * Takes an entry for since: a free one, or the one of the oldest snapshot
+ * that nobody is building. Returns NULL if all are being built. Called
+ * with the lock held.
+ */
+static struct pollcache_entry *
+pollcache_claim(struct pollcache *c, long long since)
+{
+	struct pollcache_entry *victim = NULL;
+	int i;
+
+	for (i = 0; i < POLLCACHE_ENTRIES; i++) {
+		struct pollcache_entry *x = &c->e[i];
+
+		if (x->building)
+			continue;
+		if (!x->used) {
+			victim = x;
+			break;
+		}
+		if (victim == NULL || x->at < victim->at)
+			victim = x;
+	}
+	if (victim != NULL) {
+		victim->used = 1;
+		victim->since = since;
+		victim->at = -1;
+		buf_reset(&victim->body);
+	}
+	return victim;
+}
+
+int
+pollcache_get(struct pollcache *c, long long since, long long at_least,
+	      struct buf *out)
+{
+	struct pollcache_entry *e;
+	int hit = 0;
+
+	pthread_mutex_lock(&c->lock);
+	for (;;) {
+		e = pollcache_find(c, since);
+		if (e == NULL || !e->building)
+			break;
+		pthread_cond_wait(&c->built, &c->lock);
+	}
+	if (e != NULL && e->at >= at_least) {
+		buf_append(out, e->body.data ? e->body.data : "", e->body.len);
+		hit = 1;
+	} else {
+		/* Ours to build; with no entry free, built without sharing. */
+		if (e == NULL)
+			e = pollcache_claim(c, since);
+		if (e != NULL)
+			e->building = 1;
+	}
+	pthread_mutex_unlock(&c->lock);
+	return hit;
+}
+
+void
+pollcache_put(struct pollcache *c, long long since, long long at,
+	      const char *body, size_t len)
+{
+	struct pollcache_entry *e;
+
+	pthread_mutex_lock(&c->lock);
+	if ((e = pollcache_find(c, since)) != NULL && e->building) {
+		buf_reset(&e->body);
+		buf_append(&e->body, body, len);
+		e->at = e->body.failed ? -1 : at;
+		e->building = 0;
+		pthread_cond_broadcast(&c->built);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
+
+void
+pollcache_abandon(struct pollcache *c, long long since)
+{
+	struct pollcache_entry *e;
+
+	pthread_mutex_lock(&c->lock);
+	if ((e = pollcache_find(c, since)) != NULL && e->building) {
+		e->building = 0;
+		e->used = 0;
+		pthread_cond_broadcast(&c->built);
+	}
+	pthread_mutex_unlock(&c->lock);
+}
