@@ -217,7 +217,7 @@ child_stop(struct worker_thread *ws, int n, struct watch *watch,
 }
 
 int
-child_run(const struct config *cfg, int listen_fd)
+child_run(const struct config *cfg, int listen_fd, int ready_fd)
 {
 	struct worker_thread *ws = NULL;
 	struct dbpool *pool = NULL;
@@ -270,6 +270,9 @@ child_run(const struct config *cfg, int listen_fd)
 	if (started == 0)
 		goto out;
 	log_debug("child: %d threads serving", started);
+	if (write(ready_fd, "r", 1) != 1)
+		log_warn("child: cannot tell the master it is ready");
+	close(ready_fd);
 	do {
 		if (sigwait(&stop, &sig) != 0)
 			sig = SIGTERM;

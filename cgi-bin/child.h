@@ -16,11 +16,13 @@
 
 /*
  * Runs a child on the inherited listening socket: cfg->threads request
- * threads and one watcher thread. Returns only when it should exit: after
+ * threads and one watcher thread. Once they run it writes one byte to
+ * ready_fd (then closes it), so the master can tell systemd it is ready.
+ * Returns only when it should exit: after
  * SIGTERM or SIGINT it stops accepting, lets requests in progress finish
  * (long-polls answer at once) for up to about 1.5 s, and returns 0; it
  * returns 1 if it could not start.
  */
-int child_run(const struct config *cfg, int listen_fd);
+int child_run(const struct config *cfg, int listen_fd, int ready_fd);
 
 #endif

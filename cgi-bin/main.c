@@ -1,6 +1,7 @@
 /* main.c: nthpi-fcgi's master: settings, socket, database, and the
  * pre-forked children it keeps running. */
 #include <errno.h>
+#include <fcntl.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdio.h>
@@ -50,7 +51,7 @@ master_on_signal(int sig)
 /* Forks a child into s. Returns 0 or -1 (logged; retried later). */
 static int
 master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
-	     const sigset_t *orig)
+	     const int ready[2])
 {
 	pid_t pid = fork();
 
@@ -67,11 +68,11 @@ master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
 		/* The signal mask stays as the master had it (SIGTERM
 		 * blocked) until child_run sets its own, so that a SIGTERM
 		 * sent right now stays pending instead of being lost. */
-		(void)orig;
+		close(ready[0]);
 		/* The master may have died between fork and now. */
 		if (getppid() == 1)
 			_exit(0);
-		_exit(child_run(cfg, listen_fd));
+		_exit(child_run(cfg, listen_fd, ready[1]));
 	}
 	s->pid = pid;
 	s->started = time_mono_ms();
@@ -166,7 +167,8 @@ main(int argc, char **argv)
 	struct sigaction sa;
 	sigset_t block, orig;
 	char err[512];
-	int listen_fd = -1, created = 0, i, rc = 1, ready = 0;
+	int listen_fd = -1, created = 0, i, rc = 1, ready = 0, up = 0;
+	int ready_pipe[2] = { -1, -1 };
 	sqlite3 *db;
 
 	log_init("nthpi-fcgi", LOG_LEVEL_INFO);
@@ -208,6 +210,11 @@ main(int argc, char **argv)
 
 	if ((listen_fd = listen_open(cfg.socket_path, &created)) == -1)
 		goto out;
+	/* Children say on this pipe that their threads run. */
+	if (pipe2(ready_pipe, O_CLOEXEC | O_NONBLOCK) == -1) {
+		log_err("pipe: %s", strerror(errno));
+		goto out;
+	}
 	if ((slots = calloc((size_t)cfg.children, sizeof(*slots))) == NULL) {
 		log_err("out of memory");
 		goto out;
@@ -218,26 +225,32 @@ main(int argc, char **argv)
 		 cfg.hold_seconds);
 	while (!master_stop) {
 		long long now = time_mono_ms(), next = now + 1000;
+		struct pollfd pfd = { ready_pipe[0], POLLIN, 0 };
 		struct timespec ts;
-		int running = 0;
+		char byte[64];
+		ssize_t n;
 
 		for (i = 0; i < cfg.children; i++) {
 			struct slot *s = &slots[i];
 
 			if (s->pid == 0 && s->restart_at <= now)
-				master_spawn(s, &cfg, listen_fd, &orig);
+				master_spawn(s, &cfg, listen_fd, ready_pipe);
 			if (s->pid == 0 && s->restart_at < next)
 				next = s->restart_at > now ? s->restart_at
 							   : now + 100;
-			running += s->pid > 0;
-		}
-		if (!ready && running == cfg.children) {
-			notify_systemd("READY=1");
-			ready = 1;
 		}
 		ts.tv_sec = (next - now) / 1000;
 		ts.tv_nsec = (next - now) % 1000 * 1000000;
-		ppoll(NULL, 0, &ts, &orig);
+		ppoll(&pfd, 1, &ts, &orig);
+		while ((n = read(ready_pipe[0], byte, sizeof(byte))) > 0)
+			up += (int)n;
+		/* Ready once the first children all serve; restarts later
+		 * add to up but change nothing. */
+		if (!ready && up >= cfg.children) {
+			notify_systemd("READY=1");
+			log_info("ready: %d children serving", cfg.children);
+			ready = 1;
+		}
 		if (master_child) {
 			master_child = 0;
 			master_reap(slots, cfg.children);
@@ -250,6 +263,10 @@ main(int argc, char **argv)
 out:
 	if (created)
 		unlink(cfg.socket_path);
+	if (ready_pipe[0] != -1) {
+		close(ready_pipe[0]);
+		close(ready_pipe[1]);
+	}
 	if (listen_fd != -1)
 		close(listen_fd);
 	free(slots);
