@@ -327,13 +327,32 @@ api_tasks_create(struct ctx *ctx)
 		ctx_fail(ctx, 400, msg);
 		return;
 	}
+	if (want[0].type == JSONREAD_STRING) {
+		/*
+		 * The page script sends what was typed as a string when it is
+		 * not plain digits: say what is wrong with the text, as the
+		 * form would. Escapes stay as written, which nparse refuses
+		 * like any other non-digit.
+		 */
+		perr =
+		    nparse(want[0].text + 1, want[0].len - 2, cfg->n_max, &n);
+		if (perr == NPARSE_OK)
+			snprintf(msg, sizeof(msg),
+				 "Send n as a JSON number, not a string: "
+				 "{\"n\": %lld}.",
+				 n);
+		else
+			nparse_message(perr, cfg->n_max, msg, sizeof(msg));
+		ctx_fail(ctx, 400, msg);
+		return;
+	}
 	if (want[0].type != JSONREAD_NUMBER) {
 		snprintf(msg, sizeof(msg),
 			 "%s Send it as a JSON number: {\"n\": 1234}.",
 			 want[0].type == JSONREAD_ABSENT
 			     ? "The body has no \"n\"."
-			     : "\"n\" must be a number, not text or another "
-			       "kind of value.");
+			     : "\"n\" must be a number, not true, false, null, "
+			       "an array or an object.");
 		ctx_fail(ctx, 400, msg);
 		return;
 	}
