@@ -5,6 +5,22 @@
 
 #include "pi_tune.h"
 
+/* Prints the process's peak address space and resident set to stderr. */
+static void
+cli_print_peaks(void)
+{
+	char line[256];
+	FILE *fp = fopen("/proc/self/status", "r");
+
+	if (fp == NULL)
+		return;
+	while (fgets(line, sizeof(line), fp) != NULL)
+		if (strncmp(line, "VmPeak:", 7) == 0 ||
+		    strncmp(line, "VmHWM:", 6) == 0)
+			fputs(line, stderr);
+	fclose(fp);
+}
+
 static void
 cli_progress(void *arg, enum pi_phase phase, double fraction)
 {
@@ -42,6 +58,11 @@ main(int argc, char **argv)
 	fprintf(stderr,
 		"series %.3f s, final %.3f s, convert %.3f s, tries %d\n",
 		tune.secs[0], tune.secs[1], tune.secs[2], tune.attempts);
+	fprintf(stderr,
+		"waited %.3f s for the right part, %.3f s for sqrt; "
+		"second thread idle %.3f s\n",
+		tune.wait_right, tune.wait_sqrt, tune.side_idle);
+	cli_print_peaks();
 	if (argc > 3) {
 		fp = fopen(argv[3], "w");
 		if (fp == NULL) {

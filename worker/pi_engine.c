@@ -2,6 +2,7 @@
 #include "pi_engine.h"
 
 #include <math.h>
+#include <pthread.h>
 #include <stdlib.h>
 #include <time.h>
 
@@ -31,6 +32,12 @@
 /* Beyond this the numbers outgrow the engine's index types. */
 #define ENGINE_MAX_DECIMALS 1000000000UL
 
+/*
+ * Where the series is cut between the two threads, as a fraction of its
+ * terms: the left part costs more per term, as it forms P too.
+ */
+#define ENGINE_SPLIT 0.46
+
 /* Overall fraction of the run each phase takes, measured at 10^7. */
 static const double engine_weight[PI_PHASE__MAX] = { 0.62, 0.13, 0.25 };
 
@@ -43,43 +50,64 @@ engine_now(void)
 	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
 }
 
-struct sqrt_job {
-	mpz_ptr s;
-	mp_bitcnt_t ws;
-};
-
 /* s = floor(sqrt(10005) 2^ws) */
 static void
-engine_sqrt(void *p)
+engine_sqrt(mpz_t s, mp_bitcnt_t ws)
 {
-	struct sqrt_job *j = p;
-
-	mpz_set_ui(j->s, 10005);
-	mpz_mul_2exp(j->s, j->s, 2 * j->ws);
-	mpz_sqrt(j->s, j->s);
+	mpz_set_ui(s, 10005);
+	mpz_mul_2exp(s, s, 2 * ws);
+	mpz_sqrt(s, s);
 }
 
-struct div_job {
-	mpz_ptr z, q;
-	mpz_srcptr t;
-	mp_bitcnt_t wz;
-	size_t decimals;
-	struct pi_pow5 *pw; /* out */
+/* The right part of the series, on the second thread. */
+struct right_job {
+	struct pi_series *series;
+	unsigned long m;
+	int threads;
 };
 
-/*
- * z = floor(q 2^wz / t); spends q. The square root beside it takes
- * longer, so this thread also makes the conversion's powers of 5.
- */
-static void
-engine_div(void *p)
+static void *
+right_run(void *p)
 {
-	struct div_job *j = p;
+	struct right_job *j = p;
 
-	mpz_mul_2exp(j->q, j->q, j->wz);
-	mpz_tdiv_q(j->z, j->q, j->t);
-	mpz_realloc2(j->q, 1);
-	j->pw = pi_convert_powers(j->decimals, 1);
+	pi_series_right(j->series, j->m, j->threads);
+	return NULL;
+}
+
+/*
+ * The square root on the second thread while the first divides; whichever
+ * is done first makes the conversion's powers of 5.
+ */
+struct root_job {
+	mpz_ptr s;
+	mp_bitcnt_t ws;
+	size_t decimals;
+	atomic_int pw_claimed;
+	struct pi_pow5 *pw;
+	struct pi_ctl *ctl;
+	double done_at; /* when this thread was done */
+};
+
+/* Makes the powers of 5 unless the other thread already does. */
+static void
+root_job_powers(struct root_job *j)
+{
+	if (atomic_exchange(&j->pw_claimed, 1) == 0)
+		j->pw = pi_convert_powers(j->decimals, 1);
+}
+
+static void *
+root_run(void *p)
+{
+	struct root_job *j = p;
+
+	if (!pi_ctl_stopped(j->ctl)) {
+		engine_sqrt(j->s, j->ws);
+		root_job_powers(j);
+	}
+	j->done_at = engine_now();
+	return NULL;
 }
 
 /*
@@ -88,25 +116,56 @@ engine_div(void *p)
  */
 static enum pi_result
 engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
-	   char *buf, int *ambiguous, double *secs)
+	   char *buf, int *ambiguous, struct pi_tune *tune)
 {
 	const double *wt = engine_weight;
 	mp_bitcnt_t w, qs = 0, cut, ws, wz;
-	unsigned long terms;
+	unsigned long terms, m;
 	enum pi_result res = PI_OK;
-	struct sqrt_job sj;
-	struct div_job dj = { 0 };
+	struct pi_series *series = NULL;
+	struct right_job rj;
+	struct root_job sq;
+	pthread_t th;
+	int running = 0, half = threads >= 4 ? threads / 2 : 1;
 	mpz_t q, t, s, z;
-	double t0;
+	double t0, t1;
 
 	*ambiguous = 0;
 	w = (mp_bitcnt_t)ceil((double)decimals * 3.3219280948873623) + guard;
+	ws = w + 10;
 	terms = pi_series_terms(w + 16);
+	m = threads >= 2 ? (unsigned long)(terms * ENGINE_SPLIT) : terms / 2;
+	if (m < 1)
+		m = 1;
 	mpz_inits(q, t, s, z, NULL);
+	sq.s = s;
+	sq.ws = ws;
+	sq.decimals = decimals;
+	atomic_init(&sq.pw_claimed, 0);
+	sq.pw = NULL;
+	sq.ctl = ctl;
 
 	t0 = engine_now();
-	pi_ctl_phase(ctl, PI_PHASE_SERIES, 0, wt[0], pi_series_work(terms));
-	switch (pi_series_sum(q, &qs, t, terms, threads, ctl)) {
+	pi_ctl_phase(ctl, PI_PHASE_SERIES, 0, wt[0], pi_series_work(terms, m));
+	series = pi_series_new(terms, ctl);
+	if (series == NULL) {
+		res = PI_NOMEM;
+		goto out;
+	}
+	/* The two parts of the series side by side, then their join. */
+	rj = (struct right_job){ series, m, half };
+	if (threads >= 2 && pthread_create(&th, NULL, right_run, &rj) == 0)
+		running = 1;
+	pi_series_left(series, m, running ? half : threads);
+	t1 = engine_now();
+	if (running) {
+		pthread_join(th, NULL);
+		running = 0;
+	} else {
+		right_run(&rj);
+	}
+	tune->wait_right += engine_now() - t1;
+	switch (pi_series_finish(series, q, &qs, t, threads)) {
 	case PI_SERIES_OK:
 		break;
 	case PI_SERIES_STOPPED:
@@ -116,10 +175,15 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 		res = PI_NOMEM;
 		goto out;
 	}
-	secs[PI_PHASE_SERIES] += engine_now() - t0;
+	pi_series_free(series);
+	series = NULL;
+	tune->secs[PI_PHASE_SERIES] += engine_now() - t0;
 
+	/* The square root (second thread) beside the division (this one). */
 	t0 = engine_now();
 	pi_ctl_phase(ctl, PI_PHASE_FINAL, wt[0], wt[1], 3);
+	if (threads >= 2 && pthread_create(&th, NULL, root_run, &sq) == 0)
+		running = 1;
 	/*
 	 * Only W+16 bits of Q matter: q = floor(Q / 2^cut) and t =
 	 * floor(T / 2^cut) keep Q/T within [q/(t+1), (q+1)/t].
@@ -131,25 +195,35 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	else
 		mpz_mul_2exp(q, q, qs - cut);
 	mpz_tdiv_q_2exp(t, t, cut);
-	ws = w + 10;
+	/* z = floor(q 2^wz / t) */
 	wz = w + 11 + mpz_sizeinbase(t, 2) - mpz_sizeinbase(q, 2);
-	sj = (struct sqrt_job){ s, ws };
-	dj = (struct div_job){ z, q, t, wz, decimals, NULL };
-	pi_par_run2(engine_sqrt, &sj, engine_div, &dj, threads >= 2);
+	mpz_mul_2exp(q, q, wz);
+	mpz_tdiv_q(z, q, t);
+	mpz_realloc2(q, 1);
 	mpz_realloc2(t, 1);
-	if (dj.pw == NULL) {
-		res = PI_NOMEM;
-		goto out;
+	root_job_powers(&sq);
+	t1 = engine_now();
+	if (running) {
+		pthread_join(th, NULL);
+		running = 0;
+		tune->side_idle += t1 > sq.done_at ? t1 - sq.done_at : 0;
+	} else {
+		root_run(&sq);
 	}
+	tune->wait_sqrt += engine_now() - t1;
 	if (pi_ctl_add(ctl, 2)) {
 		res = PI_CANCELLED;
+		goto out;
+	}
+	if (sq.pw == NULL) {
+		res = PI_NOMEM;
 		goto out;
 	}
 	pi_par_mul(s, s, z, threads);
 	mpz_realloc2(z, 1);
 	mpz_mul_ui(s, s, 426880);
 	mpz_tdiv_q_2exp(s, s, ws + wz - w);
-	secs[PI_PHASE_FINAL] += engine_now() - t0;
+	tune->secs[PI_PHASE_FINAL] += engine_now() - t0;
 
 	/* s is now Y: its integer part must be 3, the rest is the fraction. */
 	mpz_tdiv_q_2exp(q, s, w);
@@ -166,7 +240,7 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	t0 = engine_now();
 	pi_ctl_phase(ctl, PI_PHASE_CONVERT, wt[0] + wt[1], wt[2],
 		     pi_convert_work(decimals));
-	switch (pi_convert(buf, decimals, s, w, ENGINE_ERR, guard, dj.pw,
+	switch (pi_convert(buf, decimals, s, w, ENGINE_ERR, guard, sq.pw,
 			   threads, ctl)) {
 	case PI_CONVERT_OK:
 		break;
@@ -177,9 +251,10 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 		res = PI_CANCELLED;
 		break;
 	}
-	secs[PI_PHASE_CONVERT] += engine_now() - t0;
+	tune->secs[PI_PHASE_CONVERT] += engine_now() - t0;
 out:
-	pi_convert_powers_free(dj.pw);
+	pi_series_free(series);
+	pi_convert_powers_free(sq.pw);
 	mpz_clears(q, t, s, z, NULL);
 	return res;
 }
@@ -198,6 +273,9 @@ pi_compute_tuned(size_t decimals, int threads, const struct pi_hooks *hooks,
 	tune->attempts = 0;
 	for (i = 0; i < PI_PHASE__MAX; i++)
 		tune->secs[i] = 0;
+	tune->wait_right = 0;
+	tune->wait_sqrt = 0;
+	tune->side_idle = 0;
 	if (decimals > ENGINE_MAX_DECIMALS)
 		return PI_TOO_BIG;
 	if (threads < 1)
@@ -212,7 +290,7 @@ pi_compute_tuned(size_t decimals, int threads, const struct pi_hooks *hooks,
 	for (;;) {
 		tune->attempts++;
 		res = engine_try(decimals, threads, guard, &ctl, buf,
-				 &ambiguous, tune->secs);
+				 &ambiguous, tune);
 		if (res != PI_OK || !ambiguous)
 			break;
 		/* Digits sit too near a boundary for the bound: widen it. */

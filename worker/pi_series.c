@@ -45,18 +45,19 @@ struct bs_node {
 	struct fac fp, fq;
 };
 
-struct series {
+struct pi_series {
 	unsigned long terms;
 	uint32_t pmax;    /* primes above this never divide a Q */
 	uint16_t *spf;    /* smallest prime factor of x coprime to 6, by x/3 */
 	uint32_t spf_max; /* largest x in spf */
 	struct pi_ctl *ctl;
 	atomic_int nomem;
+	struct bs_node left, right; /* terms [0, m) and [m, terms) */
 };
 
 /* Stops the whole computation: after a cancel or a failed malloc. */
 static int
-series_aborted(struct series *s)
+series_aborted(struct pi_series *s)
 {
 	return pi_ctl_stopped(s->ctl) || atomic_load(&s->nomem);
 }
@@ -66,7 +67,7 @@ series_aborted(struct series *s)
  * only when it is at most sqrt(max) (so it fits 16 bits): 0 means prime.
  */
 static int
-series_sieve(struct series *s, uint32_t max)
+series_sieve(struct pi_series *s, uint32_t max)
 {
 	uint64_t x;
 	uint32_t p, step, st;
@@ -92,7 +93,7 @@ series_sieve(struct series *s, uint32_t max)
 
 /* Appends the prime factors of x (coprime to 6), each `mult` times. */
 static size_t
-series_factor(const struct series *s, uint64_t x, uint32_t mult,
+series_factor(const struct pi_series *s, uint64_t x, uint32_t mult,
 	      struct fac_pair *v, size_t n)
 {
 	uint32_t p, e;
@@ -295,7 +296,7 @@ node_clear(struct bs_node *nd)
 
 /* Sets nd to the single term k. */
 static void
-bs_leaf(struct series *s, unsigned long k, struct bs_node *nd)
+bs_leaf(struct pi_series *s, unsigned long k, struct bs_node *nd)
 {
 	struct fac_pair v[64];
 	size_t n;
@@ -393,12 +394,13 @@ bs_work_pair(unsigned long len, uint64_t *f0, uint64_t *f1)
 }
 
 uint64_t
-pi_series_work(unsigned long terms)
+pi_series_work(unsigned long terms, unsigned long m)
 {
-	uint64_t f0, f1;
+	uint64_t l0, l1, r0, r1;
 
-	bs_work_pair(terms, &f0, &f1);
-	return f0;
+	bs_work_pair(m, &l0, &l1);
+	bs_work_pair(terms - m, &r0, &r1);
+	return l0 + r0 + bs_join_cost(terms);
 }
 
 struct bs_mul_job {
@@ -423,7 +425,7 @@ bs_mul_run(void *p)
  * formed when need_p. With par, the products run two at a time.
  */
 static void
-bs_join(struct series *s, struct bs_node *nd, struct bs_node *l,
+bs_join(struct pi_series *s, struct bs_node *nd, struct bs_node *l,
 	struct bs_node *r, int need_p, int par)
 {
 	struct fac g;
@@ -482,7 +484,7 @@ nomem:
 }
 
 struct bs_job {
-	struct series *s;
+	struct pi_series *s;
 	unsigned long a, b;
 	struct bs_node *nd;
 	int need_p, par;
@@ -492,7 +494,7 @@ static void bs_run(void *p);
 
 /* Sums terms [a, b) into nd; `par` levels below split over threads. */
 static void
-bs(struct series *s, unsigned long a, unsigned long b, struct bs_node *nd,
+bs(struct pi_series *s, unsigned long a, unsigned long b, struct bs_node *nd,
    int need_p, int par)
 {
 	unsigned long len = b - a, m = a + (b - a) / 2;
@@ -545,38 +547,82 @@ pi_series_terms(uint64_t bits)
 	return (unsigned long)(((double)bits + 64.0) / 47.11) + 2;
 }
 
-enum pi_series_status
-pi_series_sum(mpz_t q, mp_bitcnt_t *qs, mpz_t t, unsigned long terms,
-	      int threads, struct pi_ctl *ctl)
+struct pi_series *
+pi_series_new(unsigned long terms, struct pi_ctl *ctl)
 {
-	struct series s;
-	struct bs_node root;
-	enum pi_series_status st;
+	struct pi_series *s = calloc(1, sizeof(*s));
+
+	if (s == NULL)
+		return NULL;
+	s->terms = terms;
+	s->ctl = ctl;
+	atomic_init(&s->nomem, 0);
+	s->pmax = terms > 29 ? (uint32_t)terms : 29;
+	if (series_sieve(s, (uint32_t)(6 * terms + 6)) < 0) {
+		free(s);
+		return NULL;
+	}
+	node_init(&s->left);
+	node_init(&s->right);
+	return s;
+}
+
+void
+pi_series_free(struct pi_series *s)
+{
+	if (s == NULL)
+		return;
+	node_clear(&s->left);
+	node_clear(&s->right);
+	free(s->spf);
+	free(s);
+}
+
+/* Levels of the splitting tree that run on two threads. */
+static int
+series_par(int threads)
+{
 	int par = 0;
 
-	memset(&s, 0, sizeof(s));
-	s.terms = terms;
-	s.ctl = ctl;
-	atomic_init(&s.nomem, 0);
-	s.pmax = terms > 29 ? (uint32_t)terms : 29;
-	if (series_sieve(&s, (uint32_t)(6 * terms + 6)) < 0)
-		return PI_SERIES_NOMEM;
 	while (threads >= 2 << par)
 		par++;
+	return par;
+}
+
+void
+pi_series_left(struct pi_series *s, unsigned long m, int threads)
+{
+	if (m > 0)
+		bs(s, 0, m, &s->left, 1, series_par(threads));
+}
+
+void
+pi_series_right(struct pi_series *s, unsigned long m, int threads)
+{
+	if (m < s->terms)
+		bs(s, m, s->terms, &s->right, 0, series_par(threads));
+}
+
+enum pi_series_status
+pi_series_finish(struct pi_series *s, mpz_t q, mp_bitcnt_t *qs, mpz_t t,
+		 int threads)
+{
+	struct bs_node root;
+	enum pi_series_status st = PI_SERIES_OK;
+
 	node_init(&root);
-	bs(&s, 0, terms, &root, 0, par);
-	if (atomic_load(&s.nomem))
+	if (!series_aborted(s))
+		bs_join(s, &root, &s->left, &s->right, 0, threads >= 2);
+	if (atomic_load(&s->nomem))
 		st = PI_SERIES_NOMEM;
-	else if (pi_ctl_stopped(ctl))
+	else if (pi_ctl_stopped(s->ctl))
 		st = PI_SERIES_STOPPED;
-	else
-		st = PI_SERIES_OK;
 	if (st == PI_SERIES_OK) {
+		pi_ctl_add(s->ctl, bs_join_cost(s->terms));
 		mpz_swap(q, root.q);
 		*qs = root.qs;
 		mpz_swap(t, root.t);
 	}
 	node_clear(&root);
-	free(s.spf);
 	return st;
 }
