@@ -33,10 +33,14 @@ struct fac_pair {
 	uint32_t e; /* its exponent */
 };
 
+/* Pairs a short list keeps inline, saving a malloc at most nodes. */
+#define FAC_INLINE 24
+
 /* A factorisation, by increasing prime. */
 struct fac {
-	struct fac_pair *v;
+	struct fac_pair *v; /* inl or malloc'd */
 	size_t n, cap;
+	struct fac_pair inl[FAC_INLINE];
 };
 
 struct bs_node {
@@ -119,15 +123,16 @@ series_factor(const struct pi_series *s, uint64_t x, uint32_t mult,
 static void
 fac_init(struct fac *f)
 {
-	f->v = NULL;
+	f->v = f->inl;
 	f->n = 0;
-	f->cap = 0;
+	f->cap = FAC_INLINE;
 }
 
 static void
 fac_clear(struct fac *f)
 {
-	free(f->v);
+	if (f->v != f->inl)
+		free(f->v);
 	fac_init(f);
 }
 
@@ -138,7 +143,13 @@ fac_reserve(struct fac *f, size_t n)
 
 	if (n <= f->cap)
 		return 0;
-	v = realloc(f->v, n * sizeof(*v));
+	if (f->v == f->inl) {
+		v = malloc(n * sizeof(*v));
+		if (v != NULL)
+			memcpy(v, f->inl, f->n * sizeof(*v));
+	} else {
+		v = realloc(f->v, n * sizeof(*v));
+	}
 	if (v == NULL)
 		return -1;
 	f->v = v;
