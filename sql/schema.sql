@@ -61,6 +61,18 @@ CREATE TABLE deleted_tasks (
 	version INTEGER NOT NULL
 );
 
+-- Long-poll answers list the ids deleted since a version.
+CREATE INDEX deleted_tasks_by_version ON deleted_tasks (version);
+
+-- A single row the worker rewrites every few seconds, busy or idle, so that
+-- monitoring (/metrics) can tell a stalled worker from an idle one.
+CREATE TABLE worker_state (
+	-- Always 1: there is one worker.
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	-- When the worker last reported in, in milliseconds since the epoch.
+	last_seen INTEGER NOT NULL
+);
+
 CREATE TRIGGER tasks_version_insert AFTER INSERT ON tasks
 BEGIN
 	UPDATE queue_state SET version = version + 1 WHERE id = 1;
@@ -86,4 +98,4 @@ BEGIN
 	    VALUES (OLD.id, (SELECT version FROM queue_state WHERE id = 1));
 END;
 
-PRAGMA user_version = 1;
+PRAGMA user_version = 2;

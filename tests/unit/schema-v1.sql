@@ -1,0 +1,89 @@
+-- nthpi database schema: the task queue shared by the web app and the worker.
+--
+-- This file creates a new database at the current schema version. An older
+-- database is brought up to date by sql/migrations/NNNN.sql, where NNNN is the
+-- version the migration produces. Both programs apply them on open.
+
+-- One row per task ever asked for. Every change bumps queue_state.version in
+-- the same transaction (see the triggers below), which is what long-polling
+-- clients wait on.
+CREATE TABLE tasks (
+	-- Task number, shown to people and used in URLs; never reused.
+	id INTEGER PRIMARY KEY AUTOINCREMENT,
+	-- Decimal place asked for: 1 is the first digit after "3.".
+	n INTEGER NOT NULL CHECK (n >= 1),
+	-- Where the task is: queued, running, done, error or cancelled.
+	status TEXT NOT NULL DEFAULT 'queued'
+	    CHECK (status IN ('queued', 'running', 'done', 'error', 'cancelled')),
+	-- The n-th decimal digit of pi, set when status is done.
+	digit INTEGER CHECK (digit BETWEEN 0 AND 9),
+	-- A sentence a person can read, set when status is error.
+	error TEXT,
+	-- Fraction of the computation done, from 0 to 1.
+	progress REAL NOT NULL DEFAULT 0 CHECK (progress BETWEEN 0 AND 1),
+	-- When the task was asked for, in milliseconds since the Unix epoch.
+	created_at INTEGER NOT NULL,
+	-- When a worker last claimed it (ms since the epoch), or NULL.
+	started_at INTEGER,
+	-- When it reached done, error or cancelled (ms since the epoch), or NULL.
+	finished_at INTEGER,
+	-- A running task whose lease (ms since the epoch) has passed belongs to a
+	-- worker that died; it is claimed again.
+	lease_until INTEGER,
+	-- How many times a worker has claimed the task.
+	attempts INTEGER NOT NULL DEFAULT 0,
+	-- Set when someone asked to cancel the task; the worker stops it.
+	cancel_requested INTEGER NOT NULL DEFAULT 0
+	    CHECK (cancel_requested IN (0, 1)),
+	-- queue_state.version after the last change to this row.
+	version INTEGER NOT NULL DEFAULT 0
+);
+
+-- The worker claims the oldest queued task; the page filters by status.
+CREATE INDEX tasks_by_status ON tasks (status, id);
+-- Long-poll answers list the rows changed since a version.
+CREATE INDEX tasks_by_version ON tasks (version);
+
+-- A single row holding the change counter.
+CREATE TABLE queue_state (
+	-- Always 1: there is one counter.
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	-- Moves forward with every insert, update or delete of a task.
+	version INTEGER NOT NULL
+);
+INSERT INTO queue_state (id, version) VALUES (1, 0);
+
+-- Tasks that were deleted, so that long-polling clients learn of it.
+CREATE TABLE deleted_tasks (
+	-- The id the task had.
+	id INTEGER PRIMARY KEY,
+	-- queue_state.version after the delete.
+	version INTEGER NOT NULL
+);
+
+CREATE TRIGGER tasks_version_insert AFTER INSERT ON tasks
+BEGIN
+	UPDATE queue_state SET version = version + 1 WHERE id = 1;
+	UPDATE tasks SET version = (SELECT version FROM queue_state WHERE id = 1)
+	    WHERE id = NEW.id;
+END;
+
+-- Fires on every column but version itself, so that the trigger's own update
+-- does not count as a change.
+CREATE TRIGGER tasks_version_update AFTER UPDATE OF
+    n, status, digit, error, progress, created_at, started_at, finished_at,
+    lease_until, attempts, cancel_requested ON tasks
+BEGIN
+	UPDATE queue_state SET version = version + 1 WHERE id = 1;
+	UPDATE tasks SET version = (SELECT version FROM queue_state WHERE id = 1)
+	    WHERE id = NEW.id;
+END;
+
+CREATE TRIGGER tasks_version_delete AFTER DELETE ON tasks
+BEGIN
+	UPDATE queue_state SET version = version + 1 WHERE id = 1;
+	INSERT OR REPLACE INTO deleted_tasks (id, version)
+	    VALUES (OLD.id, (SELECT version FROM queue_state WHERE id = 1));
+END;
+
+PRAGMA user_version = 1;
