@@ -51,6 +51,9 @@
 #define WORKER_BUSY_MS 1000
 /* A computation interrupted this often in a row fails its tasks. */
 #define WORKER_MAX_INTERRUPTS 3
+/* How often the worker records that it is alive (worker_state), busy or
+ * idle; the loop wakes at least every WORKER_POLL_MS. */
+#define WORKER_SEEN_MS 5000
 
 static volatile sig_atomic_t worker_quit;
 
@@ -92,6 +95,7 @@ struct worker {
 	long long refuse_above; /* claim tasks above this only to refuse */
 	long long next_poll;    /* time_mono_ms of the next queue read */
 	long long next_beat;    /* time_mono_ms of the next heartbeat */
+	long long next_seen;    /* time_mono_ms of the next worker_state */
 	long long watchdog_ms;  /* systemd's watchdog interval, or 0 */
 	long long next_watchdog;
 	long long busy_since; /* time_mono_ms when a lock wait began */
@@ -743,6 +747,11 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 			worker_start_compute(w);
 		if (w->nwait > 0 && time_mono_ms() >= w->next_beat)
 			worker_heartbeat(w);
+		if (time_mono_ms() >= w->next_seen) {
+			/* A failure is logged; the next try comes as usual. */
+			queue_seen(w->q, time_now_ms());
+			w->next_seen = time_mono_ms() + WORKER_SEEN_MS;
+		}
 		if (w->watchdog_ms > 0 && time_mono_ms() >= w->next_watchdog) {
 			sdnotify("WATCHDOG=1");
 			w->next_watchdog = time_mono_ms() + w->watchdog_ms / 2;

@@ -48,6 +48,11 @@ const char *const queue_sql[QUEUE_STMT__MAX] = {
 	[QUEUE_CANCEL_CHECK] =
 	    "SELECT id, attempts FROM tasks"
 	    " WHERE status = 'running' AND cancel_requested = 1",
+	/* No trigger moves queue_state.version for it: a heartbeat is not a
+	 * change a long-polling page needs to hear of. */
+	[QUEUE_SEEN] =
+	    "INSERT INTO worker_state (id, last_seen) VALUES (1, ?1)"
+	    " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
 };
 
 const char *const queue_stmt_names[QUEUE_STMT__MAX] = {
@@ -58,6 +63,7 @@ const char *const queue_stmt_names[QUEUE_STMT__MAX] = {
 	[QUEUE_CANCEL] = "cancel",
 	[QUEUE_REQUEUE] = "requeue",
 	[QUEUE_CANCEL_CHECK] = "cancel check",
+	[QUEUE_SEEN] = "seen",
 };
 
 struct queue {
@@ -277,4 +283,13 @@ queue_cancel_check(struct queue *q,
 		 : queue_step_failed(q, QUEUE_CANCEL_CHECK);
 	sqlite3_reset(st);
 	return rc;
+}
+
+int
+queue_seen(struct queue *q, long long now)
+{
+	sqlite3_stmt *st = q->st[QUEUE_SEEN];
+
+	sqlite3_bind_int64(st, 1, now);
+	return queue_update_one(q, QUEUE_SEEN) == -1 ? -1 : 0;
 }

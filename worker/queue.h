@@ -15,6 +15,7 @@ enum queue_stmt {
 	QUEUE_CANCEL,       /* cancelled after cancel_requested */
 	QUEUE_REQUEUE,      /* back to queued when the worker stops */
 	QUEUE_CANCEL_CHECK, /* running tasks someone asked to cancel */
+	QUEUE_SEEN,         /* worker_state.last_seen: the worker is alive */
 	QUEUE_STMT__MAX
 };
 
@@ -98,5 +99,12 @@ int queue_requeue(struct queue *q, const struct queue_task *t);
 int queue_cancel_check(struct queue *q,
 		       int (*fn)(void *arg, long long id, long long attempts),
 		       void *arg);
+
+/*
+ * Records now (ms since the epoch) as the time the worker last reported in
+ * (worker_state.last_seen, read by /metrics). Runs on its own, outside a
+ * transaction. Returns 0 or -1 (logged).
+ */
+int queue_seen(struct queue *q, long long now);
 
 #endif

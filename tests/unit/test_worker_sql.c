@@ -60,6 +60,42 @@ test_claim_uses_status_index(sqlite3 *db)
 	sqlite3_finalize(st);
 }
 
+/* Reads one integer; -1 if there is no row. */
+static long long
+scalar(sqlite3 *db, const char *sql)
+{
+	sqlite3_stmt *st = db_prepare(db, sql);
+	long long v = -1;
+
+	if (st != NULL && sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* The worker's heartbeat: one row, rewritten, and no queue change. */
+static void
+test_seen_records_the_time(sqlite3 *db)
+{
+	struct queue *q = queue_open(db);
+	long long version;
+
+	if (!T_CHECK(q != NULL, "queue_open for the heartbeat"))
+		return;
+	version = scalar(db, "SELECT version FROM queue_state");
+	T_CHECK(queue_seen(q, 1234) == 0 &&
+		    scalar(db, "SELECT last_seen FROM worker_state") == 1234,
+		"queue_seen records the time in worker_state");
+	T_CHECK(queue_seen(q, 5678) == 0 &&
+		    scalar(db, "SELECT last_seen FROM worker_state") == 5678 &&
+		    scalar(db, "SELECT count(*) FROM worker_state") == 1,
+		"queue_seen again rewrites the one row");
+	T_CHECK(scalar(db, "SELECT version FROM queue_state") == version,
+		"queue_seen does not move the queue version (no long-poll "
+		"wakes for it)");
+	queue_close(q);
+}
+
 int
 main(void)
 {
@@ -75,6 +111,7 @@ main(void)
 		test_every_statement_prepares(db);
 		test_queue_open_prepares_all(db);
 		test_claim_uses_status_index(db);
+		test_seen_records_the_time(db);
 	}
 	sqlite3_close(db);
 	snprintf(path, sizeof(path), "rm -rf '%s'", dir);
