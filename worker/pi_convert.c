@@ -111,7 +111,7 @@ pow_run(void *p)
 static void
 pow_fill(struct pi_pow5 *pt, size_t k, int threads)
 {
-	size_t seen[256], nseen = 0, i, j;
+	size_t seen[256] = { 0 }, nseen = 0, i, j;
 	unsigned long t;
 	struct pow_job a, b;
 

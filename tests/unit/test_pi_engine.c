@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -473,6 +474,26 @@ test_progress_monotone_to_one(void)
 }
 
 static void
+test_peak_memory_under_estimate(void)
+{
+#ifdef __SANITIZE_ADDRESS__
+	T_DIAG("skipped under AddressSanitizer, which inflates memory");
+#else
+	struct rusage ru;
+	char *d = engine(2000000, 2);
+	size_t peak;
+
+	getrusage(RUSAGE_SELF, &ru);
+	peak = (size_t)ru.ru_maxrss * 1024;
+	T_CHECK(d != NULL && peak < pi_memory_estimate(2000000, 2),
+		"peak RSS so far stays under pi_memory_estimate(2e6, 2)");
+	T_DIAG("peak %zu KiB, estimate %zu KiB", peak / 1024,
+	       pi_memory_estimate(2000000, 2) / 1024);
+	free(d);
+#endif
+}
+
+static void
 test_messages_and_estimate(void)
 {
 	int r, ok = 1;
@@ -508,6 +529,7 @@ main(void)
 	test_cancel_stops_quickly();
 	test_progress_monotone_to_one();
 	test_messages_and_estimate();
+	test_peak_memory_under_estimate();
 	T_DIAG("%.1f s", now() - t0);
 	return T_EXIT();
 }
