@@ -233,21 +233,24 @@ class Stack:
         self._wait_ready()
         tap.diag("%s: %s (tmp %s)" % (self.label, self.url, self.tmp))
 
-    def _spawn(self, name, argv):
+    def _spawn(self, name, argv, preexec_fn=None):
         log = open(os.path.join(self.log_dir, name + ".log"), "ab")
         try:
             return subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT,
-                                    cwd=self.tmp, start_new_session=True)
+                                    cwd=self.tmp, start_new_session=True,
+                                    preexec_fn=preexec_fn)
         finally:
             log.close()
 
     def _start_fcgi(self):
         argv = [os.path.join(BUILD, "nthpi-fcgi"), "--data=" + self.data_dir,
                 "--socket=" + self.socket_path] + self.fcgi_args
+        # A killed nthpi-fcgi leaves its socket behind; wait for the new.
+        stale = _inode(self.socket_path)
         self.fcgi = self._spawn("fcgi", argv)
         deadline = time.monotonic() + 15
-        while not os.path.exists(self.socket_path):
+        while _inode(self.socket_path) in (None, stale):
             if self.fcgi.poll() is not None:
                 raise HarnessError(
                     "nthpi-fcgi exited with %s before listening:\n%s" %
@@ -406,18 +409,21 @@ class Stack:
 
     # -- the programs -----------------------------------------------------
 
-    def start_worker(self):
-        """Starts nthpi-worker (again)."""
+    def start_worker(self, preexec_fn=None):
+        """Starts nthpi-worker (again). preexec_fn runs in the child before
+        the exec (to set a resource limit, for example)."""
         if self.worker is not None and self.worker.poll() is None:
             raise HarnessError("the worker is running already")
         argv = [os.path.join(BUILD, "nthpi-worker"),
                 "--data=" + self.data_dir] + self.worker_args
-        self.worker = self._spawn("worker", argv)
+        self.worker = self._spawn("worker", argv, preexec_fn)
         return self.worker.pid
 
-    def stop_worker(self, sig=signal.SIGTERM, timeout=15):
+    def stop_worker(self, sig=signal.SIGTERM, timeout=15, group=True):
         """Sends sig to the worker and waits for it to exit. Returns its exit
-        status (negative: the signal that ended it)."""
+        status (negative: the signal that ended it). After a SIGKILL its
+        process group goes too, unless group=False: then a compute child
+        is left to notice on its own that its worker is gone."""
         p = self.worker
         if p is None:
             raise HarnessError("the worker is not running")
@@ -429,7 +435,7 @@ class Stack:
             p.wait()
             self.problems.append("nthpi-worker did not exit within %g s of %s"
                                  % (timeout, signal.Signals(sig).name))
-        if sig == signal.SIGKILL:
+        if sig == signal.SIGKILL and group:
             # Its compute child, if any, is in its process group.
             try:
                 os.killpg(p.pid, signal.SIGKILL)
@@ -441,6 +447,35 @@ class Stack:
     def fcgi_children(self):
         """The pids of the FastCGI master's child processes."""
         return _children(self.fcgi.pid)
+
+    def worker_children(self):
+        """The pids of the worker's child processes (its compute child)."""
+        return _children(self.worker.pid) if self.worker else []
+
+    def kill_all(self, sig=signal.SIGKILL):
+        """Sends sig to the process groups of nginx, nthpi-fcgi and
+        nthpi-worker at once (a power cut, with SIGKILL) and waits for the
+        three to end. restart() starts them again."""
+        procs = [p for p in (self.nginx, self.fcgi, self.worker)
+                 if p is not None]
+        for p in procs:
+            try:
+                os.killpg(p.pid, sig)
+            except OSError:
+                pass
+        for p in procs:
+            p.wait()
+        self.nginx = self.fcgi = self.worker = None
+
+    def restart(self):
+        """Starts the programs again after kill_all(), on the same data
+        directory (nginx on a new port: s.url changes)."""
+        self._start_fcgi()
+        if self.want_worker:
+            self.start_worker()
+        self._start_nginx()
+        self._wait_ready()
+        tap.diag("%s: restarted at %s" % (self.label, self.url))
 
     def kill_fcgi_child(self, sig=signal.SIGKILL):
         """Sends sig to one FastCGI child. Returns its pid."""
@@ -595,6 +630,16 @@ class Stack:
             c.commit()
         finally:
             c.close()
+
+
+def _inode(path):
+    """Which file is at path: (inode, ctime in ns), or None. A socket bound
+    anew differs from the stale one even if its inode number is reused."""
+    try:
+        st = os.stat(path)
+        return st.st_ino, st.st_ctime_ns
+    except OSError:
+        return None
 
 
 def _children(pid):
