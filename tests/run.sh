@@ -1,14 +1,18 @@
 #!/bin/sh
 # run.sh: runs the test programs and sums up their results.
 #
-# Usage: sh tests/run.sh [unit|integration|sanitize|all]   (default all)
+# Usage: sh tests/run.sh [unit|integration|sanitize-unit|sanitize|all]
+#        (default all)
 #
-# unit:        every build/tests/test_* built from tests/unit/test_*.c
-# integration: every tests/integration/test_*.py and tests/browser/test_*.py
-#              (real nginx, nthpi-fcgi and nthpi-worker; see harness.py)
-# sanitize:    builds the programs and unit tests with ASan and UBSan into
-#              build/asan/ and runs the unit and integration tests against
-#              them (not part of "all": it takes a few minutes more)
+# unit:          every build/tests/test_* built from tests/unit/test_*.c
+# integration:   every tests/integration/test_*.py and tests/browser/test_*.py
+#                (real nginx, nthpi-fcgi and nthpi-worker; see harness.py)
+# sanitize-unit: builds the unit tests with ASan and UBSan into build/asan/
+#                and runs them
+# sanitize:      builds the programs and unit tests with ASan and UBSan into
+#                build/asan/ and runs the unit and integration tests against
+#                them (a few minutes more than all)
+# all:           unit, integration, then sanitize-unit
 #
 # Each program prints "ok - name" / "not ok - name" lines, which are echoed
 # and counted. A program that exits non-zero (crash, timeout) without a
@@ -27,8 +31,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 what=${1:-all}
 case $what in
-unit | integration | sanitize | all) ;;
-*) echo "usage: tests/run.sh [unit|integration|sanitize|all]" >&2; exit 2 ;;
+unit | integration | sanitize-unit | sanitize | all) ;;
+*) echo "usage: tests/run.sh [unit|integration|sanitize-unit|sanitize|all]" \
+    >&2; exit 2 ;;
 esac
 
 out=$root/tests/out
@@ -120,27 +125,44 @@ run_integration() {
 	done
 }
 
-# The sanitizer pass: the unit tests and the programs built with ASan and
-# UBSan (any error fatal) into build/asan, then the unit and integration
-# tests against those builds. The harness fails a stack whose logs show a
-# sanitizer report.
-run_sanitize() {
+# Builds the unit tests, and with "programs" nthpi-fcgi and nthpi-worker
+# too, with ASan and UBSan (any error fatal) into build/asan, and sets the
+# sanitizers' options for what runs next. Returns 1 if the build failed
+# (counted as a failure).
+# Usage: build_sanitized [programs]
+build_sanitized() {
 	san="-fsanitize=address,undefined -fno-sanitize-recover=all"
-	bins="build/asan/nthpi-fcgi build/asan/nthpi-worker"
+	bins=
+	if [ "${1:-}" = programs ]; then
+		bins="build/asan/nthpi-fcgi build/asan/nthpi-worker"
+	fi
 	for src in tests/unit/test_*.c; do
 		[ -e "$src" ] && bins="$bins build/asan/tests/$(basename "$src" .c)"
 	done
-	if ! make -s BUILD=build/asan \
+	if ! make -s -j"$(nproc 2>/dev/null || echo 2)" BUILD=build/asan \
 	    CFLAGS="-O1 -g -fno-omit-frame-pointer $san" \
 	    LDFLAGS="$san" $bins > "$out/sanitize-build.log" 2>&1; then
 		cat "$out/sanitize-build.log"
 		echo "not ok - sanitizer build"
 		failed=$((failed + 1))
-		return
+		return 1
 	fi
 	ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1
 	export ASAN_OPTIONS UBSAN_OPTIONS
+	return 0
+}
+
+# The sanitizer pass of "all": the unit tests under ASan and UBSan.
+run_sanitize_unit() {
+	build_sanitized && run_unit build/asan " (asan)"
+}
+
+# The whole sanitizer pass: the unit tests and the programs built with
+# ASan and UBSan, then the unit and integration tests against those builds.
+# The harness fails a stack whose logs show a sanitizer report.
+run_sanitize() {
+	build_sanitized programs || return
 	run_unit build/asan " (asan)"
 	NTHPI_BUILD=build/asan
 	run_integration " (asan)"
@@ -149,10 +171,12 @@ run_sanitize() {
 case $what in
 unit) run_unit "$NTHPI_BUILD" "" ;;
 integration) run_integration ;;
+sanitize-unit) run_sanitize_unit ;;
 sanitize) run_sanitize ;;
 all)
 	run_unit "$NTHPI_BUILD" ""
 	run_integration
+	run_sanitize_unit
 	;;
 esac
 
