@@ -1,5 +1,6 @@
 /* serve.c: one request from parameters to written response, no FastCGI. */
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 #include "log.h"
@@ -32,6 +33,50 @@ serve_usec(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (long long)ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+/*
+ * Copies what can safely go into a log line of text: printable ASCII, any
+ * other byte as '?', cut at outlen - 1 with "..." marking the cut.
+ */
+static void
+serve_log_text(const char *in, char *out, size_t outlen)
+{
+	size_t i;
+
+	for (i = 0; in[i] != '\0' && i + 1 < outlen; i++)
+		out[i] = in[i] >= 0x20 && in[i] < 0x7f ? in[i] : '?';
+	out[i] = '\0';
+	if (in[i] != '\0' && outlen > 4)
+		memcpy(out + outlen - 4, "...", 4);
+}
+
+/*
+ * Logs the request once: a server error as a warning, a client error or a
+ * slow answer as info, anything else at debug level only. A streamed body
+ * (pi.txt) is not called slow: its time is the client's reading.
+ */
+static void
+serve_log(const struct serve *s, long long ms, int held)
+{
+	const char *note = held ? " (not counting the hold)" : "";
+	char method[17], path[201];
+	int status = s->resp.status;
+
+	serve_log_text(s->req.method_name, method, sizeof(method));
+	serve_log_text(s->req.path, path, sizeof(path));
+	if (status >= 500)
+		log_warn("%s %s: %d in %lld ms%s", method, path, status, ms,
+			 note);
+	else if (status >= 400)
+		log_info("%s %s: %d in %lld ms%s", method, path, status, ms,
+			 note);
+	else if (ms >= SERVE_SLOW_MS && !s->resp.streamed)
+		log_info("slow request: %s %s: %d in %lld ms%s", method, path,
+			 status, ms, note);
+	else
+		log_debug("%s %s: %d in %lld ms%s", method, path, status, ms,
+			  note);
 }
 
 int
@@ -78,10 +123,6 @@ serve_request(struct serve *s, const struct app *app, int conn_fd,
 			log_debug("%s %s: the client went away",
 				  s->req.method_name, s->req.path);
 	}
-	if (took / 1000 >= SERVE_SLOW_MS)
-		log_debug("slow request: %s %s: %d in %lld ms%s",
-			  s->req.method_name, s->req.path, s->resp.status,
-			  took / 1000,
-			  ctx.wait_ms > 0 ? " (not counting the hold)" : "");
+	serve_log(s, took / 1000, ctx.wait_ms > 0);
 	return s->resp.status;
 }

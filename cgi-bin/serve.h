@@ -5,7 +5,7 @@
 #include "app.h"
 
 /* Requests slower than this (not counting a long-poll's hold) are logged
- * at debug level. */
+ * at info level; other successful requests at debug level only. */
 #define SERVE_SLOW_MS 50
 
 /* What a thread keeps from one request to the next. */
