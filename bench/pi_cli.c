@@ -59,9 +59,8 @@ main(int argc, char **argv)
 		"series %.3f s, final %.3f s, convert %.3f s, tries %d\n",
 		tune.secs[0], tune.secs[1], tune.secs[2], tune.attempts);
 	fprintf(stderr,
-		"waited %.3f s for the right part, %.3f s for sqrt; "
-		"second thread idle %.3f s\n",
-		tune.wait_right, tune.wait_sqrt, tune.side_idle);
+		"second thread done later by %.3f s (series), %.3f s (final)\n",
+		tune.skew_series, tune.skew_final);
 	cli_print_peaks();
 	if (argc > 3) {
 		fp = fopen(argv[3], "w");

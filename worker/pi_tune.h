@@ -9,11 +9,12 @@ struct pi_tune {
 	    guard;    /* in: extra bits beyond decimals log2(10), 0 = default */
 	int attempts; /* out: computations run (more than 1 after a retry) */
 	double secs[PI_PHASE__MAX]; /* out: wall seconds per phase, all tries */
-	double wait_right; /* out: seconds the first thread waited for the
-			      second's part of the series */
-	double wait_sqrt;  /* out: ... and then for its square root */
-	double side_idle;  /* out: seconds the second thread was done and
-			      waited for the first to divide */
+	/*
+	 * out: for tuning the two-thread schedule, how much later (seconds,
+	 * negative: earlier) the second thread finished than the first: its
+	 * part of the series, then its square root against the division.
+	 */
+	double skew_series, skew_final;
 };
 
 /* The guard bits pi_compute starts with. */
