@@ -28,6 +28,7 @@ from harness import Stack  # noqa: E402
 SECTION = "long-poll fan-out"
 TARGET_P99_MS = 100.0
 CHILDREN, THREADS = 4, 300  # nthpi-fcgi's defaults (common/config.c)
+PEER_ROUNDS = 5
 
 
 def figure(name, value, target="", verdict=""):
@@ -47,13 +48,14 @@ def log_lines(path, pattern):
         return []
 
 
-def run_client(binary, s, args):
-    """Runs the C client against stack s; echoes and returns its output."""
+def run_client(binary, s, args, echo=True):
+    """Runs the C client against stack s, echoing its report (unless
+    echo is false); returns its exit status and its ROUND lines, parsed."""
     argv = [binary, "-p", str(s.port),
             "-P", ",".join(map(str, s.fcgi_children()))] + args
     p = subprocess.run(argv, stdout=subprocess.PIPE, text=True)
     out = p.stdout
-    for line in out.splitlines():
+    for line in out.splitlines() if echo else ():
         if not line.startswith("ROUND "):
             print(line)
     sys.stdout.flush()
@@ -99,6 +101,10 @@ def main():
         print("-- measured rounds --")
         rc, rounds = run_client(a.bin, s, ["-c", str(a.clients),
                                            "-r", str(a.rounds)])
+        # The peer, in the same run: one held poll alone, the same way.
+        print("-- peer: a single held poll, %d rounds --" % PEER_ROUNDS)
+        _, single = run_client(a.bin, s, ["-c", "1", "-s", "200",
+                                          "-r", str(PEER_ROUNDS)], echo=False)
         errors = log_lines(s.nginx_error_log, r"\[(error|crit|alert|emerg)\]")
         app_warn = log_lines(s.fcgi_log, r"(warn|error|err):")
     print("nginx error log: %d error lines%s" % (
@@ -124,6 +130,20 @@ def main():
            ", ".join("%.1f" % r["kp99"] for r in rounds) + " ms", "", "")
     figure("client's own delay, max",
            ", ".join("%.1f" % r["ovh_max"] for r in rounds) + " ms", "", "")
+    one = sorted(r["p50"] for r in single if r["got"] == 1)
+    if one:
+        peer = one[len(one) // 2]
+        print("peer: a single held poll is answered in %s ms (median %.1f)"
+              % (", ".join("%.1f" % x for x in one), peer))
+        print("p99 of %d polls = %s x a single poll" % (
+            a.clients, ", ".join("%.1f" % (r["p99"] / peer)
+                                 for r in rounds)))
+        figure("single held poll (peer), median", "%.1f ms" % peer, "", "")
+        figure("p99 / single poll, per round",
+               ", ".join("%.1fx" % (r["p99"] / peer) for r in rounds), "", "")
+    else:
+        print("peer: the single held poll got no answer")
+        figure("single held poll (peer)", "no answer", "", "NOT met")
     worst = max(r["p99"] for r in rounds)
     print("worst p99 of %d rounds: %.1f ms (target <= %g ms: %s)" % (
         len(rounds), worst, TARGET_P99_MS,

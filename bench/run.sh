@@ -73,7 +73,9 @@ section() { # NAME TITLE COMMAND...
 	shift 2
 	k=$((k + 1))
 	echo
-	echo "==== [$k/$total] $title ($(date -u '+%H:%M:%S') UTC) ===="
+	# The load shows how busy the machine was with others' work.
+	echo "==== [$k/$total] $title ($(date -u '+%H:%M:%S') UTC," \
+	    "load $(cut -d' ' -f1-3 /proc/loadavg)) ===="
 	start=$(date +%s)
 	{ "$@"; echo $? >"$work/$name.rc"; } 2>&1 | tee "$work/$name.out"
 	rc=$(cat "$work/$name.rc" 2>/dev/null || echo 1)
