@@ -20,6 +20,12 @@ nparse(const char *s, size_t len, long long n_max, long long *out)
 		 * length is too big, not an overflow. */
 		if (too_big)
 			continue;
+		/* Checked before multiplying: with n_max near LLONG_MAX,
+		 * v * 10 would wrap and let a huge n through as a small one. */
+		if (v > (unsigned long long)n_max / 10) {
+			too_big = 1;
+			continue;
+		}
 		v = v * 10 + (unsigned long long)(s[i] - '0');
 		if (v > (unsigned long long)n_max)
 			too_big = 1;
