@@ -6,8 +6,9 @@
 #include "request.h"
 
 const char *const http_method_names[HTTP_METHOD__MAX] = {
-	[HTTP_GET] = "GET",       [HTTP_HEAD] = "HEAD",   [HTTP_POST] = "POST",
-	[HTTP_DELETE] = "DELETE", [HTTP_OTHER] = "OTHER",
+	[HTTP_GET] = "GET",         [HTTP_HEAD] = "HEAD",
+	[HTTP_POST] = "POST",       [HTTP_DELETE] = "DELETE",
+	[HTTP_OPTIONS] = "OPTIONS", [HTTP_OTHER] = "OTHER",
 };
 
 /* Returns 1 if s is CSRF_TOKEN_LEN lowercase hex digits. */

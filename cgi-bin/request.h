@@ -16,6 +16,7 @@ enum http_method {
 	HTTP_HEAD,
 	HTTP_POST,
 	HTTP_DELETE,
+	HTTP_OPTIONS, /* a CORS preflight, answered by /v1/pi only */
 	HTTP_OTHER,
 	HTTP_METHOD__MAX
 };

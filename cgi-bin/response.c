@@ -22,6 +22,8 @@ static const struct {
 } response_reasons[] = {
 	{ 200, "OK" },
 	{ 201, "Created" },
+	{ 204, "No Content" },
+	{ 206, "Partial Content" },
 	{ 303, "See Other" },
 	{ 400, "Bad Request" },
 	{ 403, "Forbidden" },
@@ -31,6 +33,7 @@ static const struct {
 	{ 413, "Content Too Large" },
 	{ 414, "URI Too Long" },
 	{ 415, "Unsupported Media Type" },
+	{ 416, "Range Not Satisfiable" },
 	{ 500, "Internal Server Error" },
 	{ 503, "Service Unavailable" },
 };

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "api_digits.h"
 #include "api_tasks.h"
 #include "csrf.h"
 #include "page_index.h"
@@ -9,17 +10,20 @@
 #include "route.h"
 
 static const struct route routes[] = {
-	{ "/", 0, page_index_get, NULL, NULL, NULL },
-	{ "/tasks", 0, NULL, page_index_post, NULL, page_index_bad_form },
-	{ "/tasks/{id}", 0, page_task_get, NULL, NULL, NULL },
-	{ "/tasks/{id}/pi.txt", 0, page_task_text, NULL, NULL, NULL },
-	{ "/tasks/{id}/cancel", 0, NULL, page_task_cancel, NULL, NULL },
-	{ "/tasks/{id}/retry", 0, NULL, page_task_retry, NULL, NULL },
-	{ "/tasks/{id}/delete", 0, NULL, page_task_delete, NULL, NULL },
-	{ "/api/tasks", 1, api_tasks_list, api_tasks_create, NULL, NULL },
-	{ "/api/tasks/{id}", 1, api_tasks_get, NULL, api_tasks_delete, NULL },
-	{ "/api/tasks/{id}/cancel", 1, NULL, api_tasks_cancel, NULL, NULL },
-	{ "/api/tasks/{id}/retry", 1, NULL, api_tasks_retry, NULL, NULL },
+	{ "/", 0, page_index_get, NULL, NULL, NULL, NULL },
+	{ "/tasks", 0, NULL, page_index_post, NULL, page_index_bad_form, NULL },
+	{ "/tasks/{id}", 0, page_task_get, NULL, NULL, NULL, NULL },
+	{ "/tasks/{id}/pi.txt", 0, page_task_text, NULL, NULL, NULL, NULL },
+	{ "/tasks/{id}/cancel", 0, NULL, page_task_cancel, NULL, NULL, NULL },
+	{ "/tasks/{id}/retry", 0, NULL, page_task_retry, NULL, NULL, NULL },
+	{ "/tasks/{id}/delete", 0, NULL, page_task_delete, NULL, NULL, NULL },
+	{ "/api/tasks", 1, api_tasks_list, api_tasks_create, NULL, NULL, NULL },
+	{ "/api/tasks/{id}", 1, api_tasks_get, NULL, api_tasks_delete, NULL,
+	  NULL },
+	{ "/api/tasks/{id}/cancel", 1, NULL, api_tasks_cancel, NULL, NULL,
+	  NULL },
+	{ "/api/tasks/{id}/retry", 1, NULL, api_tasks_retry, NULL, NULL, NULL },
+	{ "/v1/pi", 1, api_digits_get, NULL, NULL, NULL, api_digits_options },
 };
 
 #define ROUTES_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -82,13 +86,17 @@ void
 route_allow(const struct route *route, char *out, size_t outlen)
 {
 	int n = snprintf(
-	    out, outlen, "%s%s%s", route->get ? "GET, HEAD" : "",
+	    out, outlen, "%s%s%s%s", route->get ? "GET, HEAD" : "",
 	    route->post ? (route->get ? ", POST" : "POST") : "",
 	    route->del ? (route->get || route->post ? ", DELETE" : "DELETE")
-		       : "");
+		       : "",
+	    route->options
+		? (route->get || route->post || route->del ? ", OPTIONS"
+							   : "OPTIONS")
+		: "");
 
-	/* The longest, "GET, HEAD, POST, DELETE", fits every caller's
-	 * buffer; an empty string is safer than a cut one. */
+	/* The longest, "GET, HEAD, POST, DELETE, OPTIONS", fits every
+	 * caller's buffer; an empty string is safer than a cut one. */
 	if (n < 0 || (size_t)n >= outlen)
 		out[0] = '\0';
 }
@@ -96,7 +104,8 @@ route_allow(const struct route *route, char *out, size_t outlen)
 int
 route_is_api(const char *path)
 {
-	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0;
+	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
+	       strncmp(path, "/v1/", 4) == 0;
 }
 
 /*
@@ -182,6 +191,9 @@ route_dispatch(struct ctx *ctx)
 		break;
 	case HTTP_DELETE:
 		h = route->del;
+		break;
+	case HTTP_OPTIONS:
+		h = route->options;
 		break;
 	default:
 		break;

@@ -15,6 +15,9 @@ struct route {
 	/* Answers a form post whose body cannot be parsed, given why; NULL
 	 * for the plain error page. */
 	void (*bad_form)(struct ctx *ctx, const char *message);
+	/* Answers OPTIONS (a CORS preflight); NULL: 405 like any method
+	 * the route does not take. */
+	route_handler options;
 };
 
 /*
@@ -30,7 +33,7 @@ const struct route *route_match(const char *path, long long *id);
  */
 void route_allow(const struct route *route, char *out, size_t outlen);
 
-/* Returns 1 if path is under /api/ (errors there are JSON). */
+/* Returns 1 if path is under /api/ or /v1/ (errors there are JSON). */
 int route_is_api(const char *path);
 
 /*

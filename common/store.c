@@ -64,6 +64,49 @@ out:
 	return rc;
 }
 
+long long
+store_read_at(const char *path, long long offset, size_t max, char *out,
+	      long long *size)
+{
+	struct stat st;
+	size_t want, done = 0;
+	int fd;
+
+	*size = 0;
+	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) == -1) {
+		if (errno == ENOENT)
+			return 0;
+		log_err("digit store: %s: %s", path, strerror(errno));
+		return -1;
+	}
+	if (fstat(fd, &st) == -1) {
+		log_err("digit store: %s: %s", path, strerror(errno));
+		close(fd);
+		return -1;
+	}
+	*size = (long long)st.st_size;
+	want = offset < 0 || offset >= *size ? 0
+	       : (unsigned long long)(*size - offset) < max
+		   ? (size_t)(*size - offset)
+		   : max;
+	while (done < want) {
+		ssize_t n = pread(fd, out + done, want - done,
+				  (off_t)offset + (off_t)done);
+
+		if (n == -1 && errno == EINTR)
+			continue;
+		if (n <= 0) {
+			log_err("digit store: reading %s: %s", path,
+				n == 0 ? "file shrank" : strerror(errno));
+			close(fd);
+			return -1;
+		}
+		done += (size_t)n;
+	}
+	close(fd);
+	return (long long)done;
+}
+
 int
 store_digit(const char *path, long long n)
 {

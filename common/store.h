@@ -23,6 +23,16 @@ long long store_decimals(const char *path);
  */
 int store_read(const char *path, long long first, size_t count, char *out);
 
+/*
+ * Reads up to max bytes of the store file from byte offset (byte 0 is the
+ * "3", byte i decimal i) into out, fewer where the file ends. Sets *size
+ * to the file's size (0 if there is no store), from the same open as the
+ * bytes. Returns how many bytes were read (0 if offset is at or past the
+ * end), or -1 if the store cannot be read (logged).
+ */
+long long store_read_at(const char *path, long long offset, size_t max,
+			char *out, long long *size);
+
 /* Returns decimal n (0-9), or -1 if the store does not cover n. */
 int store_digit(const char *path, long long n);
 

@@ -13,6 +13,14 @@ test_missing_store_covers_nothing(const char *path)
 {
 	T_CHECK(store_decimals(path) == 0, "a missing store holds 0 decimals");
 	T_CHECK(store_digit(path, 1) == -1, "a missing store answers no digit");
+	{
+		long long size = -1;
+		char c;
+
+		T_CHECK(
+		    store_read_at(path, 0, 1, &c, &size) == 0 && size == 0,
+		    "store_read_at of a missing store gives 0 bytes, size 0");
+	}
 }
 
 static void
@@ -31,6 +39,26 @@ test_write_then_read(const char *path)
 		"a range reads back");
 	T_CHECK(store_read(path, 4, 3, out) == -1,
 		"a range past the end is refused");
+}
+
+/* store_read_at: bytes from the "3" on, cut where the file ends. */
+static void
+test_read_at(const char *path)
+{
+	char out[16];
+	long long size = -1, n;
+
+	n = store_read_at(path, 0, 3, out, &size);
+	T_CHECK(n == 3 && memcmp(out, "314", 3) == 0 && size == 6,
+		"store_read_at from byte 0 starts with the 3");
+	n = store_read_at(path, 4, 10, out, &size);
+	T_CHECK(n == 2 && memcmp(out, "59", 2) == 0,
+		"store_read_at past the end gives what there is");
+	T_CHECK(store_read_at(path, 6, 10, out, &size) == 0 &&
+		    store_read_at(path, 99, 10, out, &size) == 0 && size == 6,
+		"store_read_at at or after the end gives 0 bytes and the size");
+	T_CHECK(store_read_at(path, 2, 0, out, &size) == 0,
+		"store_read_at of 0 bytes gives 0");
 }
 
 static void
@@ -68,6 +96,7 @@ main(void)
 	snprintf(path, sizeof(path), "%s/pi-digits.txt", dir);
 	test_missing_store_covers_nothing(path);
 	test_write_then_read(path);
+	test_read_at(path);
 	test_failed_write_keeps_old_store(dir, path);
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)

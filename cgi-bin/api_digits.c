@@ -1,0 +1,166 @@
+/* api_digits.c: GET /v1/pi, the digits of pi as the Pi Delivery API gives
+ * them, from the digit store. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "api_digits.h"
+#include "json.h"
+#include "log.h"
+#include "store.h"
+
+int
+api_digits_int(const char *s, long long *out)
+{
+	unsigned long long v = 0, limit = (unsigned long long)INT64_MAX;
+	int neg = 0;
+
+	if (*s == '+' || *s == '-') {
+		neg = *s == '-';
+		limit += neg; /* -2^63 fits, 2^63 does not */
+		s++;
+	}
+	if (*s == '\0')
+		return -1;
+	for (; *s != '\0'; s++) {
+		if (*s < '0' || *s > '9')
+			return -1;
+		if (v > (limit - (unsigned long long)(*s - '0')) / 10)
+			return -1;
+		v = v * 10 + (unsigned long long)(*s - '0');
+	}
+	if (neg)
+		*out = v == (unsigned long long)INT64_MAX + 1 ? INT64_MIN
+							      : -(long long)v;
+	else
+		*out = (long long)v;
+	return 0;
+}
+
+/* Every answer of /v1/pi may be read by a page of any site: it is public. */
+static void
+api_digits_cors(struct ctx *ctx)
+{
+	response_header(ctx->resp, "Access-Control-Allow-Origin", "*");
+}
+
+/* Answers 400 with message as plain text, as api.pi.delivery does. */
+static void
+api_digits_refuse(struct ctx *ctx, const char *message)
+{
+	struct response *r = ctx->resp;
+
+	r->status = 400;
+	r->content_type = "text/plain; charset=utf-8";
+	buf_reset(&r->body);
+	buf_puts(&r->body, message);
+}
+
+/*
+ * Reads parameter name as api_digits_int does; an absent or empty one is
+ * def, as api.pi.delivery takes it. Returns 0, or refuses and returns -1.
+ */
+static int
+api_digits_param(struct ctx *ctx, const char *name, long long def,
+		 const char *invalid, long long *out)
+{
+	const char *v = params_get(&ctx->req->query, name);
+
+	*out = def;
+	if (v == NULL || v[0] == '\0')
+		return 0;
+	if (api_digits_int(v, out) == -1) {
+		api_digits_refuse(ctx, invalid);
+		return -1;
+	}
+	return 0;
+}
+
+void
+api_digits_get(struct ctx *ctx)
+{
+	const char *store = ctx->app->cfg->store_path;
+	long long radix, start, count, decimals, got, size = 0;
+	char digits[API_DIGITS_MAX];
+	struct buf *b;
+
+	api_digits_cors(ctx);
+	/* The checks in api.pi.delivery's order, so that a request with
+	 * several faults hears of the same one. */
+	if (api_digits_param(ctx, "radix", 10,
+			     "invalid request: radix must be 10", &radix) == -1)
+		return;
+	if (radix != 10) {
+		api_digits_refuse(ctx, "radix must be 10: this service holds "
+				       "the decimal digits of pi only");
+		return;
+	}
+	if (api_digits_param(ctx, "start", 0,
+			     "invalid request: start must be a whole number",
+			     &start) == -1)
+		return;
+	if (start < 0) {
+		api_digits_refuse(ctx, "start is negative");
+		return;
+	}
+	if ((decimals = store_decimals(store)) == -1) {
+		ctx_fail(ctx, 503,
+			 "The digit store cannot be read right now. Try again "
+			 "in a moment.");
+		return;
+	}
+	/* Position 0 is the "3" and position n decimal n, so the last
+	 * position is the number of decimals. */
+	if (start > decimals) {
+		api_digits_refuse(ctx, "start out of range");
+		return;
+	}
+	if (api_digits_param(ctx, "numberOfDigits", API_DIGITS_DEFAULT,
+			     "invalid request: numberOfDigits must be a whole "
+			     "number",
+			     &count) == -1)
+		return;
+	if (count < 0) {
+		api_digits_refuse(ctx, "numberOfDigits is negative");
+		return;
+	}
+	if (count > API_DIGITS_MAX) {
+		api_digits_refuse(ctx, "numberOfDigits is too big");
+		return;
+	}
+	got = store_read_at(store, start, (size_t)count, digits, &size);
+	if (got == -1) {
+		ctx_fail(ctx, 503,
+			 "The digit store cannot be read right now. Try again "
+			 "in a moment.");
+		return;
+	}
+	if (size == 0 && start == 0 && count > 0) {
+		/* No store yet: pi still starts with 3. */
+		digits[0] = '3';
+		got = 1;
+	}
+	b = &ctx->resp->body;
+	ctx->resp->content_type = "application/json";
+	buf_reset(b);
+	json_raw_unescaped(b, "{\"content\":");
+	json_string_len(b, digits, (size_t)got);
+	json_raw_unescaped(b, "}\n");
+}
+
+void
+api_digits_options(struct ctx *ctx)
+{
+	struct response *r = ctx->resp;
+
+	api_digits_cors(ctx);
+	response_header(r, "Access-Control-Allow-Methods",
+			"GET, HEAD, OPTIONS");
+	/* Any header a simple GET may carry; no credentials are involved,
+	 * which is what makes "*" valid here. */
+	response_header(r, "Access-Control-Allow-Headers", "*");
+	response_header(r, "Access-Control-Max-Age", "86400");
+	r->status = 204;
+	r->content_type = "text/plain; charset=utf-8";
+	buf_reset(&r->body);
+}
