@@ -14,14 +14,17 @@ enum pi_phase {
 
 struct pi_hooks {
 	/*
-	 * Called now and then (from any engine thread) with the overall
-	 * fraction done, 0 to 1, moving smoothly across the phases. May be
-	 * NULL. Must be cheap and thread-safe.
+	 * Called now and then (from any engine thread, but never two calls
+	 * at once: the engine serialises calls to both hooks) with the
+	 * overall fraction done, 0 to 1, never moving back, ending at 1.
+	 * May be NULL. Must be cheap.
 	 */
 	void (*progress)(void *arg, enum pi_phase phase, double fraction);
 	/*
-	 * Polled now and then; a non-zero return stops the computation,
-	 * which then returns PI_CANCELLED. May be NULL.
+	 * Polled every ~50 ms of work, between big-number operations (one
+	 * of which can take a few seconds at 10^8 decimals); a non-zero
+	 * return stops the computation, which then returns PI_CANCELLED.
+	 * May be NULL.
 	 */
 	int (*cancelled)(void *arg);
 	void *arg;
