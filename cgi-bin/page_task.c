@@ -1,4 +1,5 @@
 /* page_task.c: one task's page, its digits as text, and its action forms. */
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -7,6 +8,8 @@
 #include "layout.h"
 #include "log.h"
 #include "page_task.h"
+#include "params.h"
+#include "range.h"
 #include "store.h"
 #include "taskview.h"
 
@@ -81,16 +84,130 @@ out:
 	return rc;
 }
 
-/* Appends the digits section of a done task. */
+/* How many pages of PAGE_TASK_PAGE decimals n has; 0 up to
+ * PAGE_TASK_FULL_MAX, where the page shows them all. */
+static long long
+task_pages(long long n)
+{
+	return n <= PAGE_TASK_FULL_MAX
+		   ? 0
+		   : (n + PAGE_TASK_PAGE - 1) / PAGE_TASK_PAGE;
+}
+
+/* Appends a link to page p of task id's decimals; 0 is the overview. */
 static void
-task_digits_section(struct ctx *ctx, const struct task *t)
+task_page_link(struct buf *b, long long id, long long p, const char *rel,
+	       const char *label)
+{
+	html_raw_unescaped(b, "<a href=\"/tasks/");
+	html_int(b, id);
+	if (p > 0) {
+		html_raw_unescaped(b, "?page=");
+		html_int(b, p);
+	}
+	html_raw_unescaped(b, "\"");
+	if (rel != NULL) {
+		html_raw_unescaped(b, " rel=\"");
+		html_attr(b, rel);
+		html_raw_unescaped(b, "\"");
+	}
+	html_raw_unescaped(b, ">");
+	html_text(b, label);
+	html_raw_unescaped(b, "</a>\n");
+}
+
+/*
+ * Appends the links between the pages of decimals, with page page shown
+ * (0: the overview), and a form that goes to any page without a script.
+ */
+static void
+task_pager(struct buf *b, const struct task *t, long long page)
+{
+	long long pages = task_pages(t->n);
+
+	html_raw_unescaped(b, "<nav class=\"pages digit-pages\" "
+			      "aria-label=\"Pages of decimals\">\n");
+	if (page > 0)
+		task_page_link(b, t->id, 0, NULL, "Overview");
+	if (page > 1) {
+		task_page_link(b, t->id, 1, NULL, "« First");
+		task_page_link(b, t->id, page - 1, "prev", "‹ Previous");
+	}
+	if (page > 0) {
+		html_raw_unescaped(b, "<span class=\"page-of\">Page ");
+		html_int(b, page);
+		html_raw_unescaped(b, " of ");
+		html_int(b, pages);
+		html_raw_unescaped(b, "</span>\n");
+	} else
+		task_page_link(b, t->id, 1, NULL, "Page 1");
+	if (page < pages) {
+		if (page > 0)
+			task_page_link(b, t->id, page + 1, "next", "Next ›");
+		/* The last page ends with decimal n, marked. */
+		task_page_link(b, t->id, pages, NULL, "Last, with decimal n »");
+	}
+	html_raw_unescaped(b, "<form class=\"page-jump\" method=\"get\" "
+			      "action=\"/tasks/");
+	html_int(b, t->id);
+	html_raw_unescaped(b, "\"><label for=\"page-number\">Page</label> "
+			      "<input id=\"page-number\" name=\"page\" "
+			      "inputmode=\"numeric\" size=\"6\" "
+			      "autocomplete=\"off\" value=\"");
+	html_int(b, page > 0 ? page : 1);
+	html_raw_unescaped(b, "\"> of ");
+	html_int(b, pages);
+	html_raw_unescaped(b, " <button type=\"submit\">Go</button>"
+			      "</form>\n</nav>\n");
+}
+
+/* Appends the note that the store could not be read just now. */
+static void
+task_digits_failed(struct buf *b)
+{
+	html_raw_unescaped(b, "<p class=\"error-message\">The digit "
+			      "store cannot show these decimals right "
+			      "now (it may be being replaced). Reload "
+			      "the page in a moment.</p>\n");
+}
+
+/* Appends page page (1 up, checked) of a done task's decimals. */
+static void
+task_digits_page(struct ctx *ctx, const struct task *t, long long page)
 {
 	struct buf *b = &ctx->resp->body;
-	int failed;
+	long long first = (page - 1) * PAGE_TASK_PAGE + 1;
+	long long last = first + PAGE_TASK_PAGE - 1 < t->n
+			     ? first + PAGE_TASK_PAGE - 1
+			     : t->n;
+
+	task_pager(b, t, page);
+	html_raw_unescaped(b, "<p id=\"page-range\">Decimals ");
+	html_int(b, first);
+	html_raw_unescaped(b, " to ");
+	html_int(b, last);
+	if (last == t->n)
+		html_raw_unescaped(b, ", decimal n marked");
+	html_raw_unescaped(b, ":</p>\n");
+	if (task_digit_block(ctx, "digits-page", first, last - first + 1,
+			     t->n) == -1)
+		task_digits_failed(b);
+	task_pager(b, t, page);
+}
+
+/* Appends the digits section of a done task: page page of its decimals,
+ * or with page 0 all of a small n and the overview of a large one. */
+static void
+task_digits_section(struct ctx *ctx, const struct task *t, long long page)
+{
+	struct buf *b = &ctx->resp->body;
+	int failed = 0;
 
 	html_raw_unescaped(b, "<section class=\"digits-section\">\n"
 			      "<h2>The digits</h2>\n");
-	if (t->n <= PAGE_TASK_FULL_MAX) {
+	if (page > 0)
+		task_digits_page(ctx, t, page);
+	else if (t->n <= PAGE_TASK_FULL_MAX) {
 		html_raw_unescaped(b, "<p>π to ");
 		html_int(b, t->n);
 		html_raw_unescaped(b, " decimal places, in groups of ten; "
@@ -121,12 +238,13 @@ task_digits_section(struct ctx *ctx, const struct task *t)
 			failed = task_digit_block(ctx, "digits-window", first,
 						  t->n - first + 1, t->n);
 		}
+		html_raw_unescaped(b, "<p>All the decimals, ");
+		html_int(b, PAGE_TASK_PAGE);
+		html_raw_unescaped(b, " a page:</p>\n");
+		task_pager(b, t, 0);
 	}
 	if (failed)
-		html_raw_unescaped(b, "<p class=\"error-message\">The digit "
-				      "store cannot show these decimals right "
-				      "now (it may be being replaced). Reload "
-				      "the page in a moment.</p>\n");
+		task_digits_failed(b);
 	html_raw_unescaped(b, "<p><a href=\"/tasks/");
 	html_int(b, t->id);
 	html_raw_unescaped(b, "/pi.txt\">All ");
@@ -169,6 +287,37 @@ task_explain(const struct task *t)
 	}
 }
 
+/*
+ * Checks ?page=*page of a done task: page 1 of a small n is the whole
+ * page (*page becomes 0). Answers 404 and returns -1 for a page that does
+ * not exist.
+ */
+static int
+task_page_missing(struct ctx *ctx, const struct task *t, long long *page)
+{
+	long long pages = task_pages(t->n);
+	char msg[200];
+
+	if (pages == 0 && *page == 1) {
+		*page = 0;
+		return 0;
+	}
+	if (*page <= pages)
+		return 0;
+	if (pages == 0)
+		snprintf(msg, sizeof(msg),
+			 "Task %lld shows all its %lld decimals on one page; "
+			 "there is no page %lld.",
+			 t->id, t->n, *page);
+	else
+		snprintf(msg, sizeof(msg),
+			 "Task %lld has %lld pages of decimals; there is no "
+			 "page %lld.",
+			 t->id, pages, *page);
+	ctx_fail(ctx, 404, msg);
+	return -1;
+}
+
 void
 page_task_get(struct ctx *ctx)
 {
@@ -178,7 +327,15 @@ page_task_get(struct ctx *ctx)
 	enum task_rc rc;
 	char title[64];
 	struct task t;
+	long long page = 0;
 
+	if (params_get_int(&ctx->req->query, "page", 1, INT64_MAX, &page) ==
+	    -1) {
+		ctx_fail(ctx, 400,
+			 "\"page\" must be a page number: a whole number from "
+			 "1 up, such as ?page=2.");
+		return;
+	}
 	if ((c = ctx_db(ctx)) == NULL) {
 		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
 		return;
@@ -188,6 +345,9 @@ page_task_get(struct ctx *ctx)
 		return;
 	}
 	ctx_db_release(ctx);
+	if (page > 0 && t.status == TASK_DONE &&
+	    task_page_missing(ctx, &t, &page) == -1)
+		return;
 	if ((token = ctx_csrf_token(ctx)) == NULL) {
 		ctx_fail(ctx, 500,
 			 "The server could not make a security token for the "
@@ -233,22 +393,66 @@ page_task_get(struct ctx *ctx)
 	taskview_actions(b, &t, token);
 	html_raw_unescaped(b, "</div>\n");
 	if (t.status == TASK_DONE)
-		task_digits_section(ctx, &t);
+		task_digits_section(ctx, &t, page);
 	html_raw_unescaped(b, "<p><a href=\"/\">Back to the task list</a></p>\n"
 			      "</section>\n");
 	layout_end(b);
 }
 
-void
-page_task_text(struct ctx *ctx)
+/*
+ * Streams bytes first..last of pi.txt ("3." then decimals 1..n: byte 0 is
+ * the 3, byte i >= 2 decimal i - 1). The headers went out already, so a
+ * failure can only cut the body short, which the client sees as an error.
+ */
+static void
+task_text_body(struct ctx *ctx, const struct task *t, long long first,
+	       long long last)
 {
 	const char *store = ctx->app->cfg->store_path;
 	struct response *r = ctx->resp;
-	char msg[256], *chunk = NULL;
+	long long pos, end;
+	char *chunk;
+
+	if (first < 2 && response_stream_write(
+			     r, "3." + first,
+			     (size_t)((last < 1 ? last : 1) - first + 1)) == -1)
+		return;
+	if (last < 2 || r->head_only)
+		return;
+	if ((chunk = malloc(TEXT_CHUNK)) == NULL) {
+		log_err("task %lld: pi.txt: out of memory", t->id);
+		r->stream_failed = 1;
+		return;
+	}
+	end = last - 1;
+	for (pos = (first < 2 ? 2 : first) - 1; pos <= end; pos += TEXT_CHUNK) {
+		size_t len = (size_t)(end - pos + 1 < TEXT_CHUNK ? end - pos + 1
+								 : TEXT_CHUNK);
+
+		if (store_read(store, pos, len, chunk) == -1) {
+			log_err("task %lld: pi.txt: the digit store failed "
+				"at decimal %lld",
+				t->id, pos);
+			r->stream_failed = 1;
+			break;
+		}
+		if (response_stream_write(r, chunk, len) == -1)
+			break;
+	}
+	free(chunk);
+}
+
+void
+page_task_text(struct ctx *ctx)
+{
+	const struct request *req = ctx->req;
+	struct response *r = ctx->resp;
+	char msg[256], etag[48], head[96];
+	long long length, first, last;
+	enum range_result range = RANGE_NONE;
 	struct dbconn *c;
 	enum task_rc rc;
 	struct task t;
-	long long pos;
 
 	if ((c = ctx_db(ctx)) == NULL) {
 		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
@@ -268,37 +472,45 @@ page_task_text(struct ctx *ctx)
 		ctx_fail(ctx, 409, msg);
 		return;
 	}
-	if (store_decimals(store) < t.n ||
-	    (chunk = malloc(TEXT_CHUNK)) == NULL) {
+	if (store_decimals(ctx->app->cfg->store_path) < t.n) {
 		ctx_fail(ctx, 503,
 			 "The digit store cannot give these decimals right "
 			 "now. Try again in a moment.");
-		goto out;
+		return;
+	}
+	length = t.n + 2;
+	first = 0;
+	last = length - 1;
+	/* The body depends on n alone, so n makes a strong validator: a
+	 * download resumed with If-Range gets the rest only if it asked
+	 * for the same digits. */
+	snprintf(etag, sizeof(etag), "\"pi-%lld\"", t.n);
+	if (req->if_range == NULL || strcmp(req->if_range, etag) == 0)
+		range = range_parse(req->range, length, &first, &last);
+	response_header(r, "Accept-Ranges", "bytes");
+	if (range == RANGE_UNSATISFIABLE) {
+		snprintf(msg, sizeof(msg),
+			 "The range asked for lies outside pi.txt of task "
+			 "%lld, which has %lld bytes.",
+			 t.id, length);
+		ctx_fail(ctx, 416, msg);
+		snprintf(head, sizeof(head), "bytes */%lld", length);
+		response_header(r, "Content-Range", head);
+		return;
 	}
 	r->content_type = "text/plain; charset=utf-8";
-	/* "3." + n decimals: sent as it is read, never held whole. */
-	if (response_stream_begin(r, t.n + 2) == -1 ||
-	    response_stream_write(r, "3.", 2) == -1)
-		goto out;
-	for (pos = 1; pos <= t.n && !r->head_only; pos += TEXT_CHUNK) {
-		size_t len = (size_t)(t.n - pos + 1 < TEXT_CHUNK ? t.n - pos + 1
-								 : TEXT_CHUNK);
-
-		if (store_read(store, pos, len, chunk) == -1) {
-			/* Headers are gone: all that is left is to cut the
-			 * response short, which the client sees as an
-			 * error. */
-			log_err("task %lld: pi.txt: the digit store failed "
-				"at decimal %lld",
-				t.id, pos);
-			r->stream_failed = 1;
-			goto out;
-		}
-		if (response_stream_write(r, chunk, len) == -1)
-			goto out;
+	response_header(r, "ETag", etag);
+	snprintf(head, sizeof(head), "inline; filename=\"pi-%lld.txt\"", t.n);
+	response_header(r, "Content-Disposition", head);
+	if (range == RANGE_OK) {
+		r->status = 206;
+		snprintf(head, sizeof(head), "bytes %lld-%lld/%lld", first,
+			 last, length);
+		response_header(r, "Content-Range", head);
 	}
-out:
-	free(chunk);
+	/* Sent as it is read, never held whole. */
+	if (response_stream_begin(r, last - first + 1) == 0)
+		task_text_body(ctx, &t, first, last);
 }
 
 /* The form actions: do it, then 303 to /, or answer why not. */

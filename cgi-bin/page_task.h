@@ -10,14 +10,24 @@
 #define PAGE_TASK_HEAD 1000
 /* Above PAGE_TASK_FULL_MAX: lines of 100 shown before the n-th decimal. */
 #define PAGE_TASK_WINDOW_LINES 3
+/* Above PAGE_TASK_FULL_MAX: decimals per page of ?page=P. */
+#define PAGE_TASK_PAGE 10000
 
 /*
  * GET /tasks/{id}: the task's facts and actions; once done, "3." and the
  * decimals in groups of 10, ten groups a line, the n-th in <mark id="nth">.
+ * Above PAGE_TASK_FULL_MAX it shows the first decimals and the lines up to
+ * the n-th, and ?page=P (1 up) shows decimals (P-1)*PAGE_TASK_PAGE+1 on,
+ * PAGE_TASK_PAGE of them, with links and a form to the other pages; a
+ * page that does not exist is 404, a ?page that is not a number 400.
  */
 void page_task_get(struct ctx *ctx);
 
-/* GET /tasks/{id}/pi.txt: "3." and the n decimals as text, streamed. */
+/*
+ * GET /tasks/{id}/pi.txt: "3." and the n decimals as text, streamed, with
+ * Content-Disposition pi-N.txt; one byte range (Range: bytes=...) gets
+ * 206 with Content-Range, a range past the end 416.
+ */
 void page_task_text(struct ctx *ctx);
 
 /* POST /tasks/{id}/cancel, /retry, /delete: 303 to /, or 404 or 409. */

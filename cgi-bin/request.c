@@ -132,6 +132,8 @@ request_parse(struct request *r, request_getter get, void *arg, char *err,
 	r->fetch_site = get(arg, "HTTP_SEC_FETCH_SITE");
 	r->host = get(arg, "HTTP_HOST");
 	r->server_port = get(arg, "SERVER_PORT");
+	r->range = get(arg, "HTTP_RANGE");
+	r->if_range = get(arg, "HTTP_IF_RANGE");
 	https = get(arg, "HTTPS");
 	r->https = https != NULL && strcasecmp(https, "on") == 0;
 	if ((cookie = get(arg, "HTTP_COOKIE")) != NULL) {

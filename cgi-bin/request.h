@@ -35,6 +35,8 @@ struct request {
 	const char *fetch_site;   /* Sec-Fetch-Site, NULL if absent */
 	const char *host;         /* Host header, NULL if absent */
 	const char *server_port;  /* SERVER_PORT, NULL if absent */
+	const char *range;        /* Range header, NULL if absent */
+	const char *if_range;     /* If-Range header, NULL if absent */
 	int https;                /* nginx said HTTPS=on */
 	/* The nthpi_csrf cookie if it is well-formed, else "". */
 	char csrf_cookie[CSRF_TOKEN_LEN + 1];
