@@ -236,7 +236,7 @@ void
 api_tasks_list(struct ctx *ctx)
 {
 	const struct params *q = &ctx->req->query;
-	struct task_filter f = { API_LIMIT_DEFAULT, 0, 0, TASK_QUEUED };
+	struct task_filter f = { API_LIMIT_DEFAULT, 0, 0, TASK_QUEUED, 0 };
 	long long counts[TASK_STATUS__MAX], version = 0, v;
 	struct api_list l = { NULL, 0 };
 	const char *status;

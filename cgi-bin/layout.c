@@ -3,12 +3,54 @@
 #include "layout.h"
 #include "response.h"
 
-void
-layout_begin(struct buf *b, const char *title,
-	     const long long counts[TASK_STATUS__MAX])
+/* Appends the header's counts, each linking to its filter if links. */
+static void
+layout_counts(struct buf *b, const long long counts[TASK_STATUS__MAX],
+	      int links, int filter)
 {
 	int i;
 
+	html_raw_unescaped(b, "<ul id=\"counts\" class=\"counts\" "
+			      "aria-label=\"Tasks by status\">\n");
+	for (i = 0; i < TASK_STATUS__MAX; i++) {
+		const char *name = task_status_names[i];
+
+		html_raw_unescaped(b, "<li class=\"count count-");
+		html_attr(b, name);
+		html_raw_unescaped(b, "\">");
+		if (links) {
+			html_raw_unescaped(b, "<a href=\"/?status=");
+			html_attr(b, name);
+			html_raw_unescaped(b, "\"");
+			if (i == filter)
+				html_raw_unescaped(b, " aria-current=\"page\"");
+			html_raw_unescaped(b, ">");
+		}
+		html_raw_unescaped(b, "<span class=\"count-n\" id=\"count-");
+		html_attr(b, name);
+		html_raw_unescaped(b, "\">");
+		html_int(b, counts[i]);
+		html_raw_unescaped(b, "</span> ");
+		html_text(b, name);
+		if (links)
+			html_raw_unescaped(b, "</a>");
+		html_raw_unescaped(b, "</li>\n");
+	}
+	if (links) {
+		html_raw_unescaped(b, "<li class=\"count count-all\">"
+				      "<a href=\"/\"");
+		if (filter < 0)
+			html_raw_unescaped(b, " aria-current=\"page\"");
+		html_raw_unescaped(b, ">all</a></li>\n");
+	}
+	html_raw_unescaped(b, "</ul>\n");
+}
+
+/* The page's start; counts as layout_counts has them, if not NULL. */
+static void
+layout_start(struct buf *b, const char *title,
+	     const long long counts[TASK_STATUS__MAX], int links, int filter)
+{
 	html_raw_unescaped(b, "<!DOCTYPE html>\n"
 			      "<html lang=\"en\">\n"
 			      "<head>\n"
@@ -27,26 +69,23 @@ layout_begin(struct buf *b, const char *title,
 			      "<p class=\"site-name\"><a href=\"/\">nthpi</a> "
 			      "<span class=\"tagline\">the n-th decimal digit "
 			      "of π</span></p>\n");
-	if (counts != NULL) {
-		html_raw_unescaped(b, "<ul id=\"counts\" class=\"counts\" "
-				      "aria-label=\"Tasks by status\">\n");
-		for (i = 0; i < TASK_STATUS__MAX; i++) {
-			const char *name = task_status_names[i];
-
-			html_raw_unescaped(b, "<li class=\"count count-");
-			html_attr(b, name);
-			html_raw_unescaped(b, "\"><span class=\"count-n\" "
-					      "id=\"count-");
-			html_attr(b, name);
-			html_raw_unescaped(b, "\">");
-			html_int(b, counts[i]);
-			html_raw_unescaped(b, "</span> ");
-			html_text(b, name);
-			html_raw_unescaped(b, "</li>\n");
-		}
-		html_raw_unescaped(b, "</ul>\n");
-	}
+	if (counts != NULL)
+		layout_counts(b, counts, links, filter);
 	html_raw_unescaped(b, "</header>\n<main>\n");
+}
+
+void
+layout_begin(struct buf *b, const char *title,
+	     const long long counts[TASK_STATUS__MAX])
+{
+	layout_start(b, title, counts, 0, -1);
+}
+
+void
+layout_begin_filtered(struct buf *b, const char *title,
+		      const long long counts[TASK_STATUS__MAX], int filter)
+{
+	layout_start(b, title, counts, 1, filter);
 }
 
 void

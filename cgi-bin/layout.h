@@ -14,6 +14,15 @@
 void layout_begin(struct buf *b, const char *title,
 		  const long long counts[TASK_STATUS__MAX]);
 
+/*
+ * As layout_begin, and each count links to the main page filtered by its
+ * status (/?status=done); the one of filter (a task_status, or -1 for
+ * none) is marked as the current page, and "all" links to the whole list.
+ */
+void layout_begin_filtered(struct buf *b, const char *title,
+			   const long long counts[TASK_STATUS__MAX],
+			   int filter);
+
 /* Closes <main> and the page. */
 void layout_end(struct buf *b);
 

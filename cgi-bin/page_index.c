@@ -11,24 +11,80 @@
 #include "params.h"
 #include "taskview.h"
 
+/* Which page of the task list: a keyset page of PAGE_INDEX_ROWS rows,
+ * newest first, maybe of one status only. */
+struct index_view {
+	long long before; /* ids below this; 0: the newest page */
+	long long after;  /* the page just above this id; 0: none */
+	int has_status;
+	enum task_status status;
+};
+
+/* The newest page of all tasks, which a failed POST shows again. */
+static const struct index_view index_newest = { 0, 0, 0, TASK_QUEUED };
+
 /* What the row callback needs. */
 struct index_rows {
 	struct buf *b;
 	long long now;
 	const char *token;
-	int count;
-	long long last_id;
+	int count;          /* rows seen, the one past the page included */
+	long long first_id; /* the newest row shown */
+	long long last_id;  /* the oldest row shown */
 };
 
+/* Renders a page's rows; a row past PAGE_INDEX_ROWS only says there are
+ * older ones. */
 static int
 index_row(void *arg, const struct task *t)
 {
 	struct index_rows *rows = arg;
 
+	if (++rows->count > PAGE_INDEX_ROWS)
+		return 1;
 	taskview_row(rows->b, t, rows->now, rows->token);
-	rows->count++;
+	if (rows->count == 1)
+		rows->first_id = t->id;
 	rows->last_id = t->id;
 	return 0;
+}
+
+/* Counts rows and keeps the id of the PAGE_INDEX_ROWS-th (oldest first). */
+static int
+index_count(void *arg, const struct task *t)
+{
+	struct index_rows *rows = arg;
+
+	if (++rows->count == PAGE_INDEX_ROWS)
+		rows->last_id = t->id;
+	return 0;
+}
+
+/* Appends a link to the list with the view's status and one bound. */
+static void
+index_link(struct buf *b, const struct index_view *v, const char *bound,
+	   long long id, const char *rel, const char *label)
+{
+	html_raw_unescaped(b, "<a href=\"/");
+	if (v->has_status) {
+		html_raw_unescaped(b, "?status=");
+		html_attr(b, task_status_names[v->status]);
+	}
+	if (bound != NULL) {
+		html_raw_unescaped(b, v->has_status ? "&amp;" : "?");
+		html_attr(b, bound);
+		html_raw_unescaped(b, "=");
+		html_int(b, id);
+	}
+	html_raw_unescaped(b, "\"");
+	if (rel != NULL) {
+		html_raw_unescaped(b, " rel=\"");
+		html_attr(b, rel);
+		html_raw_unescaped(b, "\"");
+	}
+	html_raw_unescaped(b, ">");
+	html_text(b, label);
+	html_raw_unescaped(b, "</a>\n");
 }
 
 /* Appends the new-task form, with typed and error if the last try failed. */
@@ -69,20 +125,74 @@ index_form(struct buf *b, const struct config *cfg, const char *token,
 }
 
 /*
+ * Turns ?after=ID into the page it means: the PAGE_INDEX_ROWS tasks just
+ * above ID, shown newest first as a before= page; if fewer are left
+ * above, the newest page. Returns TASK_OK.
+ */
+static enum task_rc
+index_resolve_after(struct dbconn *c, struct index_view *v)
+{
+	struct task_filter f = { PAGE_INDEX_ROWS + 1, 0, v->has_status,
+				 v->status, v->after };
+	struct index_rows rows = { NULL, 0, NULL, 0, 0, 0 };
+	enum task_rc rc = task_list(c, &f, index_count, &rows);
+
+	v->before = rows.count > PAGE_INDEX_ROWS ? rows.last_id + 1 : 0;
+	v->after = 0;
+	return rc;
+}
+
+/* Sets *any to 1 if a task of the view's status has an id above id. */
+static enum task_rc
+index_any_newer(struct dbconn *c, const struct index_view *v, long long id,
+		int *any)
+{
+	struct task_filter f = { 1, 0, v->has_status, v->status, id };
+	struct index_rows rows = { NULL, 0, NULL, 0, 0, 0 };
+	enum task_rc rc = task_list(c, &f, index_count, &rows);
+
+	*any = rows.count > 0;
+	return rc;
+}
+
+/* Appends the links to the newer and older pages, if there are any. */
+static void
+index_nav(struct buf *b, const struct index_view *v,
+	  const struct index_rows *rows, int newer)
+{
+	int older = rows->count > PAGE_INDEX_ROWS;
+
+	if (!newer && !older)
+		return;
+	html_raw_unescaped(b, "<nav class=\"pages\" aria-label=\"Pages of "
+			      "tasks\">\n");
+	if (newer) {
+		index_link(b, v, NULL, 0, NULL, "« Newest tasks");
+		index_link(b, v, "after", rows->first_id, "prev",
+			   "‹ Newer tasks");
+	}
+	if (older)
+		index_link(b, v, "before", rows->last_id, "next",
+			   "Older tasks ›");
+	html_raw_unescaped(b, "</nav>\n");
+}
+
+/*
  * Renders the whole main page into the response body with the given
- * status; typed and error refill the form after a failed POST.
+ * status: the page of tasks v asks for; typed and error refill the form
+ * after a failed POST.
  */
 static void
-index_render(struct ctx *ctx, int status, long long before, const char *typed,
-	     const char *error)
+index_render(struct ctx *ctx, int status, struct index_view v,
+	     const char *typed, const char *error)
 {
 	struct buf *b = &ctx->resp->body;
 	long long counts[TASK_STATUS__MAX], version = 0, total = 0;
-	struct task_filter f = { PAGE_INDEX_ROWS, before, 0, TASK_QUEUED };
-	struct index_rows rows = { b, ctx->now, NULL, 0, 0 };
+	struct index_rows rows = { b, ctx->now, NULL, 0, 0, 0 };
+	struct task_filter f;
 	struct dbconn *c;
 	enum task_rc rc;
-	int i;
+	int i, newer = 0;
 
 	if ((rows.token = ctx_csrf_token(ctx)) == NULL) {
 		ctx_fail(ctx, 500,
@@ -100,21 +210,43 @@ index_render(struct ctx *ctx, int status, long long before, const char *typed,
 	if ((rc = task_version(c, &version)) != TASK_OK ||
 	    (rc = task_counts(c, counts)) != TASK_OK)
 		goto fail;
+	if (v.after > 0 && (rc = index_resolve_after(c, &v)) != TASK_OK)
+		goto fail;
 	for (i = 0; i < TASK_STATUS__MAX; i++)
 		total += counts[i];
 	ctx->resp->status = status;
-	layout_begin(b, "Tasks", counts);
+	layout_begin_filtered(b, "Tasks", counts,
+			      v.has_status ? (int)v.status : -1);
 	index_form(b, ctx->app->cfg, rows.token, typed, error);
-	html_raw_unescaped(b, "<section class=\"task-list\">\n"
-			      "<h2>Tasks</h2>\n"
-			      "<p id=\"no-tasks\" class=\"empty\"");
+	html_raw_unescaped(b, "<section class=\"task-list\">\n<h2>");
+	if (v.has_status) {
+		html_raw_unescaped(b, "Tasks that are ");
+		html_text(b, task_status_names[v.status]);
+		html_raw_unescaped(b, " <a class=\"filter-clear\" "
+				      "href=\"/\">(show all)</a>");
+	} else
+		html_raw_unescaped(b, "Tasks");
+	html_raw_unescaped(b, "</h2>\n<p id=\"no-tasks\" class=\"empty\"");
 	if (total > 0)
 		html_raw_unescaped(b, " hidden");
 	html_raw_unescaped(b, ">No tasks yet. Enter n above to compute a "
 			      "digit.</p>\n"
 			      "<table id=\"tasks\" data-version=\"");
 	html_int(b, version);
-	html_raw_unescaped(b, "\">\n<thead><tr>"
+	/* What the page script needs to keep live updates to this page:
+	 * rows of another status, or outside an older page, do not
+	 * belong. */
+	html_raw_unescaped(b, "\" data-page=\"");
+	html_raw_unescaped(b, v.before > 0 ? "older" : "newest");
+	html_raw_unescaped(b, "\" data-page-size=\"");
+	html_int(b, PAGE_INDEX_ROWS);
+	html_raw_unescaped(b, "\"");
+	if (v.has_status) {
+		html_raw_unescaped(b, " data-filter=\"");
+		html_attr(b, task_status_names[v.status]);
+		html_raw_unescaped(b, "\"");
+	}
+	html_raw_unescaped(b, ">\n<thead><tr>"
 			      "<th scope=\"col\" class=\"id\">Task</th>"
 			      "<th scope=\"col\" class=\"n\">n</th>"
 			      "<th scope=\"col\" class=\"status\">Status</th>"
@@ -124,22 +256,24 @@ index_render(struct ctx *ctx, int status, long long before, const char *typed,
 			      "<th scope=\"col\" class=\"ran\">Ran for</th>"
 			      "<th scope=\"col\" class=\"actions\">Actions</th>"
 			      "</tr></thead>\n<tbody>\n");
+	f.limit = PAGE_INDEX_ROWS + 1;
+	f.before = v.before;
+	f.has_status = v.has_status;
+	f.status = v.status;
+	f.after = 0;
 	if ((rc = task_list(c, &f, index_row, &rows)) != TASK_OK)
+		goto fail;
+	if (v.before > 0 &&
+	    (rc = index_any_newer(c, &v,
+				  rows.count > 0 ? rows.first_id : v.before - 1,
+				  &newer)) != TASK_OK)
 		goto fail;
 	task_snapshot_end(c);
 	html_raw_unescaped(b, "</tbody>\n</table>\n");
-	if (before > 0 || rows.count == PAGE_INDEX_ROWS) {
-		html_raw_unescaped(b, "<nav class=\"pages\">");
-		if (before > 0)
-			html_raw_unescaped(b,
-					   "<a href=\"/\">Newest tasks</a> ");
-		if (rows.count == PAGE_INDEX_ROWS) {
-			html_raw_unescaped(b, "<a href=\"/?before=");
-			html_int(b, rows.last_id);
-			html_raw_unescaped(b, "\">Older tasks</a>");
-		}
-		html_raw_unescaped(b, "</nav>\n");
-	}
+	if (rows.count == 0 && total > 0)
+		html_raw_unescaped(b, "<p class=\"empty\">No tasks on this "
+				      "page.</p>\n");
+	index_nav(b, &v, &rows, newer);
 	html_raw_unescaped(b, "</section>\n");
 	layout_end(b);
 	return;
@@ -151,16 +285,38 @@ fail:
 void
 page_index_get(struct ctx *ctx)
 {
-	long long before = 0;
+	const struct params *q = &ctx->req->query;
+	struct index_view v = { 0, 0, 0, TASK_QUEUED };
+	const char *status;
 
-	if (params_get_int(&ctx->req->query, "before", 1, INT64_MAX, &before) ==
-	    -1) {
+	if (params_get_int(q, "before", 1, INT64_MAX, &v.before) == -1) {
 		ctx_fail(ctx, 400,
 			 "\"before\" must be a task number, such as "
 			 "/?before=120.");
 		return;
 	}
-	index_render(ctx, 200, before, NULL, NULL);
+	if (params_get_int(q, "after", 1, INT64_MAX, &v.after) == -1) {
+		ctx_fail(ctx, 400,
+			 "\"after\" must be a task number, such as "
+			 "/?after=120.");
+		return;
+	}
+	if (v.before > 0 && v.after > 0) {
+		ctx_fail(ctx, 400,
+			 "Give \"before\" or \"after\", not both: one page "
+			 "of tasks is older than a task, or newer.");
+		return;
+	}
+	if ((status = params_get(q, "status")) != NULL && status[0] != '\0') {
+		if (task_status_parse(status, &v.status) == -1) {
+			ctx_fail(ctx, 400,
+				 "\"status\" must be one of queued, running, "
+				 "done, error or cancelled.");
+			return;
+		}
+		v.has_status = 1;
+	}
+	index_render(ctx, 200, v, NULL, NULL);
 }
 
 void
@@ -178,7 +334,7 @@ page_index_post(struct ctx *ctx)
 	perr = nparse(typed, typed ? strlen(typed) : 0, cfg->n_max, &n);
 	if (perr != NPARSE_OK) {
 		nparse_message(perr, cfg->n_max, msg, sizeof(msg));
-		index_render(ctx, 400, 0, typed, msg);
+		index_render(ctx, 400, index_newest, typed, msg);
 		return;
 	}
 	if ((c = ctx_db(ctx)) == NULL) {
@@ -192,7 +348,7 @@ page_index_post(struct ctx *ctx)
 			 "Try again when some have finished.",
 			 cfg->queue_cap);
 		response_header(ctx->resp, "Retry-After", "30");
-		index_render(ctx, 503, 0, typed, msg);
+		index_render(ctx, 503, index_newest, typed, msg);
 		return;
 	}
 	if (rc != TASK_OK) {
@@ -211,5 +367,5 @@ page_index_post(struct ctx *ctx)
 void
 page_index_bad_form(struct ctx *ctx, const char *message)
 {
-	index_render(ctx, 400, 0, NULL, message);
+	index_render(ctx, 400, index_newest, NULL, message);
 }

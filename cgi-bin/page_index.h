@@ -4,10 +4,16 @@
 
 #include "app.h"
 
-/* Most task rows the main page shows; older ones are a link away. */
-#define PAGE_INDEX_ROWS 1000
+/* Task rows a page of the main page shows; older ones are a link away. */
+#define PAGE_INDEX_ROWS 50
 
-/* GET /: the counts, the new-task form and the newest tasks. */
+/*
+ * GET /: the counts (each a link to its filter), the new-task form and a
+ * page of tasks, newest first: the newest, ?before=ID (older than ID) or
+ * ?after=ID (the page just newer than ID), of all tasks or of
+ * ?status=S, with links to the newer and older pages that keep the
+ * filter. A bad parameter answers 400.
+ */
 void page_index_get(struct ctx *ctx);
 
 /*

@@ -31,6 +31,23 @@ const char *const query_sql[Q__MAX] = {
 	[Q_LIST_STATUS_BEFORE] = "SELECT " TASK_COLUMNS " FROM tasks"
 				 " WHERE status = ?2 AND id < ?3"
 				 " ORDER BY id DESC LIMIT ?1",
+	[Q_LIST_AFTER] = "SELECT " TASK_COLUMNS " FROM tasks"
+			 " WHERE id > ?2 ORDER BY id LIMIT ?1",
+	[Q_LIST_STATUS_AFTER] = "SELECT " TASK_COLUMNS " FROM tasks"
+				" WHERE status = ?2 AND id > ?3"
+				" ORDER BY id LIMIT ?1",
+	/* One pass over the done tasks for the whole histogram of
+	 * /metrics: how many took at most each bound (ms), their count and
+	 * their total. The bounds are bound by metrics.c. */
+	[Q_COMPUTE_TIMES] = "SELECT count(*), total(d),"
+			    " total(d <= ?1), total(d <= ?2), total(d <= ?3),"
+			    " total(d <= ?4), total(d <= ?5), total(d <= ?6),"
+			    " total(d <= ?7)"
+			    " FROM (SELECT finished_at - started_at AS d"
+			    "  FROM tasks WHERE status = 'done'"
+			    "  AND started_at IS NOT NULL"
+			    "  AND finished_at IS NOT NULL)",
+	[Q_WORKER_SEEN] = "SELECT last_seen FROM worker_state WHERE id = 1",
 	[Q_CHANGED] = "SELECT " TASK_COLUMNS " FROM tasks"
 		      " WHERE version > ?1 ORDER BY version LIMIT ?2",
 	[Q_DELETED] = "SELECT id, version FROM deleted_tasks"
@@ -64,6 +81,10 @@ const char *const query_names[Q__MAX] = {
 	[Q_LIST_BEFORE] = "list before",
 	[Q_LIST_STATUS] = "list status",
 	[Q_LIST_STATUS_BEFORE] = "list status before",
+	[Q_LIST_AFTER] = "list after",
+	[Q_LIST_STATUS_AFTER] = "list status after",
+	[Q_COMPUTE_TIMES] = "compute times",
+	[Q_WORKER_SEEN] = "worker seen",
 	[Q_CHANGED] = "changed",
 	[Q_DELETED] = "deleted",
 	[Q_INSERT] = "insert",

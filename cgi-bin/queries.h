@@ -17,8 +17,12 @@ enum query {
 	Q_LIST_BEFORE,  /* newest first, id < ? */
 	Q_LIST_STATUS,  /* newest first, one status */
 	Q_LIST_STATUS_BEFORE,
-	Q_CHANGED, /* tasks changed after a version, oldest first */
-	Q_DELETED, /* tasks deleted after a version, oldest first */
+	Q_LIST_AFTER, /* oldest first, id > ?: the page of newer tasks */
+	Q_LIST_STATUS_AFTER,
+	Q_COMPUTE_TIMES, /* /metrics: done tasks by time taken */
+	Q_WORKER_SEEN,   /* /metrics: when the worker last reported in */
+	Q_CHANGED,       /* tasks changed after a version, oldest first */
+	Q_DELETED,       /* tasks deleted after a version, oldest first */
 	Q_INSERT,
 	Q_CANCEL_QUEUED,  /* queued -> cancelled */
 	Q_CANCEL_RUNNING, /* running: ask the worker to stop */

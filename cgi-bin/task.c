@@ -205,6 +205,45 @@ task_counts(struct dbconn *c, long long counts[TASK_STATUS__MAX])
 }
 
 enum task_rc
+task_times(struct dbconn *c, const long long bounds[TASK_TIME_BOUNDS],
+	   struct task_times *out)
+{
+	sqlite3_stmt *st = c->st[Q_COMPUTE_TIMES];
+	enum task_rc ret = TASK_OK;
+	int rc, i;
+
+	memset(out, 0, sizeof(*out));
+	for (i = 0; i < TASK_TIME_BOUNDS; i++)
+		sqlite3_bind_int64(st, i + 1, bounds[i]);
+	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		out->count = sqlite3_column_int64(st, 0);
+		out->sum_ms = sqlite3_column_double(st, 1);
+		for (i = 0; i < TASK_TIME_BOUNDS; i++)
+			out->le[i] = sqlite3_column_int64(st, i + 2);
+	} else
+		ret = task_db_error(c, rc, Q_COMPUTE_TIMES);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+enum task_rc
+task_worker_seen(struct dbconn *c, long long *ms)
+{
+	sqlite3_stmt *st = c->st[Q_WORKER_SEEN];
+	enum task_rc ret = TASK_OK;
+	int rc = sqlite3_step(st);
+
+	*ms = -1;
+	if (rc == SQLITE_ROW)
+		*ms = sqlite3_column_int64(st, 0);
+	else if (rc != SQLITE_DONE)
+		ret = task_db_error(c, rc, Q_WORKER_SEEN);
+	sqlite3_reset(st);
+	return ret;
+}
+
+enum task_rc
 task_get(struct dbconn *c, long long id, struct task *t)
 {
 	sqlite3_stmt *st = c->st[Q_TASK];
@@ -230,20 +269,25 @@ task_list(struct dbconn *c, const struct task_filter *f, task_fn fn, void *arg)
 	enum task_rc ret = TASK_OK;
 	struct task t;
 	int rc;
+	long long bound = f->after > 0 ? f->after : f->before;
 
 	if (f->has_status)
-		q = f->before > 0 ? Q_LIST_STATUS_BEFORE : Q_LIST_STATUS;
+		q = f->after > 0    ? Q_LIST_STATUS_AFTER
+		    : f->before > 0 ? Q_LIST_STATUS_BEFORE
+				    : Q_LIST_STATUS;
 	else
-		q = f->before > 0 ? Q_LIST_BEFORE : Q_LIST;
+		q = f->after > 0    ? Q_LIST_AFTER
+		    : f->before > 0 ? Q_LIST_BEFORE
+				    : Q_LIST;
 	st = c->st[q];
 	sqlite3_bind_int(st, 1, f->limit);
 	if (f->has_status) {
 		sqlite3_bind_text(st, 2, task_status_names[f->status], -1,
 				  SQLITE_STATIC);
-		if (f->before > 0)
-			sqlite3_bind_int64(st, 3, f->before);
-	} else if (f->before > 0)
-		sqlite3_bind_int64(st, 2, f->before);
+		if (bound > 0)
+			sqlite3_bind_int64(st, 3, bound);
+	} else if (bound > 0)
+		sqlite3_bind_int64(st, 2, bound);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		task_from_row(st, &t);
 		if (fn(arg, &t) != 0) {

@@ -64,18 +64,42 @@ enum task_rc task_version(struct dbconn *c, long long *version);
 /* Fills counts[status] with how many tasks have each status. */
 enum task_rc task_counts(struct dbconn *c, long long counts[TASK_STATUS__MAX]);
 
+/* Bounds (ms) of the histogram of how long done tasks took. */
+#define TASK_TIME_BOUNDS 7
+
+/* How long the done tasks took, from started_at to finished_at. */
+struct task_times {
+	long long count;                /* done tasks with both times */
+	double sum_ms;                  /* their total time */
+	long long le[TASK_TIME_BOUNDS]; /* how many took at most bound[i] */
+};
+
+/*
+ * Fills *out for the bounds (ms, ascending) in one pass over the done
+ * tasks (Q_COMPUTE_TIMES).
+ */
+enum task_rc task_times(struct dbconn *c,
+			const long long bounds[TASK_TIME_BOUNDS],
+			struct task_times *out);
+
+/* Reads worker_state.last_seen (ms) into *ms, or -1 if the worker never
+ * reported in. */
+enum task_rc task_worker_seen(struct dbconn *c, long long *ms);
+
 /* Reads one task. TASK_NOT_FOUND if there is none with that id. */
 enum task_rc task_get(struct dbconn *c, long long id, struct task *t);
 
-/* What task_list lists: newest first. */
+/* What task_list lists: newest first, or oldest first with after. */
 struct task_filter {
 	int limit;        /* 1 or more */
 	long long before; /* only ids below this; 0 for no bound */
 	int has_status;
 	enum task_status status;
+	long long after; /* only ids above this, oldest first; 0: none */
 };
 
-/* Calls fn for each task the filter selects. */
+/* Calls fn for each task the filter selects (before or after, not both:
+ * after wins). */
 enum task_rc task_list(struct dbconn *c, const struct task_filter *f,
 		       task_fn fn, void *arg);
 

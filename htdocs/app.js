@@ -415,16 +415,46 @@
 		return tr;
 	}
 
-	/* "No tasks yet" shows while the table is empty. */
+	/* Which rows belong on this page, as the server marks table#tasks: a
+	 * page of one status only (data-filter), the newest page or an older
+	 * one (data-page), of data-page-size rows. */
+	var pageFilter = table ? table.getAttribute("data-filter") : null;
+	var olderPage = table ? table.getAttribute("data-page") === "older" : false;
+	var pageSize = table ? parseInt(table.getAttribute("data-page-size"), 10) || 0 : 0;
+
+	/* "No tasks yet" shows while the queue is empty: only the unfiltered
+	 * newest page can tell. */
 	var noTasks = document.getElementById("no-tasks");
 	function updateEmpty() {
-		if (noTasks) {
+		if (noTasks && !pageFilter && !olderPage) {
 			noTasks.hidden = tbody.querySelector("tr[data-id]") !== null;
 		}
 	}
 
-	/* On a page of older tasks (/?before=ID) new tasks do not belong. */
-	var olderPage = /[?&]before=/.test(window.location.search);
+	/* Whether a task not shown yet belongs on this page: of the page's
+	 * status, and newer than its last row only on the newest page; older
+	 * than the last row only while the newest page is not full. */
+	function belongsHere(task) {
+		if (pageFilter && task.status !== pageFilter) {
+			return false;
+		}
+		var rows = tbody.querySelectorAll("tr[data-id]");
+		if (rows.length === 0) {
+			return !olderPage;
+		}
+		var newest = rowId(rows[0]);
+		var oldest = rowId(rows[rows.length - 1]);
+		if (newest === null || oldest === null) {
+			return !olderPage;
+		}
+		if (task.id > newest) {
+			return !olderPage;
+		}
+		if (task.id < oldest) {
+			return !olderPage && pageSize > 0 && rows.length < pageSize;
+		}
+		return true;
+	}
 
 	/* Puts a new row where it belongs: newest (highest id) first. */
 	function insertRow(tr, id) {
@@ -469,8 +499,7 @@
 				countsChanged();
 			}
 		} else {
-			if (olderPage && !(tbody.rows.length > 0 &&
-			    task.id < (rowId(tbody.rows[0]) || 0))) {
+			if (!belongsHere(task)) {
 				return null;
 			}
 			tr = newRow(task);

@@ -232,7 +232,7 @@ seen_deleted(void *arg, long long id)
 static void
 test_lists(struct dbconn *c)
 {
-	struct task_filter f = { 3, 0, 0, TASK_QUEUED };
+	struct task_filter f = { 3, 0, 0, TASK_QUEUED, 0 };
 	struct seen s = { .n = 0 };
 	struct task t;
 	long long first = 0;
