@@ -5,6 +5,7 @@
 #include "api_digits.h"
 #include "api_tasks.h"
 #include "csrf.h"
+#include "metrics.h"
 #include "page_index.h"
 #include "page_task.h"
 #include "route.h"
@@ -24,6 +25,7 @@ static const struct route routes[] = {
 	  NULL },
 	{ "/api/tasks/{id}/retry", 1, NULL, api_tasks_retry, NULL, NULL, NULL },
 	{ "/v1/pi", 1, api_digits_get, NULL, NULL, NULL, api_digits_options },
+	{ "/metrics", 0, metrics_get, NULL, NULL, NULL, NULL },
 };
 
 #define ROUTES_COUNT (sizeof(routes) / sizeof(routes[0]))
