@@ -1,0 +1,192 @@
+/* test_dashboard_sql.c: the statements behind the paged task list and
+ * /metrics: newer pages (after=), the compute-time histogram, the worker's
+ * last report, and that each walks an index. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "queries.h"
+#include "t.h"
+#include "task.h"
+
+static int
+exec(struct dbconn *c, const char *sql)
+{
+	return sqlite3_exec(c->db, sql, NULL, NULL, NULL) == SQLITE_OK ? 0 : -1;
+}
+
+struct seen {
+	long long ids[16];
+	int n;
+};
+
+static int
+seen_task(void *arg, const struct task *t)
+{
+	struct seen *s = arg;
+
+	if (s->n < 16)
+		s->ids[s->n++] = t->id;
+	return 0;
+}
+
+static void
+test_list_after(struct dbconn *c)
+{
+	struct task_filter f = { 3, 0, 0, TASK_QUEUED, 0 };
+	struct seen s = { .n = 0 };
+	struct task t;
+	long long first = 0;
+	int i;
+
+	exec(c, "DELETE FROM tasks");
+	for (i = 0; i < 8; i++) {
+		task_create(c, i + 1, i, 100, &t);
+		if (i == 0)
+			first = t.id;
+	}
+	task_cancel(c, first + 3, 10, &t);
+	task_cancel(c, first + 6, 10, &t);
+	f.after = first + 1;
+	task_list(c, &f, seen_task, &s);
+	T_CHECK(s.n == 3 && s.ids[0] == first + 2 && s.ids[2] == first + 4,
+		"after= lists the next newer tasks, oldest first");
+	s.n = 0;
+	f.before = first + 3; /* after wins */
+	task_list(c, &f, seen_task, &s);
+	T_CHECK(s.n == 3 && s.ids[0] == first + 2,
+		"after= takes precedence over before=");
+	s.n = 0;
+	f.before = 0;
+	f.after = first;
+	f.has_status = 1;
+	f.status = TASK_CANCELLED;
+	task_list(c, &f, seen_task, &s);
+	T_CHECK(s.n == 2 && s.ids[0] == first + 3 && s.ids[1] == first + 6,
+		"after= with a status lists that status only");
+	s.n = 0;
+	f.after = first + 6;
+	task_list(c, &f, seen_task, &s);
+	T_CHECK(s.n == 0, "after= the newest of a status lists nothing");
+}
+
+static void
+test_times(struct dbconn *c)
+{
+	static const long long bounds[TASK_TIME_BOUNDS] = {
+		10, 100, 1000, 10000, 60000, 600000, 3600000,
+	};
+	struct task_times tt;
+
+	exec(c, "DELETE FROM tasks");
+	T_CHECK(task_times(c, bounds, &tt) == TASK_OK && tt.count == 0 &&
+		    tt.sum_ms == 0 && tt.le[6] == 0,
+		"no done task: an empty histogram");
+	exec(c, "INSERT INTO tasks (n, status, digit, created_at, started_at,"
+		" finished_at) VALUES"
+		" (1, 'done', 1, 0, 1000, 1005)," /* 5 ms */
+		" (2, 'done', 4, 0, 1000, 1010)," /* 10 ms: on the bound */
+		" (3, 'done', 1, 0, 1000, 3000)," /* 2 s */
+		" (4, 'done', 5, 0, 0, 7200000)," /* 2 h: only +Inf */
+		" (5, 'error', NULL, 0, 1000, 9000),"
+		" (6, 'running', NULL, 0, 1000, NULL),"
+		" (7, 'done', 9, 0, NULL, NULL)");
+	if (!T_CHECK(task_times(c, bounds, &tt) == TASK_OK,
+		     "the histogram query runs"))
+		return;
+	T_CHECK(tt.count == 4 && tt.sum_ms == 5 + 10 + 2000 + 7200000.0,
+		"it counts and sums the done tasks with both times");
+	T_CHECK(tt.le[0] == 2 && tt.le[1] == 2 && tt.le[2] == 2 &&
+		    tt.le[3] == 3 && tt.le[4] == 3 && tt.le[5] == 3 &&
+		    tt.le[6] == 3,
+		"its buckets are cumulative, the bound included (%lld %lld "
+		"%lld %lld)",
+		tt.le[0], tt.le[2], tt.le[3], tt.le[6]);
+}
+
+static void
+test_worker_seen(struct dbconn *c)
+{
+	long long ms = 0;
+
+	exec(c, "DELETE FROM worker_state");
+	T_CHECK(task_worker_seen(c, &ms) == TASK_OK && ms == -1,
+		"a worker that never reported in is -1");
+	exec(c, "INSERT INTO worker_state (id, last_seen) VALUES (1, 1234)");
+	T_CHECK(task_worker_seen(c, &ms) == TASK_OK && ms == 1234,
+		"the worker's last report is read");
+}
+
+/* The plan of q, as one string of its details. */
+static void
+plan_of(sqlite3 *db, enum query q, char *plan, size_t len)
+{
+	char sql[1024];
+	sqlite3_stmt *st = NULL;
+
+	plan[0] = '\0';
+	snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s", query_sql[q]);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK)
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *d =
+			    (const char *)sqlite3_column_text(st, 3);
+			size_t used = strlen(plan);
+
+			snprintf(plan + used, len - used, "%s;", d ? d : "");
+		}
+	sqlite3_finalize(st);
+}
+
+static void
+test_plans(struct dbconn *c)
+{
+	static const enum query ordered[] = { Q_LIST_AFTER,
+					      Q_LIST_STATUS_AFTER };
+	char plan[2048];
+	size_t i;
+
+	for (i = 0; i < sizeof(ordered) / sizeof(ordered[0]); i++) {
+		plan_of(c->db, ordered[i], plan, sizeof(plan));
+		if (!T_CHECK(strstr(plan, "USING") != NULL &&
+				 strstr(plan, "TEMP B-TREE") == NULL,
+			     "statement \"%s\" walks an index in order",
+			     query_names[ordered[i]]))
+			T_DIAG("plan: %s", plan);
+	}
+	plan_of(c->db, Q_COUNTS, plan, sizeof(plan));
+	if (!T_CHECK(strstr(plan, "COVERING INDEX tasks_by_status") != NULL &&
+			 strstr(plan, "TEMP B-TREE") == NULL,
+		     "the counts read the status index only"))
+		T_DIAG("plan: %s", plan);
+	plan_of(c->db, Q_COMPUTE_TIMES, plan, sizeof(plan));
+	if (!T_CHECK(strstr(plan, "tasks_by_status") != NULL,
+		     "the histogram reads the done tasks through the status "
+		     "index"))
+		T_DIAG("plan: %s", plan);
+}
+
+int
+main(void)
+{
+	char dir[] = "/tmp/nthpi-test-dash-sql-XXXXXX", path[256], cmd[300];
+	struct dbconn *c;
+
+	log_init("test_dashboard_sql", LOG_LEVEL_WARN);
+	if (mkdtemp(dir) == NULL)
+		return 1;
+	snprintf(path, sizeof(path), "%s/nthpi.db", dir);
+	if (T_CHECK((c = queries_open(path)) != NULL,
+		    "a database opens with every statement prepared")) {
+		test_list_after(c);
+		test_times(c);
+		test_worker_seen(c);
+		test_plans(c);
+	}
+	queries_close(c);
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
+		T_DIAG("could not remove %s", dir);
+	return T_EXIT();
+}
