@@ -9,7 +9,8 @@
 # ../shared/reference beside the checkout). Wall time and peak RSS come
 # from /usr/bin/time. The engine runs through `nthpi-worker --digits N
 # --output FILE` once the worker has that, else through bench/pi_cli.c.
-# Environment: BENCH_THREADS (pi_cli threads, default 2), BENCH_ENGINE=cli
+# Environment: BENCH_PROGRAMS (default "engine arb mpfr"; MPFR takes
+# minutes at 10^8), BENCH_THREADS (pi_cli threads, default 2), BENCH_ENGINE=cli
 # (time the engine alone, through pi_cli, even when the worker has a CLI),
 # NTHPI_BUILD.
 set -eu
@@ -73,7 +74,8 @@ printf '%-10s %-7s %9s %9s  %s\n' decimals program wall_s rss_MiB sha256
 status=0
 for n in $sizes; do
 	want=$(awk -v n="$n" '$1 == n { print $2 }' "$ref/pi-prefix.sha256" 2>/dev/null || true)
-	for prog in engine arb mpfr; do
+	t_engine=0 m_engine=0 t_arb=0 m_arb=0 t_mpfr=0 m_mpfr=0
+	for prog in ${BENCH_PROGRAMS:-engine arb mpfr}; do
 		file=$out/$prog-$n.txt
 		if ! run_one "$prog" "$n" "$file"; then
 			printf '%-10s %-7s failed: %s\n' "$n" "$prog" "$(tail -1 "$out/stderr.txt")"
