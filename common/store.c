@@ -142,6 +142,10 @@ store_explain(int e, const char *what, char *err, size_t errlen)
 
 	if (e == ENOSPC || e == EDQUOT)
 		hint = " Free disk space, then retry the task.";
+	else if (e == EFBIG)
+		hint = " A file size limit on the worker or its file system "
+		       "is too small for the digits; raise it, then retry "
+		       "the task.";
 	else if (e == EACCES || e == EPERM || e == EROFS)
 		hint = " Check that the worker may write to its data "
 		       "directory, then retry the task.";
