@@ -116,4 +116,49 @@ check:
 clean:
 	rm -rf $(BUILD)
 
+# ---- Fuzzing (tests/fuzz/README.md) -------------------------------------
+# libFuzzer targets for the request parsers and nparse, with ASan and UBSan.
+# The parsers and everything they link are compiled again with clang into
+# $(FUZZ_DIR)/, apart from the gcc build. `make fuzz` runs each target for
+# FUZZ_SECONDS and keeps what it learns in $(FUZZ_DIR)/corpus/; `make
+# fuzz-smoke` (run by tests/run.sh) runs each for FUZZ_SMOKE_SECONDS from
+# the checked-in corpus and prints ok / not ok lines. Needs clang and
+# libclang-rt-14-dev (`make deps-test`).
+FUZZ_CC            ?= clang
+FUZZ_SECONDS       ?= 60
+FUZZ_SMOKE_SECONDS ?= 5
+FUZZ_DIR      = $(BUILD)/fuzz
+FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
+FUZZ_CFLAGS   = $(WARN) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
+    -fsanitize=fuzzer-no-link -D_GNU_SOURCE -Icommon -Icgi-bin \
+    $(PKG_CFLAGS) -pthread
+FUZZ_LIB_OBJ  = $(COMMON_SRC:%.c=$(FUZZ_DIR)/obj/%.o) \
+    $(CGI_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/$(BUILD)/gen/schema_sql.o
+FUZZ_BIN      = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
+FUZZ_OBJ      = $(FUZZ_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/tests/fuzz/ref.o
+
+.PHONY: fuzz-build fuzz-smoke
+# Kept, so that a second run does not compile them again.
+.SECONDARY: $(FUZZ_OBJ)
+
+$(FUZZ_DIR)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+
+$(FUZZ_DIR)/libnthpi.a: $(FUZZ_LIB_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+$(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o \
+    $(FUZZ_DIR)/obj/tests/fuzz/ref.o $(FUZZ_DIR)/libnthpi.a
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+
+fuzz-build: $(FUZZ_BIN)
+
+fuzz: fuzz-build
+	sh tests/fuzz/run.sh long $(FUZZ_DIR) $(FUZZ_SECONDS)
+
+fuzz-smoke: fuzz-build
+	sh tests/fuzz/run.sh smoke $(FUZZ_DIR) $(FUZZ_SMOKE_SECONDS)
+# ---- end of fuzzing -------------------------------------------------------
+
 -include $(shell find $(BUILD) -name '*.d' 2>/dev/null)
