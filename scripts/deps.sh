@@ -30,8 +30,9 @@ if [ "$mode" = test ]; then
 	# python3 runs the integration tests, curl is handy in them, chromium is
 	# the browser of the browser test (npm must not download one) and wrk
 	# is the load generator of the benchmarks. gcc's ASan and UBSan come
-	# with build-essential.
-	pkgs="$pkgs python3 curl chromium wrk"
+	# with build-essential; clang and libclang-rt-14-dev (libFuzzer and
+	# clang's sanitizers) build the fuzz targets.
+	pkgs="$pkgs python3 curl chromium wrk clang libclang-rt-14-dev"
 	# node and npm may come from elsewhere than Debian (a newer release
 	# installed by hand or by the machine image); then leave them alone.
 	if ! command -v node >/dev/null 2>&1; then
