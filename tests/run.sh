@@ -12,7 +12,9 @@
 # sanitize:      builds the programs and unit tests with ASan and UBSan into
 #                build/asan/ and runs the unit and integration tests against
 #                them (a few minutes more than all)
-# all:           unit, integration, then sanitize-unit
+# all:           unit, the fuzz smoke (make fuzz-smoke: each libFuzzer
+#                target a few seconds; tests/fuzz/README.md), integration,
+#                then sanitize-unit
 #
 # Each program prints "ok - name" / "not ok - name" lines, which are echoed
 # and counted. A program that exits non-zero (crash, timeout) without a
@@ -153,6 +155,13 @@ build_sanitized() {
 	return 0
 }
 
+# Builds the fuzz targets and runs each for a few seconds from the checked-in
+# corpus (which it leaves as it is); one ok / not ok line per target.
+run_fuzz_smoke() {
+	run_one fuzz-smoke "${FUZZ_TIMEOUT:-900}" \
+	    make -s -j"$(nproc 2>/dev/null || echo 2)" fuzz-smoke
+}
+
 # The sanitizer pass of "all": the unit tests under ASan and UBSan.
 run_sanitize_unit() {
 	build_sanitized && run_unit build/asan " (asan)"
@@ -175,6 +184,7 @@ sanitize-unit) run_sanitize_unit ;;
 sanitize) run_sanitize ;;
 all)
 	run_unit "$NTHPI_BUILD" ""
+	run_fuzz_smoke
 	run_integration
 	run_sanitize_unit
 	;;
