@@ -168,8 +168,11 @@ index_nav(struct buf *b, const struct index_view *v,
 			      "tasks\">\n");
 	if (newer) {
 		index_link(b, v, NULL, 0, NULL, "« Newest tasks");
-		index_link(b, v, "after", rows->first_id, "prev",
-			   "‹ Newer tasks");
+		/* An empty page (past the oldest task) has no row to count
+		 * from; the newest page is the way back. */
+		if (rows->count > 0)
+			index_link(b, v, "after", rows->first_id, "prev",
+				   "‹ Newer tasks");
 	}
 	if (older)
 		index_link(b, v, "before", rows->last_id, "next",
