@@ -12,11 +12,13 @@ import datetime
 import os
 import random
 import re
+import shutil
 import statistics
+import subprocess
 import time
 
 import tap
-from harness import Stack, reference_digits
+from harness import REPO, Stack, reference_digits
 from pages import Page, decimals_shown, marked_digit
 
 check = tap.check
@@ -638,6 +640,48 @@ def test_scale(s):
               for k in STATUSES) == 100000, m)
 
 
+# ---- live updates on filtered and older pages (a browser) ---------------
+
+
+def test_live_pages(s):
+    """tests/browser/live_pages.mjs in chromium: the page script adds rows
+    only where they belong."""
+    node = shutil.which("node")
+    chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
+    if node is None or not os.access(chromium, os.X_OK) or not os.path.isdir(
+            os.path.join(REPO, "tests", "browser", "node_modules",
+                         "playwright-core")):
+        tap.skip("live updates on filtered and older pages",
+                 "node, chromium or playwright-core is missing "
+                 "(make deps-test)")
+        return
+    now = int(time.time() * 1000)
+    s.sql_write("INSERT INTO tasks (n, status, created_at, finished_at) "
+                "VALUES (?, ?, ?, ?)",
+                [(i, "queued" if i % 2 else "cancelled", now + i,
+                  None if i % 2 else now + i) for i in range(1, 121)])
+    try:
+        p = subprocess.run([node, "tests/browser/live_pages.mjs", s.url],
+                           cwd=REPO, stdin=subprocess.DEVNULL,
+                           stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, errors="replace", timeout=180)
+        out, rc = p.stdout, p.returncode
+    except subprocess.TimeoutExpired as e:
+        out, rc = e.stdout or "", None
+    results = 0
+    for line in out.splitlines():
+        if line.startswith("ok - "):
+            results += 1
+            check("live: " + line[5:], True)
+        elif line.startswith("not ok - "):
+            results += 1
+            check("live: " + line[9:], False)
+        elif line.strip():
+            tap.diag(line.lstrip("# "))
+    check("live_pages.mjs exits 0 having run its checks",
+          rc == 0 and results > 0, "exit status %s" % rc)
+
+
 def run():
     with Stack(n_max=10**6, label="dashboard stack") as s:
         st, small = s.api_create(10)
@@ -658,6 +702,8 @@ def run():
         test_logs(s)
     with Stack(worker=False, label="actions stack") as s:
         test_actions_csrf(s)
+    with Stack(worker=False, label="live pages stack") as s:
+        test_live_pages(s)
     with Stack(worker=False, label="scale stack") as s:
         test_paging(s)
         test_scale(s)

@@ -1,0 +1,209 @@
+#!/usr/bin/env node
+// Live updates on a page of the task list that is not simply "the newest
+// tasks": the page script (htdocs/app.js) must add a row only where it
+// belongs (docs/design.md: data-filter, data-page, data-page-size).
+//
+//   node tests/browser/live_pages.mjs BASE_URL
+//
+// BASE_URL is a stack without a worker whose tasks 1..120 are queued (odd
+// ids) and cancelled (even ids), made by tests/integration/test_dashboard.py.
+// Changes are made through the JSON API from here; after each, the test
+// waits until the page has applied the long-poll answer that carries it
+// (table#tasks data-version) and then looks at the rows.
+//
+// Prints `ok - name` / `not ok - name` per check and `# ...` diagnostics;
+// exits 1 if any check failed. $CHROMIUM overrides /usr/bin/chromium.
+
+import { existsSync } from "node:fs";
+
+const BASE = (process.argv[2] || "").replace(/\/+$/, "");
+const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
+
+let passed = 0;
+let failed = 0;
+
+function diag(text) {
+	for (const line of String(text).split("\n")) {
+		console.log("# " + line);
+	}
+}
+
+function check(name, cond, detail) {
+	if (cond) {
+		passed++;
+		console.log("ok - " + name);
+	} else {
+		failed++;
+		console.log("not ok - " + name);
+		if (detail !== undefined && detail !== "") {
+			diag(detail);
+		}
+	}
+	return !!cond;
+}
+
+function finish() {
+	diag(`${passed} passed, ${failed} failed`);
+	process.exit(failed > 0 ? 1 : 0);
+}
+
+if (!BASE) {
+	check("usage: live_pages.mjs BASE_URL", false);
+	finish();
+}
+const watchdog = setTimeout(() => {
+	check("the live pages test finished in time", false, "still running after 120 s");
+	finish();
+}, 120000);
+watchdog.unref();
+
+let chromium;
+try {
+	({ chromium } = await import("playwright-core"));
+} catch (e) {
+	check("playwright-core is installed", false, `${e.message}\nrun: (cd tests/browser && npm ci)`);
+	finish();
+}
+if (!existsSync(CHROMIUM)) {
+	check("chromium is installed", false, `${CHROMIUM} not found`);
+	finish();
+}
+
+/* ---- The API, from outside the page ---------------------------------- */
+
+async function api(method, path, body) {
+	const opts = { method, headers: {} };
+	if (body !== undefined) {
+		opts.headers["Content-Type"] = "application/json";
+		opts.body = JSON.stringify(body);
+	}
+	const res = await fetch(BASE + path, opts);
+	const text = await res.text();
+	let json = null;
+	try {
+		json = JSON.parse(text);
+	} catch (e) {
+		/* not JSON */
+	}
+	return { status: res.status, json };
+}
+
+async function version() {
+	const r = await api("GET", "/api/tasks?limit=1");
+	return r.json.version;
+}
+
+/* ---- The page -------------------------------------------------------- */
+
+async function rowIds(page) {
+	return page.$$eval("table#tasks tbody tr[data-id]",
+		(rows) => rows.map((r) => Number(r.getAttribute("data-id"))));
+}
+
+async function rowStatus(page, id) {
+	return page.$eval("table#tasks", (t, id) => {
+		const tr = document.getElementById("task-" + id);
+		return tr ? tr.getAttribute("data-status") : null;
+	}, id);
+}
+
+/* Waits until the page has applied every change up to version v. */
+async function caughtUp(page, v) {
+	await page.waitForFunction(
+		(v) => Number(document.getElementById("tasks").getAttribute("data-version")) >= v,
+		v, { timeout: 15000, polling: 50 });
+}
+
+/* Makes a change through the API and waits for the page to apply it. */
+async function change(page, method, path, body) {
+	const r = await api(method, path, body);
+	await caughtUp(page, await version());
+	return r;
+}
+
+async function open(ctx, path) {
+	const page = await ctx.newPage();
+	page.setDefaultTimeout(20000);
+	page.on("pageerror", (err) => check(`${path}: no page error`, false, err.message));
+	await page.goto(BASE + path);
+	/* The script has started once the first long-poll is out. */
+	await page.waitForTimeout(300);
+	return page;
+}
+
+let browser;
+try {
+	browser = await chromium.launch({
+		executablePath: CHROMIUM,
+		headless: true,
+		args: ["--no-sandbox", "--disable-gpu", "--no-first-run",
+			"--disable-background-networking", "--disable-sync"],
+		timeout: 60000,
+	});
+} catch (e) {
+	check("chromium starts", false, e.message);
+	finish();
+}
+const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+
+try {
+	/* A filtered newest page: the 50 newest cancelled tasks (120..22). */
+	let page = await open(ctx, "/?status=cancelled");
+	let before = await rowIds(page);
+	check("the cancelled page shows 50 cancelled tasks", before.length === 50 &&
+		before[0] === 120 && before[49] === 22, before.slice(0, 3).join(" "));
+	let made = await change(page, "POST", "/api/tasks", { n: 7 });
+	const t1 = made.json.id;
+	let ids = await rowIds(page);
+	check("a new queued task is not added to the page of cancelled tasks",
+		!ids.includes(t1) && ids.length === 50, ids.slice(0, 3).join(" "));
+	await change(page, "POST", `/api/tasks/${t1}/cancel`, {});
+	ids = await rowIds(page);
+	check("once cancelled, the new task is added at the top of the cancelled page",
+		ids[0] === t1 && (await rowStatus(page, t1)) === "cancelled", ids.slice(0, 3).join(" "));
+	await change(page, "POST", "/api/tasks/3/cancel", {});
+	ids = await rowIds(page);
+	check("an old task cancelled below the full page is not added to it",
+		!ids.includes(3), ids.slice(-3).join(" "));
+	await page.close();
+
+	/* An older, unfiltered page: tasks 70..21. */
+	page = await open(ctx, "/?before=71");
+	before = await rowIds(page);
+	check("the older page shows tasks 70 to 21", before.length === 50 &&
+		before[0] === 70 && before[49] === 21, before.slice(0, 3).join(" "));
+	made = await change(page, "POST", "/api/tasks", { n: 8 });
+	const t2 = made.json.id;
+	ids = await rowIds(page);
+	check("a new task is not added to an older page", !ids.includes(t2) &&
+		ids.length === 50, ids.slice(0, 3).join(" "));
+	await change(page, "POST", "/api/tasks/45/cancel", {});
+	check("a task on the older page is updated in place",
+		(await rowStatus(page, 45)) === "cancelled");
+	await change(page, "POST", "/api/tasks/5/cancel", {});
+	ids = await rowIds(page);
+	check("a task older than the older page is not added to it",
+		!ids.includes(5) && ids.length === 50, ids.slice(-3).join(" "));
+	await page.close();
+
+	/* The newest page, unfiltered and full. */
+	page = await open(ctx, "/");
+	before = await rowIds(page);
+	check("the newest page shows 50 tasks", before.length === 50, before.length);
+	made = await change(page, "POST", "/api/tasks", { n: 9 });
+	const t3 = made.json.id;
+	ids = await rowIds(page);
+	check("a new task is added at the top of the newest page", ids[0] === t3, ids.slice(0, 3).join(" "));
+	await change(page, "POST", "/api/tasks/7/cancel", {});
+	ids = await rowIds(page);
+	check("an old task changed below the full newest page is not added",
+		!ids.includes(7), ids.slice(-3).join(" "));
+	await change(page, "DELETE", `/api/tasks/${t3}`);
+	ids = await rowIds(page);
+	check("a deleted task leaves the newest page", !ids.includes(t3), ids.slice(0, 3).join(" "));
+	await page.close();
+} catch (e) {
+	check("the live pages test ran to the end", false, e.stack || String(e));
+}
+await browser.close();
+finish();
