@@ -98,12 +98,14 @@ install: $(FCGI_BIN) $(WORKER_BIN)
 	install -m 0644 sql/schema.sql $(DESTDIR)$(SHAREDIR)/sql/
 	for f in sql/migrations/*.sql; do [ -e "$$f" ] || continue; \
 	    install -m 0644 "$$f" $(DESTDIR)$(SHAREDIR)/sql/migrations/; done
-	install -m 0644 nginx.conf $(DESTDIR)$(SHAREDIR)/nginx.conf
+	sed -e 's|/usr/local/share/nthpi|$(SHAREDIR)|g' nginx.conf \
+	    > $(DESTDIR)$(SHAREDIR)/nginx.conf
 	for f in systemd/*; do [ -e "$$f" ] || continue; \
 	    sed -e 's|@BINDIR@|$(BINDIR)|g' -e 's|@SHAREDIR@|$(SHAREDIR)|g' "$$f" \
 	    > $(DESTDIR)$(UNITDIR)/$$(basename "$$f"); done
 	for f in man/*.8; do [ -e "$$f" ] || continue; \
-	    install -m 0644 "$$f" $(DESTDIR)$(MANDIR)/man8/; done
+	    sed -e 's|@SHAREDIR@|$(SHAREDIR)|g' "$$f" \
+	    > $(DESTDIR)$(MANDIR)/man8/$$(basename "$$f"); done
 
 format:
 	clang-format -i common/*.[ch] cgi-bin/*.[ch] worker/*.[ch] tests/unit/*.[ch]
