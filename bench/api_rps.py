@@ -73,8 +73,15 @@ def add_hello_server(s, hello_sock):
     if not start or not end or end[-1] < start[0]:
         raise BenchError("cannot find the upstream and server blocks in "
                          "nginx-conf.sh's output")
-    block = "\n".join(lines[start[0]:end[-1]]).replace("nthpi_fcgi",
-                                                       "hello_fcgi")
+    # The upstream block, then the server blocks; the http-level settings
+    # between them (headers) are already in the stack's configuration.
+    up_end = next(i for i in range(start[0], len(lines))
+                  if lines[i].strip() == "}")
+    first_server = next(i for i in range(up_end, len(lines))
+                        if re.match(r"\s*server\s*\{", lines[i]))
+    block = "\n".join(lines[start[0]:up_end + 1] +
+                      lines[first_server:end[-1]]).replace("nthpi_fcgi",
+                                                           "hello_fcgi")
     with open(s.nginx_conf) as f:
         text = f.read().rstrip()
     if not text.endswith("}"):

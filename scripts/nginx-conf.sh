@@ -88,7 +88,7 @@ out=$(sed \
     -e "s|^\\([[:space:]]*access_log[[:space:]]*\\)[^ ;]*|\\1$prefix/logs/access.log|" \
     -e "s|^\\([[:space:]]*[a-z_]*_temp_path[[:space:]]*\\)/var/lib/nginx/|\\1$prefix/tmp/|" \
     -e "s|^\\([[:space:]]*server[[:space:]]*\\)unix:[^;]*;|\\1unix:$socket;|" \
-    -e "s|^\\([[:space:]]*listen[[:space:]]*\\)[^;]*;|\\1$addr:$port;|" \
+    -e "s|^\\([[:space:]]*listen[[:space:]]*\\)[^; ]*|\\1$addr:$port|" \
     -e "s|^\\([[:space:]]*root[[:space:]]*\\)[^;]*;|\\1$htdocs;|" \
     -e "s|\\(limit_req_zone .*rate=\\)[0-9]*r/[sm]|\\1${rate:-10r/s}|" \
     -e "s|\\(limit_req[[:space:]].*burst=\\)[0-9]*|\\1${burst:-50}|" \

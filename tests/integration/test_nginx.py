@@ -107,6 +107,21 @@ def test_limits(s):
           st == 403, st)
 
 
+def test_unknown_host(s):
+    st, h, body = s.request("POST", "/api/tasks", b'{"n": 5}',
+                            {"Host": "attacker.example",
+                             "Origin": "http://attacker.example",
+                             "Content-Type": "application/json"})
+    check("a request for another host name (DNS rebinding) gets 421",
+          st == 421, st)
+    check("the 421 says what to do", b"server_name" in body, body[:200])
+    check("nginx's own answers carry the security headers",
+          "default-src 'self'" in h.get("content-security-policy", "") and
+          h.get("x-content-type-options") == "nosniff", h)
+    st, h, body = s.request("GET", "/", headers={"Host": "localhost"})
+    check("the page answers for localhost too", st == 200, st)
+
+
 def test_rate_limit():
     """A stack with 1 POST a second and a burst of 5: the sixth and later
     POSTs in a quick row get 429; GETs are not limited."""
@@ -130,6 +145,7 @@ def run():
     with Stack(worker=False, label="nginx stack") as s:
         test_static(s)
         test_limits(s)
+        test_unknown_host(s)
     test_rate_limit()
 
 
