@@ -252,14 +252,18 @@ conv_node(struct conv *c, mpz_t f, mp_bitcnt_t w, unsigned long e, size_t pos,
 		return;
 	}
 	p5 = pow_find(c->pt, k1, &b5);
-	/* The low half: frac(x 10^k1), the bits of f 5^k1 from b5 to w - k1. */
+	/*
+	 * The low half: frac(x 10^k1), the bits of f 5^k1 from b5 to w - k1.
+	 * Bits of f from w - k1 up only reach the integer part: drop them.
+	 */
 	mpz_init(lo);
-	pi_par_mul(lo, f, p5, par > 0 ? 2 : 1);
 	if (w <= k1 + b5 + 1) {
 		atomic_store(&c->ambiguous, 1);
 		mpz_clear(lo);
 		return;
 	}
+	mpz_tdiv_r_2exp(lo, f, w - k1);
+	pi_par_mul(lo, lo, p5, par > 0 ? 2 : 1);
 	wlo = w - k1 - b5;
 	mpz_tdiv_q_2exp(lo, lo, b5);
 	mpz_tdiv_r_2exp(lo, lo, wlo);

@@ -15,8 +15,8 @@
 #include "pi_tune.h"
 
 /*
-  * Chudnovsky: pi = 426880 sqrt(10005) / S with S the series summed by
- * pi_series_sum, S = T/Q + tail, Q = Q' 2^qs. We form Y, an integer with
+ * Chudnovsky: pi = 426880 sqrt(10005) / S with S the series summed by
+ * pi_series, S = T/Q + tail, Q = Q' 2^qs. We form Y, an integer with
  * |Y - pi 2^W| <= ENGINE_ERR, where W is decimals log2(10) plus guard
  * bits, then pi_convert turns frac(Y / 2^W) into decimals, proving each
  * digit against that bound.
