@@ -11,7 +11,7 @@
 #        regression seeds). New inputs go to a temp dir that is then removed,
 #        so the checked-in corpus never changes. Prints one
 #        "ok - fuzz NAME: N runs, no crash" or "not ok - fuzz NAME: ..." line
-#        per target; logs and a crashing input are kept in tests/out/fuzz/.
+#        per target; a failure's log and input are kept in tests/out/fuzz/.
 # long:  new inputs are kept in DIR/corpus/NAME for the next run; a crashing
 #        input is saved in tests/fuzz/crashes/NAME/, logs in DIR/logs/.
 #        Prints the same lines with runs per second and libFuzzer's
@@ -33,16 +33,19 @@ esac
 cd "$(dirname "$0")/../.."
 root=$(pwd)
 
-# Apart, so that a long run and a `make test` at the same time keep their own.
-if [ "$mode" = smoke ]; then
-	out=$root/tests/out/fuzz
-else
-	out=$dir/logs
-fi
-rm -rf "$out"
-mkdir -p "$out"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
+# A smoke run logs into its temp dir, as `make test` may run twice at once in
+# one checkout, and copies only a failure's log and input to keep.
+if [ "$mode" = smoke ]; then
+	out=$tmp/logs
+	keep=tests/out/fuzz
+else
+	out=$dir/logs
+	keep=$out
+fi
+rm -rf "$out"
+mkdir -p "$out" "$keep"
 
 # A leak is a failure too; UBSan's reports are fatal (-fno-sanitize-recover)
 # and need a stack to be of use.
@@ -89,7 +92,7 @@ for src in tests/fuzz/fuzz_*.c; do
 	done
 	if [ "$mode" = smoke ]; then
 		work=$tmp/$name
-		artifacts=$out/$name-
+		artifacts=$tmp/$name-
 	else
 		work=$dir/corpus/$name
 		artifacts=tests/fuzz/crashes/$name/
@@ -120,12 +123,18 @@ for src in tests/fuzz/fuzz_*.c; do
 	fi
 	bad=$((bad + 1))
 	unit=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -n 1)
+	if [ "$mode" = smoke ]; then
+		cp "$log" "$keep/" 2>/dev/null && log=$keep/$name.log
+		[ -n "$unit" ] && cp "$unit" "$keep/" 2>/dev/null &&
+		    unit=$keep/$(basename "$unit")
+	fi
 	what=$(grep -m 1 -E 'invariant broken|^SUMMARY:|ERROR: libFuzzer|ERROR: AddressSanitizer|runtime error' "$log")
 	if [ "$rc" -eq 124 ] || [ "$rc" -eq 137 ]; then
 		what="did not stop within $((secs + 120)) s"
 	fi
-	echo "not ok - fuzz $name: ${what:-exit status $rc}"
-	echo "# input: ${unit:-none saved}; log: $log"
+	# printf: dash's echo would turn a "\0" in the message into a NUL.
+	printf 'not ok - fuzz %s: %s\n' "$name" "${what:-exit status $rc}"
+	printf '# input: %s; log: %s\n' "${unit:-none saved}" "$log"
 	# The stack from the first frame of nthpi's own code on.
 	grep -E '^ +#[0-9]+ ' "$log" |
 	    grep -v -E 'fuzzer::|__sanitizer|libc\.so|ref_fail|/sanitizer_common/|in (main|_start|__libc_start)' |
