@@ -25,6 +25,9 @@
 #define SERIES_C3_24_ODD 333833583375ULL /* C^3/24 = 2^15 3^2 5^3 23^3 29^3 */
 #define SERIES_C3_24_TWOS 15
 
+/* Ranges this short are summed term by term (bs_block). */
+#define SERIES_BLOCK 8
+
 /* Ranges at least this long poll the ctl and report work. */
 #define SERIES_REPORT_LEN 64
 
@@ -305,40 +308,38 @@ node_clear(struct bs_node *nd)
 	fac_clear(&nd->fq);
 }
 
-/* Sets nd to the single term k. */
+/* Sets p = p(k), q = q(k) / 2^qs (k >= 1), t = (-1)^k a(k) p(k). */
 static void
-bs_leaf(struct pi_series *s, unsigned long k, struct bs_node *nd)
+term_values(unsigned long k, mpz_t p, mpz_t q, mpz_t t, mp_bitcnt_t *qs)
 {
-	struct fac_pair v[64];
-	size_t n;
+	unsigned long x;
+	unsigned twos;
+
+	mpz_set_ui(p, 6 * k - 5);
+	mpz_mul_ui(p, p, 2 * k - 1);
+	mpz_mul_ui(p, p, 6 * k - 1);
+	for (x = k, twos = 0; x % 2 == 0; x /= 2)
+		twos++;
+	*qs = 3 * twos + SERIES_C3_24_TWOS;
+	mpz_set_ui(q, x);
+	mpz_mul_ui(q, q, x);
+	mpz_mul_ui(q, q, x);
+	mpz_mul_ui(q, q, SERIES_C3_24_ODD);
+	mpz_mul_ui(t, p, SERIES_A + SERIES_B * k);
+	if (k & 1)
+		mpz_neg(t, t);
+}
+
+/* Appends the prime factors of p(k) (unsorted) to v[n ..]. */
+static size_t
+term_p_factors(const struct pi_series *s, unsigned long k, struct fac_pair *v,
+	       size_t n)
+{
 	uint64_t x;
 	uint32_t e3;
 
-	if (k == 0) {
-		mpz_set_ui(nd->p, 1);
-		mpz_set_ui(nd->q, 1);
-		mpz_set_ui(nd->t, SERIES_A);
-		nd->qs = 0;
-		nd->fp.n = 0;
-		nd->fq.n = 0;
-		return;
-	}
-	mpz_set_ui(nd->p, 6 * k - 5);
-	mpz_mul_ui(nd->p, nd->p, 2 * k - 1);
-	mpz_mul_ui(nd->p, nd->p, 6 * k - 1);
-	for (x = k, e3 = 0; x % 2 == 0; x /= 2)
-		e3++;
-	nd->qs = 3 * e3 + SERIES_C3_24_TWOS;
-	mpz_set_ui(nd->q, x);
-	mpz_mul_ui(nd->q, nd->q, x);
-	mpz_mul_ui(nd->q, nd->q, x);
-	mpz_mul_ui(nd->q, nd->q, SERIES_C3_24_ODD);
-	mpz_mul_ui(nd->t, nd->p, SERIES_A + SERIES_B * k);
-	if (k & 1)
-		mpz_neg(nd->t, nd->t);
-
-	/* p(k): 6k-5 and 6k-1 are coprime to 6; 2k-1 is odd. */
-	n = series_factor(s, 6 * k - 5, 1, v, 0);
+	/* 6k-5 and 6k-1 are coprime to 6; 2k-1 is odd. */
+	n = series_factor(s, 6 * k - 5, 1, v, n);
 	n = series_factor(s, 6 * k - 1, 1, v, n);
 	for (x = 2 * k - 1, e3 = 0; x % 3 == 0; x /= 3)
 		e3++;
@@ -346,29 +347,76 @@ bs_leaf(struct pi_series *s, unsigned long k, struct bs_node *nd)
 		v[n].p = 3;
 		v[n++].e = e3;
 	}
-	n = series_factor(s, x, 1, v, n);
-	if (fac_set_pairs(&nd->fp, v, n, s->pmax) < 0)
-		goto nomem;
+	return series_factor(s, x, 1, v, n);
+}
 
-	/* q(k) = k^3 2^15 3^2 5^3 23^3 29^3, less its twos (x is k's odd part). */
+/*
+ * Appends the odd prime factors of q(k) = k^3 2^15 3^2 5^3 23^3 29^3
+ * (unsorted) to v[n ..]; P is odd, so twos never cancel.
+ */
+static size_t
+term_q_factors(const struct pi_series *s, unsigned long k, struct fac_pair *v,
+	       size_t n)
+{
+	uint64_t x;
+	uint32_t e3;
+
 	for (x = k; x % 2 == 0; x /= 2)
 		;
 	for (e3 = 0; x % 3 == 0; x /= 3)
 		e3++;
-	v[0].p = 3;
-	v[0].e = 3 * e3 + 2;
-	v[1].p = 5;
-	v[1].e = 3;
-	v[2].p = 23;
-	v[2].e = 3;
-	v[3].p = 29;
-	v[3].e = 3;
-	n = series_factor(s, x, 3, v, 4);
-	if (fac_set_pairs(&nd->fq, v, n, UINT32_MAX) < 0)
-		goto nomem;
-	return;
-nomem:
-	atomic_store(&s->nomem, 1);
+	v[n].p = 3;
+	v[n++].e = 3 * e3 + 2;
+	v[n].p = 5;
+	v[n++].e = 3;
+	v[n].p = 23;
+	v[n++].e = 3;
+	v[n].p = 29;
+	v[n++].e = 3;
+	return series_factor(s, x, 3, v, n);
+}
+
+/*
+ * Sets nd to the terms [a, b), at most SERIES_BLOCK of them, term by term:
+ * the numbers are too small here for cancelling to pay, and their factors
+ * are listed once for the whole block.
+ */
+static void
+bs_block(struct pi_series *s, unsigned long a, unsigned long b,
+	 struct bs_node *nd)
+{
+	struct fac_pair vp[SERIES_BLOCK * 32], vq[SERIES_BLOCK * 16];
+	size_t np = 0, nq = 0;
+	mp_bitcnt_t qs;
+	unsigned long k;
+	mpz_t p, q, t;
+
+	mpz_set_ui(nd->p, 1);
+	mpz_set_ui(nd->q, 1);
+	mpz_set_ui(nd->t, 0);
+	nd->qs = 0;
+	k = a;
+	if (k == 0) {
+		mpz_set_ui(nd->t, SERIES_A);
+		k++;
+	}
+	mpz_inits(p, q, t, NULL);
+	for (; k < b; k++) {
+		term_values(k, p, q, t, &qs);
+		/* Join [a, k) and the term k: T = T q' 2^qs + P t. */
+		mpz_mul(nd->t, nd->t, q);
+		mpz_mul_2exp(nd->t, nd->t, qs);
+		mpz_addmul(nd->t, nd->p, t);
+		mpz_mul(nd->q, nd->q, q);
+		mpz_mul(nd->p, nd->p, p);
+		nd->qs += qs;
+		np = term_p_factors(s, k, vp, np);
+		nq = term_q_factors(s, k, vq, nq);
+	}
+	mpz_clears(p, q, t, NULL);
+	if (fac_set_pairs(&nd->fp, vp, np, s->pmax) < 0 ||
+	    fac_set_pairs(&nd->fq, vq, nq, UINT32_MAX) < 0)
+		atomic_store(&s->nomem, 1);
 }
 
 /* Cost units of joining a range of len terms: about its multiply cost. */
@@ -515,8 +563,8 @@ bs(struct pi_series *s, unsigned long a, unsigned long b, struct bs_node *nd,
 
 	if (len >= SERIES_REPORT_LEN && series_aborted(s))
 		return;
-	if (len == 1) {
-		bs_leaf(s, a, nd);
+	if (len <= SERIES_BLOCK) {
+		bs_block(s, a, b, nd);
 		return;
 	}
 	node_init(&l);
