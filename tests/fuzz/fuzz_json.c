@@ -147,7 +147,10 @@ rj_string(struct rj *j, int *matches)
 	return 0;
 }
 
-/* Reads a number: the longest run of number bytes must be all of one. */
+/*
+ * Reads a number: the longest run of bytes that may appear in one must be
+ * all of one, since in valid JSON none of them follows a number directly.
+ */
 static int
 rj_number(struct rj *j)
 {
