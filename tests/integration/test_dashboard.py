@@ -584,14 +584,22 @@ def test_paging(s):
 
 
 def median_ms(s, path, count=20):
+    """Median ms of count GET path through nginx; also prints the median
+    of the app's own time (its Server-Timing header)."""
     s.request("GET", path)  # warms caches
-    samples = []
+    samples, app = [], []
     for _ in range(count):
         t0 = time.perf_counter()
         st, h, body = s.request("GET", path)
         samples.append((time.perf_counter() - t0) * 1000)
         if st != 200:
             return None, st, body
+        m = re.search(r"app;dur=([0-9.]+)", h.get("server-timing", ""))
+        if m:
+            app.append(float(m.group(1)))
+    if app:
+        tap.diag("%s: the app's own time %.1f ms (median)" %
+                 (path, statistics.median(app)))
     return statistics.median(samples), st, body
 
 
