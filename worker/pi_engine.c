@@ -29,6 +29,12 @@
  */
 #define ENGINE_ERR 2
 
+/*
+ * More threads than this gain nothing on the machines we run on, and each
+ * can cost a 64 MiB malloc arena of address space.
+ */
+#define ENGINE_MAX_THREADS 8
+
 /* Beyond this the numbers outgrow the engine's index types. */
 #define ENGINE_MAX_DECIMALS 1000000000UL
 
@@ -281,6 +287,8 @@ pi_compute_tuned(size_t decimals, int threads, const struct pi_hooks *hooks,
 		return PI_TOO_BIG;
 	if (threads < 1)
 		threads = 1;
+	if (threads > ENGINE_MAX_THREADS)
+		threads = ENGINE_MAX_THREADS;
 	buf = malloc(decimals + 1);
 	if (buf == NULL)
 		return PI_NOMEM;
@@ -350,7 +358,9 @@ pi_memory_estimate(size_t decimals, int threads)
 	 * 4+ threads) plus 80 MiB a thread, and 32 MiB for the rest.
 	 */
 	size_t per = threads >= 4 ? 15 : 12;
-	size_t t = threads < 1 ? 1 : threads > 8 ? 8 : (size_t)threads;
+	size_t t = threads < 1                    ? 1
+		   : threads > ENGINE_MAX_THREADS ? ENGINE_MAX_THREADS
+						  : (size_t)threads;
 
 	if (decimals > ENGINE_MAX_DECIMALS)
 		decimals = ENGINE_MAX_DECIMALS;
