@@ -146,6 +146,29 @@ worker_stop_pending(void)
 }
 
 /*
+ * Takes a pending SIGTERM or SIGINT and sets worker_quit. Returns 1 if one
+ * was pending. The loop asks each time round because ppoll, the one place
+ * the stop signals are unblocked, returns without delivering a pending
+ * signal when a descriptor is ready: with a backlog the worker's own
+ * commits keep the inotify descriptor ready, so a stop would otherwise wait
+ * until the backlog is gone.
+ */
+static int
+worker_take_stop(void)
+{
+	struct timespec now = { 0, 0 };
+	sigset_t stop;
+
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	if (sigtimedwait(&stop, NULL, &now) == -1)
+		return 0;
+	worker_quit = 1;
+	return 1;
+}
+
+/*
  * SQLite's busy handler for the worker's connection, in place of db_open's
  * 10 s timeout: a lock wait is short and ends at once when a stop signal is
  * pending, so that the worker still stops within 2 s while another process
@@ -682,7 +705,8 @@ worker_requeue_tx(struct worker *w, void *arg)
  * Waits for a database change, the child's pipe, a signal, or the next
  * timer, at most timeout_ms. The stop signals are blocked except inside
  * ppoll, so one that arrives between the loop's check and the wait still
- * wakes it at once. Returns 1 if the database changed.
+ * wakes it at once (or, if ppoll finds a descriptor ready first, stays
+ * pending for worker_take_stop). Returns 1 if the database changed.
  */
 static int
 worker_wait(struct worker *w, long long timeout, const sigset_t *unblocked)
@@ -726,7 +750,7 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 	int changed = 1, more = 0;
 	long long now;
 
-	while (!worker_quit) {
+	while (!worker_quit && !worker_take_stop()) {
 		if (compute_read(&w->comp) == 1)
 			worker_computed(w);
 		if (worker_quit)
@@ -756,7 +780,8 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 			sdnotify("WATCHDOG=1");
 			w->next_watchdog = time_mono_ms() + w->watchdog_ms / 2;
 		}
-		/* With a backlog the wait only lets a stop signal in. */
+		/* With a backlog the wait only lets a stop signal in, if no
+		 * descriptor is ready; worker_take_stop catches it otherwise. */
 		changed = worker_wait(w, more ? 0 : WORKER_POLL_MS, unblocked);
 	}
 }
