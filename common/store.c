@@ -158,6 +158,7 @@ store_write(const char *path, const char *decimals, size_t count, char *err,
 	    size_t errlen)
 {
 	char tmp[PATH_MAX], dir[PATH_MAX];
+	const char *d;
 	int fd = -1, dfd = -1, rc = -1, n;
 
 	n = snprintf(tmp, sizeof(tmp), "%s.tmp.%ld", path, (long)getpid());
@@ -198,11 +199,15 @@ store_write(const char *path, const char *decimals, size_t count, char *err,
 		store_explain(errno, "replacing the store", err, errlen);
 		goto out;
 	}
-	/* The rename is only durable once the directory is on disk. */
-	if ((dfd = open(dirname(dir), O_RDONLY | O_DIRECTORY | O_CLOEXEC)) !=
-	    -1) {
+	/* The rename is only durable once the directory is on disk; the new
+	 * store is in place either way, so a failure here is only logged. */
+	d = dirname(dir);
+	if ((dfd = open(d, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) == -1)
+		log_warn("digit store: opening %s to flush the rename: %s", d,
+			 strerror(errno));
+	else {
 		if (fsync(dfd) == -1)
-			log_warn("digit store: fsync of its directory: %s",
+			log_warn("digit store: fsync of %s: %s", d,
 				 strerror(errno));
 		close(dfd);
 	}

@@ -1,6 +1,10 @@
 /* compute.c: running pi_compute in a forked child that writes the store. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <gmp.h>
+#include <libgen.h>
+#include <limits.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -42,6 +46,13 @@ struct compute_child {
 
 /* Progress lines go out at most this often. */
 #define COMPUTE_PROGRESS_MS 200
+/* A child whose pipe closed exits at once; one that has not after this
+ * long is stuck and is killed. */
+#define COMPUTE_EXIT_MS 5000
+
+/* The child's end of its pipe, for the allocation hooks, which GMP calls
+ * with no argument of ours. Set only in the child. */
+static int compute_child_fd = -1;
 
 /*
  * AddressSanitizer maps terabytes of address space for its shadow memory
@@ -90,6 +101,74 @@ int
 compute_active(const struct compute *c)
 {
 	return c->pid != -1;
+}
+
+/*
+ * The name store_write gives its temp file in process pid (common/store.c:
+ * "PATH.tmp.PID"). Returns 0, or -1 if it does not fit in len.
+ */
+static int
+compute_temp_path(const char *store_path, long pid, char *out, size_t len)
+{
+	int n = snprintf(out, len, "%s.tmp.%ld", store_path, pid);
+
+	return n < 0 || (size_t)n >= len ? -1 : 0;
+}
+
+/* Whether name is base.tmp.PID, a temp file of store_write's. */
+static int
+compute_is_temp(const char *name, const char *base)
+{
+	size_t blen = strlen(base);
+	const char *pid;
+
+	if (strncmp(name, base, blen) != 0 ||
+	    strncmp(name + blen, ".tmp.", 5) != 0)
+		return 0;
+	pid = name + blen + 5;
+	return pid[0] != '\0' && pid[strspn(pid, "0123456789")] == '\0';
+}
+
+int
+compute_remove_temps(const char *store_path)
+{
+	char dir[PATH_MAX], base[PATH_MAX], file[PATH_MAX];
+	const char *d, *b;
+	struct dirent *e;
+	DIR *dp;
+	int n, removed = 0;
+
+	n = snprintf(dir, sizeof(dir), "%s", store_path);
+	if (n < 0 || (size_t)n >= sizeof(dir))
+		return -1;
+	memcpy(base, dir, (size_t)n + 1);
+	/* Both may modify their argument, hence the two copies. */
+	d = dirname(dir);
+	b = basename(base);
+	if ((dp = opendir(d)) == NULL) {
+		if (errno == ENOENT)
+			return 0;
+		log_err("compute: %s: %s", d, strerror(errno));
+		return -1;
+	}
+	while ((e = readdir(dp)) != NULL) {
+		if (!compute_is_temp(e->d_name, b))
+			continue;
+		n = snprintf(file, sizeof(file), "%s/%s", d, e->d_name);
+		if (n < 0 || (size_t)n >= sizeof(file))
+			continue;
+		if (unlink(file) == -1) {
+			log_warn("compute: removing %s: %s", file,
+				 strerror(errno));
+			continue;
+		}
+		log_info("compute: removed %s, left by a computation that did "
+			 "not finish",
+			 file);
+		removed++;
+	}
+	closedir(dp);
+	return removed;
 }
 
 /*
@@ -147,6 +226,55 @@ compute_child_cancelled(void *arg)
 	return getppid() != ch->parent;
 }
 
+/*
+ * GMP's allocation hooks in the child. GMP cannot go on without the memory
+ * and would abort() all the same, but first the parent is told ("m"), so
+ * that it reports this abort as the memory limit and any other abort (a
+ * failed assertion) as the bug it is. The write blocks so that the line is
+ * not dropped.
+ */
+static void __attribute__((noreturn)) compute_child_nomem(void)
+{
+	static const char line[] = "m\n";
+	int fl = fcntl(compute_child_fd, F_GETFL);
+	ssize_t n;
+
+	if (fl != -1)
+		(void)fcntl(compute_child_fd, F_SETFL, fl & ~O_NONBLOCK);
+	/* A failed write only loses the hint; the abort comes either way. */
+	n = write(compute_child_fd, line, sizeof(line) - 1);
+	(void)n;
+	abort();
+}
+
+static void *
+compute_gmp_alloc(size_t size)
+{
+	void *p = malloc(size);
+
+	if (p == NULL && size > 0)
+		compute_child_nomem();
+	return p;
+}
+
+static void *
+compute_gmp_realloc(void *old, size_t old_size, size_t size)
+{
+	void *p = realloc(old, size);
+
+	(void)old_size;
+	if (p == NULL && size > 0)
+		compute_child_nomem();
+	return p;
+}
+
+static void
+compute_gmp_free(void *p, size_t size)
+{
+	(void)size;
+	free(p);
+}
+
 /* Sends the error sentence, blocking so that it is not dropped. */
 static void
 compute_child_fail(struct compute_child *ch, const char *fmt, const char *s)
@@ -173,6 +301,12 @@ compute_child_main(int fd, pid_t parent, const char *store_path,
 	int fl, code = COMPUTE_EXIT_SETUP;
 
 	pthread_mutex_init(&ch.lock, NULL);
+	compute_child_fd = fd;
+	/* Before any GMP or MPFR number of the child's is made; the parent's
+	 * allocator and GMP's default one are both malloc, so a block from
+	 * before is freed all the same. */
+	mp_set_memory_functions(compute_gmp_alloc, compute_gmp_realloc,
+				compute_gmp_free);
 	/* Die with the worker, even by SIGKILL, so that no computation
 	 * outlives it; the parent may already be gone by now. */
 	if (prctl(PR_SET_PDEATHSIG, SIGKILL) == -1 || getppid() != parent)
@@ -233,21 +367,25 @@ compute_start(struct compute *c, const char *store_path, long long decimals,
 	      int threads, long long limit_mb, char *err, size_t errlen)
 {
 	pid_t parent = getpid();
-	int p[2], fl;
+	int p[2], fl, e;
 
 	compute_init(c);
 	if (pipe2(p, O_CLOEXEC) == -1) {
+		e = errno;
 		compute_sentence(err, errlen,
 				 "Could not start the computation: %s.",
-				 strerror(errno));
+				 strerror(e));
+		errno = e;
 		return -1;
 	}
 	if ((c->pid = fork()) == -1) {
+		e = errno;
 		compute_sentence(err, errlen,
 				 "Could not start the computation: %s.",
-				 strerror(errno));
+				 strerror(e));
 		close(p[0]);
 		close(p[1]);
+		errno = e;
 		return -1;
 	}
 	if (c->pid == 0) {
@@ -260,6 +398,11 @@ compute_start(struct compute *c, const char *store_path, long long decimals,
 	if ((fl = fcntl(p[0], F_GETFL)) != -1)
 		(void)fcntl(p[0], F_SETFL, fl | O_NONBLOCK);
 	c->fd = p[0];
+	/* A path too long for this is too long for the child's store_write
+	 * too, which then makes no temp file. */
+	if (compute_temp_path(store_path, (long)c->pid, c->temp_path,
+			      sizeof(c->temp_path)) == -1)
+		c->temp_path[0] = '\0';
 	c->decimals = decimals;
 	c->started_ms = time_mono_ms();
 	log_info("compute: child %ld computes %lld decimals", (long)c->pid,
@@ -280,6 +423,10 @@ compute_line(struct compute *c, const char *line)
 			c->progress = f;
 		return;
 	}
+	if (line[0] == 'm' && line[1] == '\0') {
+		c->nomem = 1;
+		return;
+	}
 	if (line[0] == 'e' && line[1] == ' ') {
 		n = snprintf(c->message, sizeof(c->message), "%s", line + 2);
 		if (n < 0 || (size_t)n >= sizeof(c->message))
@@ -289,22 +436,41 @@ compute_line(struct compute *c, const char *line)
 	log_warn("compute: child said something unexpected: %.80s", line);
 }
 
-int
-compute_read(struct compute *c)
+/*
+ * Kills the child because the parent can no longer hear from it; says why
+ * in c->message for compute_outcome.
+ */
+static void
+compute_kill_lost(struct compute *c, const char *why)
 {
-	char buf[512];
+	int n;
+
+	log_err("compute: child %ld: %s; killing it", (long)c->pid, why);
+	if (kill(c->pid, SIGKILL) == -1)
+		log_warn("compute: killing child %ld: %s", (long)c->pid,
+			 strerror(errno));
+	c->killed = 1;
+	n = snprintf(c->message, sizeof(c->message),
+		     "The worker lost touch with the computation (%s). Retry "
+		     "the task.",
+		     why);
+	if (n < 0 || (size_t)n >= sizeof(c->message))
+		log_warn("compute: message cut short");
+}
+
+/* Reads what is in the pipe; closes it (c->fd = -1) at its end. */
+static void
+compute_drain(struct compute *c)
+{
+	char buf[512], why[128];
 	ssize_t got;
 
-	if (c->pid == -1)
-		return 0;
-	if (c->reaped)
-		return 1;
 	for (;;) {
 		got = read(c->fd, buf, sizeof(buf));
 		if (got == -1 && errno == EINTR)
 			continue;
 		if (got == -1 && errno == EAGAIN)
-			return 0;
+			return;
 		if (got <= 0)
 			break;
 		for (ssize_t i = 0; i < got; i++) {
@@ -316,18 +482,48 @@ compute_read(struct compute *c)
 				c->line[c->linelen++] = buf[i];
 		}
 	}
-	if (got == -1)
-		log_warn("compute: reading from child %ld: %s", (long)c->pid,
+	/* A read error leaves the child running with no one to hear its
+	 * progress or its end: stop it rather than wait for it. */
+	if (got == -1) {
+		snprintf(why, sizeof(why), "reading its pipe: %s",
 			 strerror(errno));
-	/* The pipe closes when the child exits, after its memory is freed,
-	 * so this wait is short. */
-	while (waitpid(c->pid, &c->status, 0) == -1) {
-		if (errno != EINTR) {
-			log_err("compute: waiting for child %ld: %s",
-				(long)c->pid, strerror(errno));
-			c->status = W_EXITCODE(COMPUTE_EXIT_SETUP, 0);
-			break;
-		}
+		compute_kill_lost(c, why);
+	}
+	close(c->fd);
+	c->fd = -1;
+	c->closed_ms = time_mono_ms();
+}
+
+int
+compute_read(struct compute *c)
+{
+	pid_t r;
+
+	if (c->pid == -1)
+		return 0;
+	if (c->reaped)
+		return 1;
+	if (c->fd != -1)
+		compute_drain(c);
+	if (c->fd != -1)
+		return 0;
+	/* The pipe closes as the child exits, so it is reaped within a few
+	 * calls; never waiting here keeps the loop's heartbeats, cancels and
+	 * watchdog going if it does not. */
+	r = waitpid(c->pid, &c->status, WNOHANG);
+	if (r == 0) {
+		if (!c->killed &&
+		    time_mono_ms() - c->closed_ms >= COMPUTE_EXIT_MS)
+			compute_kill_lost(c, "it closed its pipe but did not "
+					     "exit");
+		return 0;
+	}
+	if (r == -1 && errno == EINTR)
+		return 0;
+	if (r == -1) {
+		log_err("compute: waiting for child %ld: %s", (long)c->pid,
+			strerror(errno));
+		c->status = W_EXITCODE(COMPUTE_EXIT_SETUP, 0);
 	}
 	c->reaped = 1;
 	return 1;
@@ -343,6 +539,17 @@ compute_stop(struct compute *c)
 		while (waitpid(c->pid, &c->status, 0) == -1 && errno == EINTR)
 			;
 		log_info("compute: child %ld stopped", (long)c->pid);
+	}
+	/* A child killed (or crashed) while it wrote the store leaves its
+	 * temp file, as large as the store, behind; one that finished has
+	 * renamed or removed it. */
+	if (c->pid != -1 && c->temp_path[0] != '\0') {
+		if (unlink(c->temp_path) == 0)
+			log_info("compute: removed %s, left by child %ld",
+				 c->temp_path, (long)c->pid);
+		else if (errno != ENOENT)
+			log_warn("compute: removing %s: %s", c->temp_path,
+				 strerror(errno));
 	}
 	if (c->fd != -1)
 		close(c->fd);
@@ -382,11 +589,21 @@ compute_outcome(const struct compute *c, long long limit_mb, char *msg,
 		}
 	}
 	sig = WIFSIGNALED(st) ? WTERMSIG(st) : 0;
+	if (c->killed) {
+		compute_sentence(msg, msglen, "%s", c->message);
+		return COMPUTE_FAILED;
+	}
 	switch (sig) {
 	case SIGABRT:
+		/* Only an abort that followed a failed GMP allocation is
+		 * the memory limit; any other is a bug, said below. */
+		if (!c->nomem)
+			break;
+		compute_sentence(msg, msglen, COMPUTE_NOMEM_MSG, limit_mb);
+		return COMPUTE_NOMEM;
 	case SIGKILL:
-		/* GMP aborts when an allocation fails; the kernel's OOM
-		 * killer or the service's MemoryMax kills. */
+		/* Not ours (c->killed): the kernel's OOM killer or the
+		 * service's MemoryMax. */
 		compute_sentence(msg, msglen, COMPUTE_NOMEM_MSG, limit_mb);
 		return COMPUTE_NOMEM;
 	case SIGTERM:
@@ -394,12 +611,12 @@ compute_outcome(const struct compute *c, long long limit_mb, char *msg,
 	case SIGHUP:
 		return COMPUTE_INTERRUPTED;
 	default:
-		compute_sentence(
-		    msg, msglen,
-		    "The computation stopped unexpectedly (%s). Retry the "
-		    "task; if it fails again, report it with the worker's "
-		    "log.",
-		    strsignal(sig));
-		return COMPUTE_FAILED;
+		break;
 	}
+	compute_sentence(msg, msglen,
+			 "The computation stopped unexpectedly (%s). Retry the "
+			 "task; if it fails again, report it with the "
+			 "worker's log.",
+			 strsignal(sig));
+	return COMPUTE_FAILED;
 }

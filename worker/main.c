@@ -49,6 +49,8 @@
 #define WORKER_TX_TRIES 3
 /* How long one statement waits for another process's write lock. */
 #define WORKER_BUSY_MS 1000
+/* How soon the loop looks again for a child whose pipe has closed. */
+#define WORKER_REAP_MS 10
 /* A computation interrupted this often in a row fails its tasks. */
 #define WORKER_MAX_INTERRUPTS 3
 /* How often the worker records that it is alive (worker_state), busy or
@@ -283,6 +285,22 @@ worker_wait_max_n(const struct worker *w)
 	return m;
 }
 
+/*
+ * Stops (or, once it has ended, resets) the computation and reads the
+ * store's size again: a child may have replaced the store just before it
+ * was killed.
+ */
+static void
+worker_stop_compute(struct worker *w)
+{
+	long long have;
+
+	compute_stop(&w->comp);
+	sdnotify("STATUS=Waiting for tasks");
+	if ((have = store_decimals(w->cfg.store_path)) >= 0)
+		w->have = have;
+}
+
 /* Stops the computation if no task waits for it any more. */
 static void
 worker_stop_if_unwanted(struct worker *w)
@@ -290,8 +308,7 @@ worker_stop_if_unwanted(struct worker *w)
 	if (w->nwait > 0 || !compute_active(&w->comp))
 		return;
 	log_info("worker: no task waits for the computation; stopping it");
-	compute_stop(&w->comp);
-	sdnotify("STATUS=Waiting for tasks");
+	worker_stop_compute(w);
 }
 
 /* Writes the refusal sentence for a task with fate into msg. */
@@ -544,8 +561,7 @@ worker_computed(struct worker *w)
 
 	oc =
 	    compute_outcome(&w->comp, w->cfg.memory_limit_mb, msg, sizeof(msg));
-	compute_stop(&w->comp);
-	sdnotify("STATUS=Waiting for tasks");
+	worker_stop_compute(w);
 	if (oc == COMPUTE_INTERRUPTED && worker_quit)
 		return; /* the shutdown puts the tasks back */
 	if (oc == COMPUTE_INTERRUPTED &&
@@ -578,7 +594,6 @@ worker_computed(struct worker *w)
 		worker_fail_marked(w, msg);
 		return;
 	}
-	w->have = store_decimals(w->cfg.store_path);
 	log_info("worker: computed %lld decimals in %lld ms; the store holds "
 		 "%lld",
 		 decimals, took, w->have);
@@ -730,10 +745,12 @@ worker_wait(struct worker *w, long long timeout, const sigset_t *unblocked)
 		pfd[n].fd = w->watch_fd;
 		pfd[n++].events = POLLIN;
 	}
-	if (compute_active(&w->comp)) {
+	if (compute_active(&w->comp) && w->comp.fd != -1) {
 		pfd[n].fd = w->comp.fd;
 		pfd[n++].events = POLLIN;
-	}
+	} else if (compute_active(&w->comp) && timeout > WORKER_REAP_MS)
+		/* Its pipe has closed: compute_read reaps it soon. */
+		timeout = WORKER_REAP_MS;
 	ts.tv_sec = timeout / 1000;
 	ts.tv_nsec = (timeout % 1000) * 1000000L;
 	if (ppoll(pfd, n, &ts, unblocked) <= 0 || watch == -1 ||
@@ -973,6 +990,9 @@ main(int argc, char **argv)
 	    NULL)
 		err(1, NULL);
 	w.watch_fd = dbwatch_open(w.cfg.db_path);
+	/* One worker per data directory: no computation of ours runs yet, so
+	 * any temp file there is a killed one's. */
+	compute_remove_temps(w.cfg.store_path);
 	if ((w.have = store_decimals(w.cfg.store_path)) == -1)
 		w.have = 0;
 	w.fit_max = growth_fit_max((size_t)w.cfg.memory_limit_mb << 20,

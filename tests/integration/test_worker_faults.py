@@ -123,8 +123,77 @@ def test_sigterm_with_backlog():
               c.get("running", 0) == 0 and c.get("queued", 0) > 0, c)
 
 
+def temp_files(s):
+    """The temp files beside the store."""
+    return sorted(f for f in os.listdir(s.data_dir)
+                  if f.startswith("pi-digits.txt.tmp."))
+
+
+def test_temp_files():
+    """A compute child killed while it writes the store leaves a temp file
+    as large as the store; the worker removes it when it stops the child,
+    and any left from before (a SIGKILLed worker) when it starts."""
+    label = "temp files"
+    with Stack(n_max=10**7, label=label + " stack") as s:
+        if not fill_store(s, label):
+            return
+        s.stop_worker()
+        stale = s.store_path + ".tmp.999999"
+        with open(stale, "wb") as f:
+            f.write(b"3" + b"1" * 1000000)
+        s.start_worker()
+        gone = wait_for(lambda: not os.path.exists(stale), 10)
+        check("%s: a temp file left by a killed computation is removed "
+              "when the worker starts" % label, gone, temp_files(s))
+        check("%s: the store itself stays" % label,
+              os.path.getsize(s.store_path) == 10001,
+              os.path.getsize(s.store_path))
+
+        n = 10**7
+        st, t = s.api_create(n)
+        if not check("%s: a task of n=%d is accepted" % (label, n),
+                     st == 201, st):
+            return
+        kids = wait_for(s.worker_children, 30)
+        if not check("%s: the worker starts a computation" % label, kids):
+            return
+        child = kids[0]
+        temp = "%s.tmp.%d" % (s.store_path, child)
+        # The child makes its temp file only once the digits are computed,
+        # and renames it within milliseconds: watch closely, and freeze
+        # the child the moment it is there.
+        deadline = time.monotonic() + 300
+        while not os.path.exists(temp) and time.monotonic() < deadline:
+            pass
+        try:
+            os.kill(child, signal.SIGSTOP)
+        except OSError:
+            pass
+        if not os.path.exists(temp):
+            tap.skip("%s: cancelling a computation while it writes the "
+                     "store leaves no temp file" % label,
+                     "the child renamed its temp file before it could be "
+                     "stopped")
+            return
+        tap.diag("%s: child %d stopped with its temp file of %d bytes" %
+                 (label, child, os.path.getsize(temp)))
+        t0 = time.monotonic()
+        st, _, _ = s.api("POST", "/api/tasks/%d/cancel" % t["id"], {})
+        t = wait_for(lambda: (lambda x: x if x["status"] == "cancelled"
+                              else None)(s.get_task(t["id"])), 5)
+        secs = time.monotonic() - t0
+        left = wait_for(lambda: not temp_files(s), 2)
+        check("%s: the task is cancelled within a second (%.2f s)" %
+              (label, secs), t and secs <= 1.5, (st, t))
+        check("%s: cancelling a computation while it writes the store "
+              "leaves no temp file" % label, left, temp_files(s))
+        check("%s: the store is the old one, whole" % label,
+              os.path.getsize(s.store_path) == 10001,
+              os.path.getsize(s.store_path))
+
+
 def run():
-    for fn in (test_sigterm_with_backlog,):
+    for fn in (test_sigterm_with_backlog, test_temp_files):
         t0 = time.monotonic()
         try:
             fn()

@@ -1,17 +1,38 @@
-/* test_queue.c: claim, lease, finish, cancel and requeue on a temp DB. */
+/* test_queue.c: claim, lease, finish, cancel and requeue on a temp DB, and
+ * how the worker hears from, reaps and cleans up after its compute child. */
+#include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
+#include "compute.h"
 #include "db.h"
 #include "growth.h"
 #include "log.h"
 #include "queue.h"
 #include "t.h"
+#include "timefmt.h"
 
 #define NOW 1800000000000LL /* a fixed "now" keeps the lease maths exact */
 #define NONE LLONG_MAX      /* no max_n / refuse_above limit */
+
+/* compute.c sets no RLIMIT_AS under AddressSanitizer (see there). */
+#if defined(__SANITIZE_ADDRESS__)
+#define ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define ASAN 1
+#endif
+#endif
+#ifndef ASAN
+#define ASAN 0
+#endif
 
 static char test_dir[] = "/tmp/nthpi-test-queue-XXXXXX";
 
@@ -354,6 +375,243 @@ test_growth_fit_max(void)
 		"growth: nothing fits a limit below the overhead");
 }
 
+/* Whether path exists. */
+static int
+exists(const char *path)
+{
+	struct stat st;
+
+	return stat(path, &st) == 0;
+}
+
+/* Creates path with a few bytes. Returns 0 or -1. */
+static int
+touch(const char *path)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f == NULL)
+		return -1;
+	fputs("31415", f);
+	return fclose(f) == 0 ? 0 : -1;
+}
+
+static void
+test_remove_temps(void)
+{
+	char store[256], a[300], b[300], other[300], kept[300];
+
+	snprintf(store, sizeof(store), "%s/pi-digits.txt", test_dir);
+	snprintf(a, sizeof(a), "%s.tmp.123", store);
+	snprintf(b, sizeof(b), "%s.tmp.4567", store);
+	snprintf(other, sizeof(other), "%s.tmp.x1", store);
+	snprintf(kept, sizeof(kept), "%s/nthpi.db.tmp.5", test_dir);
+	if (!T_CHECK(touch(store) == 0 && touch(a) == 0 && touch(b) == 0 &&
+			 touch(other) == 0 && touch(kept) == 0,
+		     "temps: fixture files made"))
+		return;
+	T_CHECK(compute_remove_temps(store) == 2 && !exists(a) && !exists(b),
+		"the stale temp files of the store (PATH.tmp.PID) are removed");
+	T_CHECK(exists(store) && exists(other) && exists(kept),
+		"the store and files of other names stay");
+	unlink(store);
+	unlink(other);
+	unlink(kept);
+}
+
+/*
+ * Sets c up as compute_start does, with a child that runs body(fd) on the
+ * write end of its pipe and then exits 0. Its temp file would be
+ * test_dir/pi-digits.txt.tmp.PID. Returns 0 or -1.
+ */
+static int
+fake_child(struct compute *c, void (*body)(int fd))
+{
+	struct rlimit none = { 0, 0 };
+	int p[2];
+
+	compute_init(c);
+	if (pipe2(p, O_CLOEXEC) == -1)
+		return -1;
+	if ((c->pid = fork()) == -1) {
+		close(p[0]);
+		close(p[1]);
+		return -1;
+	}
+	if (c->pid == 0) {
+		/* The aborts below would leave cores otherwise. */
+		setrlimit(RLIMIT_CORE, &none);
+		close(p[0]);
+		body(p[1]);
+		_exit(0);
+	}
+	close(p[1]);
+	fcntl(p[0], F_SETFL, fcntl(p[0], F_GETFL) | O_NONBLOCK);
+	c->fd = p[0];
+	c->started_ms = time_mono_ms();
+	snprintf(c->temp_path, sizeof(c->temp_path), "%s/pi-digits.txt.tmp.%ld",
+		 test_dir, (long)c->pid);
+	return 0;
+}
+
+/* Calls compute_read until the child is reaped or ms pass. Returns 1 if
+ * it was reaped. */
+static int
+read_until_reaped(struct compute *c, long long ms)
+{
+	long long end = time_mono_ms() + ms;
+
+	while (compute_read(c) == 0) {
+		if (time_mono_ms() > end)
+			return 0;
+		usleep(2000);
+	}
+	return 1;
+}
+
+static void
+child_nomem(int fd)
+{
+	if (write(fd, "p 0.5\nm\n", 8) != 8)
+		_exit(9);
+	abort();
+}
+
+static void
+child_assert(int fd)
+{
+	if (write(fd, "p 0.5\n", 6) != 6)
+		_exit(9);
+	abort();
+}
+
+static void
+child_closes_and_hangs(int fd)
+{
+	close(fd);
+	pause();
+}
+
+static void
+child_writes_temp(int fd)
+{
+	char path[300];
+
+	snprintf(path, sizeof(path), "%s/pi-digits.txt.tmp.%ld", test_dir,
+		 (long)getpid());
+	if (touch(path) == 0 && write(fd, "p 1\n", 4) == 4)
+		pause();
+}
+
+static void
+test_compute_abort_causes(void)
+{
+	struct compute c;
+	char msg[512];
+
+	if (!T_CHECK(fake_child(&c, child_nomem) == 0, "abort: child starts"))
+		return;
+	T_CHECK(read_until_reaped(&c, 5000) &&
+		    compute_outcome(&c, 64, msg, sizeof(msg)) ==
+			COMPUTE_NOMEM &&
+		    strstr(msg, "ran out of memory (limit 64 MiB)") != NULL,
+		"an abort after the child said a GMP allocation failed is out "
+		"of memory (%s)",
+		msg);
+	T_CHECK(c.progress == 0.5, "the progress before it is read");
+	compute_stop(&c);
+
+	if (!T_CHECK(fake_child(&c, child_assert) == 0, "abort: child starts"))
+		return;
+	T_CHECK(read_until_reaped(&c, 5000) &&
+		    compute_outcome(&c, 64, msg, sizeof(msg)) ==
+			COMPUTE_FAILED &&
+		    strstr(msg, "stopped unexpectedly (Aborted)") != NULL,
+		"any other abort (an assertion) is a failure that says so, not "
+		"out of memory (%s)",
+		msg);
+	compute_stop(&c);
+}
+
+/* A real computation far past its memory limit: GMP's allocation fails. */
+static void
+test_compute_gmp_nomem(void)
+{
+	struct compute c;
+	char store[256], msg[512];
+
+	if (ASAN) {
+		printf(
+		    "ok - a computation past its memory limit ends as out of "
+		    "memory # SKIP no memory limit under AddressSanitizer\n");
+		return;
+	}
+	snprintf(store, sizeof(store), "%s/pi-digits.txt", test_dir);
+	if (!T_CHECK(
+		compute_start(&c, store, 3000000, 1, 12, msg, sizeof(msg)) == 0,
+		"nomem: the computation starts"))
+		return;
+	T_CHECK(read_until_reaped(&c, 60000) &&
+		    compute_outcome(&c, 12, msg, sizeof(msg)) == COMPUTE_NOMEM,
+		"a computation past its memory limit ends as out of memory "
+		"(%s)",
+		msg);
+	T_DIAG("it ended %s", c.nomem ? "in a GMP allocation (abort)"
+				      : "with the engine's own error");
+	compute_stop(&c);
+	T_CHECK(!exists(store), "... and leaves no store behind");
+}
+
+static void
+test_compute_never_waits(void)
+{
+	struct compute c;
+	long long t0, took;
+	char msg[512];
+	int rc;
+
+	if (!T_CHECK(fake_child(&c, child_closes_and_hangs) == 0,
+		     "hang: child starts"))
+		return;
+	usleep(100000);
+	t0 = time_mono_ms();
+	rc = compute_read(&c);
+	took = time_mono_ms() - t0;
+	T_CHECK(rc == 0 && took < 100 && c.fd == -1,
+		"compute_read does not wait for a child that closed its pipe "
+		"but runs on (%lld ms)",
+		took);
+	T_CHECK(read_until_reaped(&c, 10000) && c.killed &&
+		    compute_outcome(&c, 64, msg, sizeof(msg)) ==
+			COMPUTE_FAILED &&
+		    strstr(msg, "lost touch") != NULL,
+		"such a child is killed after a few seconds and its tasks told "
+		"why (%s)",
+		msg);
+	compute_stop(&c);
+}
+
+static void
+test_compute_stop_removes_temp(void)
+{
+	struct compute c;
+	char temp[PATH_MAX];
+
+	if (!T_CHECK(fake_child(&c, child_writes_temp) == 0,
+		     "temp: child starts"))
+		return;
+	/* It says "p 1" once its temp file is there. */
+	while (c.progress < 1 && time_mono_ms() - c.started_ms < 5000)
+		if (compute_read(&c) == 0)
+			usleep(2000);
+	snprintf(temp, sizeof(temp), "%s", c.temp_path);
+	if (!T_CHECK(exists(temp), "the child made its temp file"))
+		return;
+	compute_stop(&c);
+	T_CHECK(!exists(temp) && !compute_active(&c),
+		"compute_stop removes the temp file of the child it killed");
+}
+
 int
 main(void)
 {
@@ -371,6 +629,11 @@ main(void)
 	test_rollback_undoes_claim();
 	test_growth_target();
 	test_growth_fit_max();
+	test_remove_temps();
+	test_compute_abort_causes();
+	test_compute_gmp_nomem();
+	test_compute_never_waits();
+	test_compute_stop_removes_temp();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", test_dir);
 	if (system(cmd) != 0)
 		T_DIAG("could not remove %s", test_dir);
