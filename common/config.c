@@ -52,7 +52,7 @@ config_defaults(struct config *c)
 {
 	memset(c, 0, sizeof(*c));
 	snprintf(c->data_dir, sizeof(c->data_dir), "var");
-	c->n_max = 10000000LL;
+	c->n_max = 100000000LL;
 	/* 4 x 300 request threads hold 1,000 long-polls with 200 to spare;
 	 * 300 connections per child stay far below the 1024 descriptors a
 	 * child allows itself (cgi-bin/child.c). */
