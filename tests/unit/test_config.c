@@ -20,6 +20,8 @@ test_defaults_derive_paths(void)
 		    strcmp(c.store_path, "var/pi-digits.txt") == 0 &&
 		    strcmp(c.socket_path, "var/nthpi-fcgi.sock") == 0,
 		"defaults put everything under var/");
+	T_CHECK(c.n_max == 100000000LL, "n_max defaults to 10^8 (%lld)",
+		c.n_max);
 }
 
 static void
