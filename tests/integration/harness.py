@@ -160,7 +160,7 @@ class Stack:
         if n_max is not None:
             self.fcgi_args.append("--n_max=%d" % n_max)
             self.worker_args.append("--n_max=%d" % n_max)
-        self.n_max = n_max if n_max is not None else 10000000
+        self.n_max = n_max if n_max is not None else 100000000
         self.fcgi_args += ["--children=%d" % children,
                            "--threads=%d" % threads]
         if hold_seconds is not None:
