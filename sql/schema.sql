@@ -43,6 +43,16 @@ CREATE TABLE tasks (
 CREATE INDEX tasks_by_status ON tasks (status, id);
 -- Long-poll answers list the rows changed since a version.
 CREATE INDEX tasks_by_version ON tasks (version);
+-- The claim finds running tasks whose lease has passed. Partial, so that it
+-- holds the running rows only and no other query by status takes it in
+-- place of tasks_by_status; status leads all the same, so that the claim's
+-- status = 'running' AND lease_until < ? prefers it to tasks_by_status.
+CREATE INDEX tasks_running_lease ON tasks (status, lease_until)
+    WHERE status = 'running';
+-- The worker finds the running tasks someone asked to cancel: few or none.
+-- Both columns are indexed for the same reason as above.
+CREATE INDEX tasks_cancel_requested ON tasks (status, cancel_requested)
+    WHERE status = 'running' AND cancel_requested = 1;
 
 -- A single row holding the change counter.
 CREATE TABLE queue_state (
@@ -98,4 +108,4 @@ BEGIN
 	    VALUES (OLD.id, (SELECT version FROM queue_state WHERE id = 1));
 END;
 
-PRAGMA user_version = 2;
+PRAGMA user_version = 3;

@@ -8,7 +8,8 @@
 /*
  * The claimable set is split in two so that each half walks an index:
  * tasks_by_status (status, id) finds the oldest queued task without reading
- * finished rows, and running rows are few. A task whose n is above
+ * finished rows, and tasks_running_lease finds the running tasks whose lease
+ * has passed without reading the live ones. A task whose n is above
  * refuse_above (?4) is claimed regardless of max_n (?3) so that it is
  * refused at once instead of waiting behind a computation.
  */
@@ -45,6 +46,7 @@ const char *const queue_sql[QUEUE_STMT__MAX] = {
 	    "UPDATE tasks SET status = 'queued', lease_until = NULL,"
 	    " started_at = NULL, progress = 0"
 	    " WHERE id = ?1 AND status = 'running' AND attempts = ?2",
+	/* Through tasks_cancel_requested, which holds only such rows. */
 	[QUEUE_CANCEL_CHECK] =
 	    "SELECT id, attempts FROM tasks"
 	    " WHERE status = 'running' AND cancel_requested = 1",

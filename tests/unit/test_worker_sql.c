@@ -33,31 +33,65 @@ test_queue_open_prepares_all(sqlite3 *db)
 	queue_close(q);
 }
 
-/* The claim runs on every wake-up; it must not read every finished task. */
-static void
-test_claim_uses_status_index(sqlite3 *db)
+/*
+ * Writes sql's query plan into out, one "; "-separated step per line of
+ * EXPLAIN QUERY PLAN, and prints it. Returns out ("" if it cannot be read).
+ */
+static const char *
+plan_of(sqlite3 *db, const char *sql, char *out, size_t len)
 {
 	sqlite3_stmt *st;
-	char sql[4096];
-	int scans = 0, uses_index = 0, n;
+	char q[4096];
+	size_t used = 0;
+	int n;
 
-	n = snprintf(sql, sizeof(sql), "EXPLAIN QUERY PLAN %s",
-		     queue_sql[QUEUE_CLAIM]);
-	st = n > 0 && (size_t)n < sizeof(sql) ? db_prepare(db, sql) : NULL;
+	out[0] = '\0';
+	n = snprintf(q, sizeof(q), "EXPLAIN QUERY PLAN %s", sql);
+	st = n > 0 && (size_t)n < sizeof(q) ? db_prepare(db, q) : NULL;
 	while (st != NULL && sqlite3_step(st) == SQLITE_ROW) {
 		const char *d = (const char *)sqlite3_column_text(st, 3);
 
-		if (d == NULL)
-			continue;
-		T_DIAG("plan: %s", d);
-		if (strncmp(d, "SCAN tasks", 10) == 0)
-			scans++;
-		if (strstr(d, "tasks_by_status") != NULL)
-			uses_index++;
+		n = snprintf(out + used, len - used, "%s; ", d ? d : "");
+		if (n < 0 || (size_t)n >= len - used)
+			break;
+		used += (size_t)n;
 	}
-	T_CHECK(st != NULL && scans == 0 && uses_index == 2,
-		"the claim walks tasks_by_status and scans no table");
 	sqlite3_finalize(st);
+	T_DIAG("plan: %s", out);
+	return out;
+}
+
+/*
+ * The claim runs on every wake-up; it must read neither the finished tasks
+ * nor every running one to find the few whose lease has passed.
+ */
+static void
+test_claim_uses_indexes(sqlite3 *db)
+{
+	char plan[2048];
+
+	plan_of(db, queue_sql[QUEUE_CLAIM], plan, sizeof(plan));
+	T_CHECK(strstr(plan, "SCAN tasks") == NULL &&
+		    strstr(plan, "USING INDEX tasks_by_status (status=?)") !=
+			NULL,
+		"the claim finds the oldest queued task through "
+		"tasks_by_status and scans no table");
+	T_CHECK(strstr(plan, "USING INDEX tasks_running_lease (status=? AND "
+			     "lease_until<?)") != NULL,
+		"the claim finds running tasks whose lease has passed through "
+		"tasks_running_lease, by the lease");
+}
+
+/* The cancel check runs each time the queue changes. */
+static void
+test_cancel_check_uses_index(sqlite3 *db)
+{
+	char plan[2048];
+
+	plan_of(db, queue_sql[QUEUE_CANCEL_CHECK], plan, sizeof(plan));
+	T_CHECK(strstr(plan, "SCAN tasks") == NULL &&
+		    strstr(plan, "USING INDEX tasks_cancel_requested") != NULL,
+		"the cancel check reads tasks_cancel_requested only");
 }
 
 /* Reads one integer; -1 if there is no row. */
@@ -110,7 +144,8 @@ main(void)
 	if (T_CHECK(db != NULL, "a new database opens with the schema")) {
 		test_every_statement_prepares(db);
 		test_queue_open_prepares_all(db);
-		test_claim_uses_status_index(db);
+		test_claim_uses_indexes(db);
+		test_cancel_check_uses_index(db);
 		test_seen_records_the_time(db);
 	}
 	sqlite3_close(db);
