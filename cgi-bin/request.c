@@ -87,6 +87,10 @@ request_parse_target(struct request *r, const char *uri, const char *query,
 		return 400;
 	}
 	if (percent_decode_path(uri, plen, r->path, sizeof(r->path)) < 0) {
+		/* The decoder stopped midway and left no NUL: keep the raw
+		 * path instead, as for 414, for the log and route_is_api. */
+		memcpy(r->path, uri, plen);
+		r->path[plen] = '\0';
 		snprintf(err, errlen,
 			 "The address has a bad percent-escape (a %% must be "
 			 "followed by two hex digits, and %%00 is not "

@@ -265,6 +265,20 @@ test_request_limits(void)
 	strcpy(path, "/tasks/%00");
 	T_CHECK(parse_env(env, err, sizeof(err)) == 400,
 		"a NUL in the path is refused with 400");
+	/* The struct is reused per thread: fill it as an earlier request
+	 * would, then check the refused path is a string of its own. */
+	memset(req.path, 'x', sizeof(req.path));
+	strcpy(path, "/api/a%zz");
+	T_CHECK(parse_env(env, err, sizeof(err)) == 400 &&
+		    memchr(req.path, '\0', sizeof(req.path)) != NULL &&
+		    strcmp(req.path, "/api/a%zz") == 0 &&
+		    route_is_api(req.path),
+		"after a bad escape the path is the raw path, terminated");
+	memset(req.path, 'x', sizeof(req.path));
+	strcpy(path, "/a%00");
+	T_CHECK(parse_env(env, err, sizeof(err)) == 400 &&
+		    strcmp(req.path, "/a%00") == 0,
+		"after an escaped NUL the path is the raw path, terminated");
 	strcpy(path, "/");
 	strcpy(query, "a=1&a=2");
 	T_CHECK(parse_env(env, err, sizeof(err)) == 400 &&
