@@ -408,13 +408,14 @@ static void
 task_text_body(struct ctx *ctx, const struct task *t, long long first,
 	       long long last)
 {
+	static const char head[] = "3.";
 	const char *store = ctx->app->cfg->store_path;
 	struct response *r = ctx->resp;
 	long long pos, end;
 	char *chunk;
 
 	if (first < 2 && response_stream_write(
-			     r, "3." + first,
+			     r, &head[first],
 			     (size_t)((last < 1 ? last : 1) - first + 1)) == -1)
 		return;
 	if (last < 2 || r->head_only)
