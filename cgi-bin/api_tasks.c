@@ -139,7 +139,7 @@ api_read_changes(struct ctx *ctx, long long since, int *got, long long *at)
 	enum task_rc rc;
 
 	if ((c = ctx_db(ctx)) == NULL)
-		return TASK_FAILED;
+		return TASK_UNAVAILABLE;
 	rc = task_changes(c, since, api_changes_task, api_changes_deleted, &ch,
 			  &tc);
 	if (rc != TASK_OK)
@@ -278,7 +278,7 @@ api_tasks_list(struct ctx *ctx)
 		f.has_status = 1;
 	}
 	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_FAILED, 0);
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, 0);
 		return;
 	}
 	b = api_begin(ctx, 200);
@@ -363,7 +363,7 @@ api_tasks_create(struct ctx *ctx)
 		return;
 	}
 	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_FAILED, 0);
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, 0);
 		return;
 	}
 	if ((rc = task_create(c, n, ctx->now, cfg->queue_cap, &t)) != TASK_OK) {
@@ -385,7 +385,7 @@ api_tasks_get(struct ctx *ctx)
 	struct task t;
 
 	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
 		return;
 	}
 	if ((rc = task_get(c, ctx->id, &t)) != TASK_OK) {
@@ -405,7 +405,7 @@ api_action(struct ctx *ctx, enum task_action action)
 	struct task t;
 
 	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
 		return;
 	}
 	switch (action) {

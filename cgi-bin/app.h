@@ -38,7 +38,8 @@ struct ctx {
 /*
  * Returns a database connection for this request, taking one from the pool
  * on first use; the transport gives it back after the response. NULL if
- * none could be opened (logged): answer with ctx_fail_rc(ctx, TASK_FAILED).
+ * none could be opened (logged): answer with
+ * ctx_fail_rc(ctx, TASK_UNAVAILABLE, id), a 503 with Retry-After.
  */
 struct dbconn *ctx_db(struct ctx *ctx);
 

@@ -71,6 +71,15 @@ ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id)
 			 "The task database is busy right now. Try again in a "
 			 "few seconds.");
 		break;
+	case TASK_UNAVAILABLE:
+		/* dbpool_get could not open a connection: the database
+		 * file is missing, unreadable or out of descriptors for a
+		 * moment. */
+		ctx_fail(ctx, 503,
+			 "The server cannot open the task database right now. "
+			 "Try again in a few seconds; if it keeps happening, "
+			 "tell the people who run this site.");
+		break;
 	case TASK_CONFLICT:
 		/* Callers say which action did not apply; this is the
 		 * fallback. */

@@ -14,7 +14,8 @@ struct dbpool *dbpool_new(const char *path, int size);
 
 /*
  * Takes a connection, waiting while all are in use. Returns NULL if a new
- * connection could not be opened (logged); the caller answers 503.
+ * connection could not be opened (logged); the caller answers 503 with
+ * Retry-After (ctx_fail_rc with TASK_UNAVAILABLE).
  */
 struct dbconn *dbpool_get(struct dbpool *p);
 

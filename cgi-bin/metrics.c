@@ -29,7 +29,7 @@ metrics_get(struct ctx *ctx)
 	int i;
 
 	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_FAILED, 0);
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, 0);
 		return;
 	}
 	/* One snapshot, so that the numbers agree with each other. */

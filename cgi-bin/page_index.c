@@ -204,7 +204,7 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 		return;
 	}
 	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_FAILED, 0);
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, 0);
 		return;
 	}
 	/* One snapshot, so the counts, the version and the rows agree. */
@@ -341,7 +341,7 @@ page_index_post(struct ctx *ctx)
 		return;
 	}
 	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_FAILED, 0);
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, 0);
 		return;
 	}
 	rc = task_create(c, n, ctx->now, cfg->queue_cap, &t);

@@ -337,7 +337,7 @@ page_task_get(struct ctx *ctx)
 		return;
 	}
 	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
 		return;
 	}
 	if ((rc = task_get(c, ctx->id, &t)) != TASK_OK) {
@@ -456,7 +456,7 @@ page_task_text(struct ctx *ctx)
 	struct task t;
 
 	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
 		return;
 	}
 	rc = task_get(c, ctx->id, &t);
@@ -525,7 +525,7 @@ task_form_action(struct ctx *ctx, enum task_action action)
 	struct task t;
 
 	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_FAILED, ctx->id);
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
 		return;
 	}
 	switch (action) {

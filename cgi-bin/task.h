@@ -41,10 +41,11 @@ struct task {
 enum task_rc {
 	TASK_OK,
 	TASK_NOT_FOUND,
-	TASK_CONFLICT,   /* the action does not apply to the task's status */
-	TASK_QUEUE_FULL, /* queued tasks reached queue_cap */
-	TASK_BUSY,       /* the database stayed locked past the busy timeout */
-	TASK_FAILED,     /* any other database error (logged) */
+	TASK_CONFLICT,    /* the action does not apply to the task's status */
+	TASK_QUEUE_FULL,  /* queued tasks reached queue_cap */
+	TASK_BUSY,        /* the database stayed locked past the busy timeout */
+	TASK_FAILED,      /* any other database error (logged) */
+	TASK_UNAVAILABLE, /* no connection to the database could be opened */
 	TASK_RC__MAX
 };
 
