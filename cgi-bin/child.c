@@ -1,13 +1,17 @@
 /* child.c: one pre-forked FastCGI process: its threads and its shutdown. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <fcgiapp.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <pthread.h>
 #include <signal.h>
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/prctl.h>
 #include <sys/resource.h>
+#include <sys/socket.h>
+#include <sys/time.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -20,15 +24,20 @@
 struct worker_thread {
 	pthread_t id;
 	int started;
-	atomic_int in_accept; /* blocked in FCGX_Accept_r: may be interrupted */
+	/* Taken around in_accept, so that child_stop signals a thread only
+	 * while it is in accept(2), never in a read of a request it took. */
+	pthread_mutex_t lock;
+	int in_accept;
 	atomic_int done;
 	int listen_fd;
 	const struct app *app;
 };
 
-/* Shared by the threads of this process. */
-static pthread_mutex_t child_accept_lock = PTHREAD_MUTEX_INITIALIZER;
 static atomic_int child_stopping;
+
+/* FCGI_WEB_SERVER_ADDRS: the IPv4 addresses a TCP peer may have (libfcgi's
+ * own check, which our accept replaces), or NULL for any. */
+static const char *child_web_servers;
 
 /* SIGUSR1 only interrupts accept(2) at shutdown; the flag is the point. */
 static volatile sig_atomic_t child_got_usr1;
@@ -72,48 +81,140 @@ child_write(void *arg, const void *p, size_t n)
 	return 0;
 }
 
+/*
+ * Returns 1 if a TCP peer at sa may talk to us: FCGI_WEB_SERVER_ADDRS is
+ * unset or lists its address (comma-separated IPv4, as libfcgi reads it).
+ * Unix-socket peers always may.
+ */
+static int
+child_peer_allowed(const struct sockaddr_storage *sa)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+	char addr[INET_ADDRSTRLEN];
+	const char *p = child_web_servers;
+	size_t n;
+
+	if (sa->ss_family != AF_INET || p == NULL || *p == '\0')
+		return 1;
+	if (inet_ntop(AF_INET, &in->sin_addr, addr, sizeof(addr)) == NULL)
+		return 0;
+	n = strlen(addr);
+	while (*p != '\0') {
+		size_t len = strcspn(p, ",");
+
+		if (len == n && strncmp(p, addr, n) == 0)
+			return 1;
+		p += len + (p[len] == ',');
+	}
+	return 0;
+}
+
+/*
+ * Waits for the next connection. Returns its descriptor, -1 to try again
+ * (interrupted, refused peer, or an error: logged), or -2 once the child
+ * is stopping.
+ *
+ * Why our own accept and not FCGX_Accept_r's: every request thread waits
+ * here at once, with no lock among them (Linux wakes one thread of those
+ * blocked in accept(2) per connection; libfcgi 2.4.2 takes no lock of its
+ * own around accept on Linux, and Debian's build does not). libfcgi's
+ * accept goes on to read the request's BEGIN and PARAMS records with no
+ * time limit, so a peer that sends a byte and stops would hold a thread
+ * (under a lock, all of them); here each connection gets a receive timeout
+ * first. And child_stop can tell a thread blocked in accept, which it may
+ * interrupt, from one reading a request it took, which it must not.
+ */
+static int
+child_accept(struct worker_thread *w)
+{
+	struct timeval tv = { CHILD_READ_TIMEOUT_S, 0 };
+	struct sockaddr_storage sa;
+	socklen_t len = sizeof(sa);
+	int fd, err, on = 1;
+
+	pthread_mutex_lock(&w->lock);
+	if (atomic_load(&child_stopping)) {
+		pthread_mutex_unlock(&w->lock);
+		return -2;
+	}
+	w->in_accept = 1;
+	pthread_mutex_unlock(&w->lock);
+	fd = accept4(w->listen_fd, (struct sockaddr *)&sa, &len, SOCK_CLOEXEC);
+	err = errno;
+	pthread_mutex_lock(&w->lock);
+	w->in_accept = 0;
+	pthread_mutex_unlock(&w->lock);
+	if (fd == -1) {
+		if (atomic_load(&child_stopping))
+			return -2;
+		if (err != EINTR && err != ECONNABORTED && err != EAGAIN) {
+			log_warn("accept: %s", strerror(err));
+			/* Out of descriptors, say: do not spin. */
+			usleep(100 * 1000);
+		}
+		return -1;
+	}
+	if (!child_peer_allowed(&sa)) {
+		log_warn("refused a FastCGI connection from an address not in "
+			 "FCGI_WEB_SERVER_ADDRS");
+		close(fd);
+		return -1;
+	}
+	if (sa.ss_family == AF_INET || sa.ss_family == AF_INET6)
+		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
+	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
+		log_warn("setsockopt(SO_RCVTIMEO): %s", strerror(errno));
+	return fd;
+}
+
 static void *
 child_thread(void *arg)
 {
 	struct worker_thread *w = arg;
 	struct serve *s = serve_new();
 	FCGX_Request r;
+	int fd;
 
 	if (s == NULL) {
 		log_err("request thread: out of memory");
 		goto out;
 	}
-	if (FCGX_InitRequest(&r, w->listen_fd, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
+	/*
+	 * No listening socket for libfcgi: the connection is accepted by
+	 * child_accept and handed over in ipcFd, which FCGX_Accept_r uses
+	 * when it is set. keepConnection keeps the FCGX_Finish_r that
+	 * FCGX_Accept_r starts with from closing it; the BEGIN record then
+	 * sets it as nginx asks. If the request cannot be read, libfcgi
+	 * closes the connection and its own accept on descriptor -1 fails
+	 * at once (EBADF), so it never blocks where child_stop cannot see.
+	 */
+	if (FCGX_InitRequest(&r, -1, FCGI_FAIL_ACCEPT_ON_INTR) != 0) {
 		log_err("request thread: FCGX_InitRequest failed");
 		goto out;
 	}
-	for (;;) {
-		int rc;
-
-		/* One thread at a time waits in accept: the others would
-		 * all wake for each connection. */
-		pthread_mutex_lock(&child_accept_lock);
-		if (atomic_load(&child_stopping)) {
-			pthread_mutex_unlock(&child_accept_lock);
-			break;
-		}
-		atomic_store(&w->in_accept, 1);
-		rc = FCGX_Accept_r(&r);
-		atomic_store(&w->in_accept, 0);
-		pthread_mutex_unlock(&child_accept_lock);
-		if (rc < 0) {
-			if (atomic_load(&child_stopping))
-				break;
-			if (rc != -EINTR) {
-				log_warn("accept: %s", strerror(-rc));
-				/* Out of descriptors, say: do not spin. */
-				usleep(100 * 1000);
-			}
+	while ((fd = child_accept(w)) != -2) {
+		if (fd < 0)
+			continue;
+		r.ipcFd = fd;
+		r.keepConnection = 1;
+		if (FCGX_Accept_r(&r) < 0) {
+			log_debug("a FastCGI connection closed or timed out "
+				  "before its request came");
 			continue;
 		}
 		serve_request(s, w->app, r.ipcFd, child_param, &r, child_read,
 			      &r, child_write, &r);
 		FCGX_Finish_r(&r);
+		/* nginx may keep the connection (fastcgi_keep_conn): serve
+		 * its next request before accepting another. */
+		while (r.ipcFd >= 0 && !atomic_load(&child_stopping) &&
+		       FCGX_Accept_r(&r) >= 0) {
+			serve_request(s, w->app, r.ipcFd, child_param, &r,
+				      child_read, &r, child_write, &r);
+			FCGX_Finish_r(&r);
+		}
+		if (r.ipcFd >= 0)
+			FCGX_Free(&r, 1);
 	}
 	FCGX_Free(&r, 1);
 out:
@@ -178,8 +279,9 @@ child_signals(sigset_t *stop)
 }
 
 /*
- * Stops the threads: no new accepts, long-polls answer now, and the thread
- * blocked in accept is interrupted. Waits up to limit_ms for them.
+ * Stops the threads: no new accepts, long-polls answer now, and threads
+ * blocked in accept are interrupted (only those: one that took a
+ * connection serves it). Waits up to limit_ms for the threads.
  */
 static void
 child_stop(struct worker_thread *ws, int n, struct watch *watch,
@@ -194,21 +296,21 @@ child_stop(struct worker_thread *ws, int n, struct watch *watch,
 	do {
 		left = 0;
 		for (i = 0; i < n; i++) {
-			if (!ws[i].started || atomic_load(&ws[i].done))
+			struct worker_thread *w = &ws[i];
+
+			if (!w->started || atomic_load(&w->done))
 				continue;
 			left++;
 			/* Sent again each round: one that arrived just
 			 * before accept(2) began would be lost. */
-			if (atomic_load(&ws[i].in_accept))
-				pthread_kill(ws[i].id, SIGUSR1);
+			pthread_mutex_lock(&w->lock);
+			if (w->in_accept)
+				pthread_kill(w->id, SIGUSR1);
+			pthread_mutex_unlock(&w->lock);
 		}
 		if (left > 0)
 			usleep(20 * 1000);
 	} while (left > 0 && time_mono_ms() < deadline);
-	/* Threads still in a request end with the process. */
-	for (i = 0; i < n; i++)
-		if (ws[i].started && atomic_load(&ws[i].done))
-			pthread_join(ws[i].id, NULL);
 	if (left > 0)
 		log_info("stopping with %d requests still running", left);
 	else
@@ -227,13 +329,13 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd)
 	sigset_t stop;
 	int i, sig, started = 0, rc = 1;
 
-	/* If the master dies without stopping us, stop anyway. */
-	prctl(PR_SET_PDEATHSIG, SIGTERM);
+	/* The master set PR_SET_PDEATHSIG right after the fork. */
 	if (child_signals(&stop) == -1) {
 		log_err("child: cannot set the signal mask");
 		return 1;
 	}
 	child_limit_descriptors(cfg->threads);
+	child_web_servers = getenv("FCGI_WEB_SERVER_ADDRS");
 	if (FCGX_Init() != 0) {
 		log_err("child: FCGX_Init failed");
 		return 1;
@@ -258,6 +360,7 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd)
 	for (i = 0; i < cfg->threads; i++) {
 		ws[i].listen_fd = listen_fd;
 		ws[i].app = &app;
+		pthread_mutex_init(&ws[i].lock, NULL);
 		if (pthread_create(&ws[i].id, &ta, child_thread, &ws[i]) != 0) {
 			log_warn("child: started %d of %d threads", i,
 				 cfg->threads);
@@ -277,11 +380,11 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd)
 		if (sigwait(&stop, &sig) != 0)
 			sig = SIGTERM;
 	} while (sig != SIGTERM && sig != SIGINT && sig != SIGHUP);
-	child_stop(ws, cfg->threads, watch, 1500);
-	rc = 0;
-	/* Threads may still be inside a request; the process ends without
-	 * freeing what they use. */
-	return rc;
+	child_stop(ws, cfg->threads, watch, CHILD_STOP_MS);
+	/* Threads may still be inside a request, using app (on this stack),
+	 * the pool and the cache: end the process here, without returning
+	 * or freeing what they use. */
+	_exit(0);
 out:
 	pollcache_free(app.cache);
 	watch_free(watch);

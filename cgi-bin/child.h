@@ -13,15 +13,22 @@
 #define CHILD_WATCH_PERIOD_MS 250
 /* Soft limit on descriptors: see child_limit_descriptors in child.c. */
 #define CHILD_NOFILE 1024
+/* How long a new FastCGI connection may take to send its request (and a
+ * request its body) before it is dropped and its thread freed. nginx sends
+ * both at once. */
+#define CHILD_READ_TIMEOUT_S 10
+/* How long requests in progress get to finish at shutdown. */
+#define CHILD_STOP_MS 1500
 
 /*
  * Runs a child on the inherited listening socket: cfg->threads request
  * threads and one watcher thread. Once they run it writes one byte to
  * ready_fd (then closes it), so the master can tell systemd it is ready.
- * Returns only when it should exit: after
- * SIGTERM or SIGINT it stops accepting, lets requests in progress finish
- * (long-polls answer at once) for up to about 1.5 s, and returns 0; it
- * returns 1 if it could not start.
+ * After SIGTERM, SIGINT or SIGHUP it stops accepting, lets requests in
+ * progress finish (long-polls answer at once) for up to CHILD_STOP_MS and
+ * ends the process with status 0 (_exit: it does not return, as threads
+ * may still use its memory). Returns 1 only if it could not start.
+ * The caller (the master, after fork) sets PR_SET_PDEATHSIG first.
  */
 int child_run(const struct config *cfg, int listen_fd, int ready_fd);
 

@@ -123,7 +123,16 @@ listen_open(const char *path, int *created)
 		goto fail;
 	}
 	*created = 1;
-	/* nginx's workers run as another user (nobody, www-data). */
+	/*
+	 * nginx's workers run as another user (www-data installed, nobody
+	 * and nogroup under `make run` and the tests as root), and nothing
+	 * here knows its group: 0660 with our group would lock them out in
+	 * some of those setups. So the socket is 0666, and what guards it
+	 * is the directory it is in (DATA, or /run/nthpi). An installation
+	 * that wants 0660 uses systemd/nthpi-fcgi.socket, which sets
+	 * SocketGroup=www-data and SocketMode=0660; its socket is passed
+	 * in and never made here.
+	 */
 	if (chmod(path, 0666) == -1) {
 		log_err("chmod %s: %s", path, strerror(errno));
 		goto fail;

@@ -12,7 +12,7 @@
  * at path: a stale socket file there is removed, a live one (something
  * answers) is an error, anything else at path is left alone and an error.
  * The new socket is mode 0666 so that nginx workers running as another
- * user can connect. Sets *created to 1 if the caller must unlink path at
+ * user can connect (listen.c says why not 0660). Sets *created to 1 if the caller must unlink path at
  * exit. Returns -1 on failure (logged).
  */
 int listen_open(const char *path, int *created);

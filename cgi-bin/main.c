@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -53,7 +54,7 @@ static int
 master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
 	     const int ready[2])
 {
-	pid_t pid = fork();
+	pid_t master = getpid(), pid = fork();
 
 	if (pid == -1) {
 		log_err("fork: %s", strerror(errno));
@@ -69,8 +70,14 @@ master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
 		 * blocked) until child_run sets its own, so that a SIGTERM
 		 * sent right now stays pending instead of being lost. */
 		close(ready[0]);
-		/* The master may have died between fork and now. */
-		if (getppid() == 1)
+		/* If the master dies without stopping us, stop anyway. Set
+		 * before the check below, so that a death at any moment is
+		 * seen by one or the other; and compared with the master's
+		 * pid, as a subreaper, not init, may have adopted us. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) == -1)
+			log_warn("child: prctl(PR_SET_PDEATHSIG): %s",
+				 strerror(errno));
+		if (getppid() != master)
 			_exit(0);
 		_exit(child_run(cfg, listen_fd, ready[1]));
 	}
@@ -199,12 +206,17 @@ main(int argc, char **argv)
 	sa.sa_handler = master_on_signal;
 	sigaction(SIGTERM, &sa, NULL);
 	sigaction(SIGINT, &sa, NULL);
+	/* A hangup (the terminal closed, or a reload asked of a program
+	 * that has nothing to reload) stops it cleanly, as SIGTERM does,
+	 * rather than killing the master and leaving its children. */
+	sigaction(SIGHUP, &sa, NULL);
 	sigaction(SIGCHLD, &sa, NULL);
 	/* Blocked except while waiting, so that no signal slips between a
 	 * check of the flags and the wait. */
 	sigemptyset(&block);
 	sigaddset(&block, SIGTERM);
 	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
 	sigaddset(&block, SIGCHLD);
 	sigprocmask(SIG_BLOCK, &block, &orig);
 

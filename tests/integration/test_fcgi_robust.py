@@ -1,0 +1,200 @@
+"""test_fcgi_robust.py: nthpi-fcgi under the faults of its own process
+model: a peer on the FastCGI socket that stalls, children stopped while a
+request is being read, a master that dies or is hung up.
+
+Some tests speak FastCGI to the app's socket directly (fcgi_records), as
+nginx does, to be able to stop halfway through a request.
+"""
+
+import os
+import signal
+import socket
+import struct
+import threading
+import time
+
+import tap
+from harness import Stack
+
+check = tap.check
+
+FCGI_BEGIN_REQUEST, FCGI_END_REQUEST, FCGI_PARAMS, FCGI_STDIN, \
+    FCGI_STDOUT = 1, 3, 4, 5, 6
+
+
+def fcgi_record(rtype, content, request_id=1):
+    """One FastCGI record (version 1, no padding)."""
+    return struct.pack(">BBHHBx", 1, rtype, request_id, len(content), 0) + \
+        content
+
+
+def fcgi_pair(name, value):
+    """One name-value pair of a PARAMS stream (short lengths only)."""
+    name, value = name.encode(), value.encode()
+    assert len(name) < 128 and len(value) < 128
+    return bytes([len(name), len(value)]) + name + value
+
+
+def fcgi_get(path):
+    """The records of GET path, as three parts: the BEGIN_REQUEST record,
+    the PARAMS bytes (one record), and the end of the request (empty PARAMS
+    and STDIN records)."""
+    begin = fcgi_record(FCGI_BEGIN_REQUEST, struct.pack(">HB5x", 1, 0))
+    params = b"".join(fcgi_pair(k, v) for k, v in (
+        ("REQUEST_METHOD", "GET"), ("REQUEST_URI", path),
+        ("QUERY_STRING", path.partition("?")[2]), ("HTTP_HOST", "localhost"),
+        ("SERVER_PORT", "80")))
+    return (begin, fcgi_record(FCGI_PARAMS, params),
+            fcgi_record(FCGI_PARAMS, b"") + fcgi_record(FCGI_STDIN, b""))
+
+
+def fcgi_read_answer(sock, timeout=10):
+    """Reads records until END_REQUEST or EOF. Returns (stdout bytes,
+    whether END_REQUEST came)."""
+    sock.settimeout(timeout)
+    data = b""
+    out = b""
+    try:
+        while True:
+            chunk = sock.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+            while len(data) >= 8:
+                _, rtype, _, clen, plen = struct.unpack(">BBHHBx", data[:8])
+                if len(data) < 8 + clen + plen:
+                    break
+                content = data[8:8 + clen]
+                data = data[8 + clen + plen:]
+                if rtype == FCGI_STDOUT:
+                    out += content
+                elif rtype == FCGI_END_REQUEST:
+                    return out, True
+    except OSError:
+        pass
+    return out, False
+
+
+def timed_get(s, path, timeout=10):
+    """GET through nginx; returns (status or the error, seconds)."""
+    t0 = time.monotonic()
+    try:
+        st = s.request("GET", path, timeout=timeout)[0]
+    except OSError as e:
+        st = repr(e)
+    return st, time.monotonic() - t0
+
+
+def alive(pid):
+    """Whether pid exists and is not a zombie."""
+    try:
+        with open("/proc/%d/stat" % pid) as f:
+            return f.read().rsplit(")", 1)[1].split()[0] != "Z"
+    except (OSError, IndexError):
+        return False
+
+
+def wait_for(cond, timeout, step=0.02):
+    """Polls cond() until it is true; returns its last value."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)
+
+
+def test_stalled_peer():
+    """A peer that connects to the FastCGI socket, sends one byte and
+    stops holds one thread for a while, not the child's accepts."""
+    with Stack(worker=False, children=1, threads=4,
+               label="stalled peer stack") as s:
+        stalls = []
+        for _ in range(2):
+            c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+            c.connect(s.socket_path)
+            c.sendall(b"\x01")
+            stalls.append(c)
+        time.sleep(0.3)
+        got = [timed_get(s, "/", timeout=5) for _ in range(10)]
+        check("robust: with 2 stalled connections on the socket of a child "
+              "of 4 threads, pages are still served at once",
+              all(st == 200 and secs < 2 for st, secs in got), got)
+        # libfcgi's own accept read the request with no time limit.
+        stalls[0].settimeout(15)
+        t0 = time.monotonic()
+        try:
+            eof = stalls[0].recv(1) == b""
+        except OSError as e:
+            eof = repr(e)
+        secs = time.monotonic() - t0
+        check("robust: a stalled connection is closed by the app within "
+              "about 10 s (%.1f s)" % secs, eof is True and secs < 13,
+              (eof, secs))
+        for c in stalls:
+            c.close()
+
+
+def test_stop_while_reading():
+    """A child told to stop while it reads a request (the PARAMS record
+    has come halfway) still answers that request: only threads blocked in
+    accept are interrupted."""
+    with Stack(worker=False, children=1, threads=4,
+               label="stop while reading stack") as s:
+        begin, params, end = fcgi_get("/api/tasks?limit=1")
+        c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        c.connect(s.socket_path)
+        c.sendall(begin + params[:20])
+        time.sleep(0.3)
+        kid = s.fcgi_children()[0]
+        os.kill(kid, signal.SIGTERM)
+        time.sleep(0.3)
+        try:
+            c.sendall(params[20:] + end)
+            out, ended = fcgi_read_answer(c)
+        except OSError as e:
+            out, ended = repr(e).encode(), False
+        c.close()
+        check("robust: a request being read when its child gets SIGTERM is "
+              "answered in full", ended and out.startswith(b"Status: 200"),
+              (ended, out[:200]))
+        check("robust: that child then exits, and the master starts another",
+              wait_for(lambda: not alive(kid) and len(
+                  s.fcgi_children()) == 1, 5), s.fcgi_children())
+        st, secs = timed_get(s, "/")
+        check("robust: the new child serves", st == 200, st)
+
+
+def test_master_dies():
+    """Children end when their master is killed outright."""
+    with Stack(worker=False, children=2, threads=4,
+               label="master killed stack") as s:
+        kids = s.fcgi_children()
+        os.kill(s.fcgi.pid, signal.SIGKILL)
+        s.fcgi.wait()
+        gone = wait_for(lambda: not any(alive(k) for k in kids), 5)
+        check("robust: the children exit within 5 s of their master's "
+              "SIGKILL", gone, [k for k in kids if alive(k)])
+
+
+def test_master_hangup():
+    """SIGHUP stops the master as SIGTERM does: children stopped, socket
+    removed, exit status 0."""
+    with Stack(worker=False, children=2, threads=4,
+               label="master hangup stack") as s:
+        kids = s.fcgi_children()
+        os.kill(s.fcgi.pid, signal.SIGHUP)
+        try:
+            rc = s.fcgi.wait(10)
+        except Exception as e:  # TimeoutExpired: the stack stops it
+            rc = repr(e)
+        check("robust: SIGHUP stops nthpi-fcgi with status 0", rc == 0, rc)
+        check("robust: its children are gone after SIGHUP",
+              wait_for(lambda: not any(alive(k) for k in kids), 5), kids)
+        check("robust: its socket is removed after SIGHUP",
+              not os.path.exists(s.socket_path))
+
+
+if __name__ == "__main__":
+    tap.main(test_stalled_peer, test_stop_while_reading, test_master_dies,
+             test_master_hangup)
