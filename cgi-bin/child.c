@@ -2,6 +2,7 @@
 #include <arpa/inet.h>
 #include <errno.h>
 #include <fcgiapp.h>
+#include <malloc.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
 #include <pthread.h>
@@ -335,6 +336,15 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd)
 		return 1;
 	}
 	child_limit_descriptors(cfg->threads);
+	/*
+	 * Buffers larger than a thread keeps (a big page) come from mmap and
+	 * go back to the system when freed. glibc would otherwise raise this
+	 * threshold after the first such free and serve the next from its
+	 * per-thread arenas, which it seldom returns: a burst of big pages
+	 * on hundreds of threads would stay resident for good.
+	 */
+	if (mallopt(M_MMAP_THRESHOLD, RESPONSE_KEEP_BYTES) != 1)
+		log_warn("child: mallopt(M_MMAP_THRESHOLD) failed");
 	child_web_servers = getenv("FCGI_WEB_SERVER_ADDRS");
 	if (FCGX_Init() != 0) {
 		log_err("child: FCGX_Init failed");

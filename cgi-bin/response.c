@@ -4,9 +4,6 @@
 
 #include "response.h"
 
-/* A thread keeps at most this much buffer between requests. */
-#define RESPONSE_KEEP_BYTES (256 * 1024)
-
 /* The same on every response, as docs/design.md ("Security") says. */
 static const char response_security_headers[] =
     "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; "
@@ -50,9 +47,8 @@ response_reason(int status)
 	return "Unknown";
 }
 
-/* Empties b, freeing it if it grew past what a thread should keep. */
-static void
-response_trim(struct buf *b)
+void
+response_trim_buf(struct buf *b)
 {
 	if (b->cap > RESPONSE_KEEP_BYTES)
 		buf_free(b);
@@ -61,10 +57,16 @@ response_trim(struct buf *b)
 }
 
 void
+response_release(struct response *r)
+{
+	response_trim_buf(&r->headers);
+	response_trim_buf(&r->body);
+}
+
+void
 response_reset(struct response *r)
 {
-	response_trim(&r->headers);
-	response_trim(&r->body);
+	response_release(r);
 	r->status = 200;
 	r->content_type = "text/html; charset=utf-8";
 	r->head_only = 0;
@@ -110,22 +112,35 @@ response_head(struct response *r, struct buf *out, long long length)
 }
 
 int
-response_finish(struct response *r, struct buf *out)
+response_finish(struct response *r, struct buf *head)
 {
-	buf_reset(out);
+	buf_reset(head);
 	if (r->body.failed) {
 		/* Out of memory while rendering: say so instead of sending
 		 * half a page. */
 		r->status = 500;
 		r->content_type = "text/plain; charset=utf-8";
-		buf_reset(&r->body);
+		buf_free(&r->body);
 		buf_puts(&r->body, "The server ran out of memory while "
 				   "building this page. Try again later.\n");
 	}
-	response_head(r, out, (long long)r->body.len);
-	if (!r->head_only)
-		buf_append(out, r->body.data ? r->body.data : "", r->body.len);
-	return out->failed ? -1 : 0;
+	response_head(r, head, (long long)r->body.len);
+	return head->failed ? -1 : 0;
+}
+
+int
+response_send(struct response *r, struct buf *head)
+{
+	if (response_finish(r, head) == -1)
+		return -2;
+	if (r->write(r->write_arg, head->data, head->len) == -1)
+		return -1;
+	/* A second write rather than a copy behind the headers: the body
+	 * may be large, and a thread should not hold it twice. */
+	if (!r->head_only && r->body.len > 0 &&
+	    r->write(r->write_arg, r->body.data, r->body.len) == -1)
+		return -1;
+	return 0;
 }
 
 int

@@ -25,10 +25,23 @@ struct response {
 };
 
 /*
- * Empties r for the next request, keeping its buffers' memory (up to a
- * bound: a large buffer from a big page is freed so that hundreds of idle
- * threads do not each keep one). Sets status 200, HTML.
+ * A thread keeps at most this much of each buffer between requests: a
+ * larger one (a big page) is freed once it went out, so that hundreds of
+ * idle threads do not each keep one.
  */
+#define RESPONSE_KEEP_BYTES (64 * 1024)
+
+/* Empties b, and frees it if it grew past RESPONSE_KEEP_BYTES. */
+void response_trim_buf(struct buf *b);
+
+/*
+ * Empties r's buffers after its response went out, freeing those that
+ * grew past RESPONSE_KEEP_BYTES.
+ */
+void response_release(struct response *r);
+
+/* Empties r for the next request (response_release) and sets status 200,
+ * HTML. */
 void response_reset(struct response *r);
 
 /*
@@ -38,12 +51,20 @@ void response_reset(struct response *r);
 int response_header(struct response *r, const char *name, const char *value);
 
 /*
- * Writes the complete response (status line, Content-Type, Content-Length,
- * the security headers of docs/design.md, the extra headers, a blank line,
- * then the body unless head_only) into out, replacing what out held.
- * Returns 0 or -1 if memory ran out while building (out->failed).
+ * Writes the head of the response (status line, Content-Type,
+ * Content-Length, the security headers of docs/design.md, the extra
+ * headers and a blank line) into head, replacing what head held. If the
+ * body ran out of memory, it becomes a 500 saying so first. Returns 0 or
+ * -1 if memory ran out while building (head->failed).
  */
-int response_finish(struct response *r, struct buf *out);
+int response_finish(struct response *r, struct buf *head);
+
+/*
+ * Sends the response through r->write: the head (built in head by
+ * response_finish), then the body unless head_only, in two writes.
+ * Returns 0, -1 if the client went away, or -2 if memory ran out.
+ */
+int response_send(struct response *r, struct buf *head);
 
 /*
  * Starts a streamed response of length body bytes: writes the headers at

@@ -117,12 +117,17 @@ serve_request(struct serve *s, const struct app *app, int conn_fd,
 			  s->req.method_name, s->req.path);
 	else if (!s->resp.streamed) {
 		s->resp.elapsed_us = took;
-		if (response_finish(&s->resp, &s->out) == -1)
+		rc = response_send(&s->resp, &s->out);
+		if (rc == -2)
 			log_err("out of memory building a response");
-		else if (write(write_arg, s->out.data, s->out.len) == -1)
+		else if (rc == -1)
 			log_debug("%s %s: the client went away",
 				  s->req.method_name, s->req.path);
 	}
 	serve_log(s, took / 1000, ctx.wait_ms > 0);
+	/* The thread may now wait long for its next request: it keeps no
+	 * large buffer meanwhile. */
+	response_release(&s->resp);
+	response_trim_buf(&s->out);
 	return s->resp.status;
 }

@@ -23,7 +23,9 @@ void serve_free(struct serve *s);
 
 /*
  * Handles one request: parses it (get), reads its body (read), dispatches
- * it, and writes the whole response in one call of write (or streams it).
+ * it, and writes the response in two calls of write, head then body (or
+ * streams it). Afterwards the thread keeps no buffer larger than
+ * RESPONSE_KEEP_BYTES.
  * conn_fd is the connection to nginx, watched while a long-poll is held
  * (-1: none).
  * Never fails as far as the caller is concerned: every problem becomes an

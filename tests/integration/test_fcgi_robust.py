@@ -1,6 +1,8 @@
 """test_fcgi_robust.py: nthpi-fcgi under the faults of its own process
 model: a peer on the FastCGI socket that stalls, children stopped while a
-request is being read, a master that dies or is hung up.
+request is being read, a master that dies or is hung up, long-polls that
+would take every thread, and idle threads that would keep the memory of a
+big answer.
 
 Some tests speak FastCGI to the app's socket directly (fcgi_records), as
 nginx does, to be able to stop halfway through a request.
@@ -195,6 +197,59 @@ def test_master_hangup():
               not os.path.exists(s.socket_path))
 
 
+def rss_kib(pid):
+    """The resident memory of pid in KiB (VmRSS), or 0."""
+    try:
+        with open("/proc/%d/status" % pid) as f:
+            for line in f:
+                if line.startswith("VmRSS:"):
+                    return int(line.split()[1])
+    except OSError:
+        pass
+    return 0
+
+
+def test_idle_threads_free_big_answers():
+    """After 100 concurrent big answers (about 600 KB each), the child's
+    threads go back to waiting without keeping them: its resident memory
+    grows by far less than 100 answers."""
+    with Stack(worker=False, children=1, threads=128,
+               label="memory stack") as s:
+        s.sql_write("INSERT INTO tasks (n, status, error, created_at, "
+                    "finished_at) VALUES (?, 'error', ?, ?, ?)",
+                    [(1000 + i, "x" * 400 + " %d" % i, 1700000000000 + i,
+                      1700000000500 + i) for i in range(1000)])
+        path = "/api/tasks?limit=1000"
+        st, _, body = s.request("GET", path)
+        if not check("robust: the big answer is served (%d bytes)" %
+                     len(body), st == 200 and len(body) > 500000,
+                     (st, len(body))):
+            return
+        kid = s.fcgi_children()[0]
+        before = rss_kib(kid)
+        got = []
+
+        def get():
+            try:
+                got.append(s.request("GET", path, timeout=60)[0])
+            except OSError as e:
+                got.append(repr(e))
+
+        threads = [threading.Thread(target=get) for _ in range(100)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(90)
+        after = rss_kib(kid)
+        tap.diag("child RSS %d KiB before, %d KiB after 100 concurrent "
+                 "answers of %d bytes" % (before, after, len(body)))
+        check("robust: the 100 concurrent big answers are all 200",
+              got.count(200) == 100, sorted(set(map(str, got))))
+        check("robust: the child's memory grew by less than 32 MB with 100 "
+              "big answers done (%d KiB)" % (after - before),
+              after - before < 32 * 1024, (before, after))
+
+
 if __name__ == "__main__":
     tap.main(test_stalled_peer, test_stop_while_reading, test_master_dies,
-             test_master_hangup)
+             test_master_hangup, test_idle_threads_free_big_answers)

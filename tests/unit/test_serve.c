@@ -101,6 +101,66 @@ test_database_unavailable(void)
 static char dir[] = "/tmp/nthpi-test-serve-XXXXXX";
 static char path[256];
 
+/* Adds count tasks, each with an error sentence of about 400 bytes. */
+static int
+add_tasks(int count)
+{
+	char sql[512];
+	sqlite3 *db = db_open(path);
+	int rc;
+
+	if (db == NULL)
+		return -1;
+	snprintf(sql, sizeof(sql),
+		 "WITH RECURSIVE k(i) AS (SELECT 1 UNION ALL SELECT i + 1 "
+		 "FROM k WHERE i < %d) INSERT INTO tasks (n, status, error, "
+		 "created_at, finished_at) SELECT 1000 + i, 'error', "
+		 "printf('%%.400c', 'x'), 1700000000000 + i, 1700000000500 + i "
+		 "FROM k",
+		 count);
+	rc = sqlite3_exec(db, sql, NULL, NULL, NULL);
+	sqlite3_close(db);
+	return rc == SQLITE_OK ? 0 : -1;
+}
+
+static void
+test_big_answer_kept_by_no_one(void)
+{
+	struct config cfg;
+	struct app app = { &cfg, NULL, NULL, NULL };
+	struct serve *s = serve_new();
+	const char *head_end;
+	char want[64];
+
+	config_defaults(&cfg);
+	app.pool = dbpool_new(path, 2);
+	if (!T_CHECK(s != NULL && app.pool != NULL && add_tasks(1000) == 0,
+		     "1000 tasks with long error sentences"))
+		goto out;
+	T_CHECK(serve_get(s, &app, "/api/tasks?limit=1000") == 200 &&
+		    sent.calls == 2 && sent.largest > 400000,
+		"a big answer goes out in two writes, head then body");
+	head_end = strstr(sent_text(), "\r\n\r\n");
+	snprintf(want, sizeof(want), "\r\nContent-Length: %zu\r\n",
+		 head_end ? sent.all.len - (size_t)(head_end + 4 - sent_text())
+			  : 0);
+	T_CHECK(head_end != NULL && strstr(sent_text(), want) != NULL &&
+		    strncmp(head_end + 4, "{\"version\": ", 12) == 0,
+		"its Content-Length is the length of the body after the head");
+	T_CHECK(s->resp.body.cap == 0 && s->resp.headers.cap == 0 &&
+		    s->out.cap <= RESPONSE_KEEP_BYTES,
+		"after it the thread keeps no large buffer (body %zu, head %zu "
+		"bytes)",
+		s->resp.body.cap, s->out.cap);
+	T_CHECK(serve_get(s, &app, "/api/tasks?limit=2") == 200 &&
+		    sent.calls == 2 && s->resp.body.cap > 0 &&
+		    s->resp.body.cap <= RESPONSE_KEEP_BYTES,
+		"a small answer's buffer is kept for the next request");
+out:
+	dbpool_free(app.pool);
+	serve_free(s);
+}
+
 int
 main(void)
 {
@@ -111,6 +171,7 @@ main(void)
 	}
 	snprintf(path, sizeof(path), "%s/nthpi.db", dir);
 	test_database_unavailable();
+	test_big_answer_kept_by_no_one();
 	buf_free(&sent.all);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/nthpi.db-wal", dir);
