@@ -112,9 +112,10 @@ for n in $sizes; do
 	# shellcheck disable=SC2154
 	awk -v n="$n" -v te="$t_engine" -v ta="$t_arb" -v tm="$t_mpfr" \
 	    -v me="$m_engine" -v ma="$m_arb" -v mm="$m_mpfr" '
-	function ratio(a, b) { return b > 0 ? a / b : 0 }
+	# A peer that did not run (BENCH_PROGRAMS) has no ratio: "n/a".
+	function ratio(a, b) { return (a > 0 && b > 0) ? sprintf("%.2fx", a / b) : "n/a" }
 	BEGIN {
-		printf("%-10s ratio   engine/arb: time %.2fx rss %.2fx; engine/mpfr: time %.2fx rss %.2fx\n", n, ratio(te, ta), ratio(me, ma), ratio(te, tm), ratio(me, mm))
+		printf("%-10s ratio   engine/arb: time %s rss %s; engine/mpfr: time %s rss %s\n", n, ratio(te, ta), ratio(me, ma), ratio(te, tm), ratio(me, mm))
 	}'
 done
 exit $status
