@@ -220,6 +220,14 @@ api_long_poll(struct ctx *ctx, long long since)
 	deadline = start + (long long)app->cfg->hold_seconds * 1000;
 	wr = watch_wait(app->watch, since, deadline, ctx->conn_fd, &seen);
 	ctx->wait_ms = time_mono_ms() - start;
+	if (wr == WATCH_FULL) {
+		/* Holding it would take one of the threads kept for page
+		 * loads: answer "nothing new" now, as a hold that ended. The
+		 * page script asks again after a pause (MIN_EMPTY_POLL_MS). */
+		log_debug("long-poll answered at once: %d are held already",
+			  watch_waiters(app->watch));
+		return;
+	}
 	if (wr == WATCH_GONE) {
 		/* nginx closed the connection: its client left. */
 		ctx->client_gone = 1;

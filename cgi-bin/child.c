@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -35,6 +36,14 @@ struct worker_thread {
 };
 
 static atomic_int child_stopping;
+
+/* One thread of the child at a time waits in accept(2): see child_accept. */
+static pthread_mutex_t child_accept_lock = PTHREAD_MUTEX_INITIALIZER;
+
+/* The long-polls of every child, this one's slot, and its limit. */
+static struct child_board *child_board;
+static int child_index;
+static int child_hold_max;
 
 /* FCGI_WEB_SERVER_ADDRS: the IPv4 addresses a TCP peer may have (libfcgi's
  * own check, which our accept replaces), or NULL for any. */
@@ -115,16 +124,69 @@ child_peer_allowed(const struct sockaddr_storage *sa)
  * (interrupted, refused peer, or an error: logged), or -2 once the child
  * is stopping.
  *
- * Why our own accept and not FCGX_Accept_r's: every request thread waits
- * here at once, with no lock among them (Linux wakes one thread of those
- * blocked in accept(2) per connection; libfcgi 2.4.2 takes no lock of its
- * own around accept on Linux, and Debian's build does not). libfcgi's
- * accept goes on to read the request's BEGIN and PARAMS records with no
- * time limit, so a peer that sends a byte and stops would hold a thread
- * (under a lock, all of them); here each connection gets a receive timeout
- * first. And child_stop can tell a thread blocked in accept, which it may
- * interrupt, from one reading a request it took, which it must not.
+ * Why our own accept and not FCGX_Accept_r's: libfcgi's goes on to read
+ * the request's BEGIN and PARAMS records with no time limit, and the lock
+ * below was held across it, so one peer that sent a byte to the socket
+ * and stopped froze every accept of its child. Here the lock covers the
+ * accept(2) alone, and the connection gets a receive timeout before
+ * anything is read from it. And child_stop can tell a thread blocked in
+ * accept, which it may interrupt, from one reading a request it took,
+ * which it must not.
+ *
+ * Why still one thread at a time per child: not for the thundering herd
+ * (Linux wakes one of the threads blocked in accept(2) per connection,
+ * and libfcgi 2.4.2 takes no lock of its own there), but for balance.
+ * The kernel hands each connection to the thread that has waited longest;
+ * with all threads of all children waiting, a burst of long-polls fills
+ * whole children one after the other (measured: 300, 300, 298 and 102 of
+ * 1,000 held polls on 4 x 300 threads), and a full child serves nothing
+ * else. With one waiter per child the children take turns.
  */
+/*
+ * Before an accept: if this child has more busy threads than the least
+ * busy other child (by more than CHILD_BALANCE_SLACK) and at least half
+ * its long-poll limit, or is at that limit while another is not, waits a
+ * little (up to CHILD_BALANCE_US) with no thread of this child in accept,
+ * so that the kernel hands the next connections to the others. Otherwise
+ * a burst of long-polls fills one child to its limit (its next polls are
+ * answered at once, WATCH_FULL) while others have room. Busy threads, not
+ * held polls, because a poll accepted a moment ago is not held yet.
+ * Called with child_accept_lock held.
+ */
+static void
+child_balance(void)
+{
+	int waited, i;
+
+	for (waited = 0; waited < CHILD_BALANCE_US; waited += 250) {
+		int mine = atomic_load(&child_board->busy[child_index]);
+		int least = INT_MAX;
+
+		if (mine < child_hold_max / 2 || atomic_load(&child_stopping))
+			return;
+		for (i = 0; i < child_board->n; i++) {
+			int busy = atomic_load(&child_board->busy[i]);
+
+			if (i != child_index && busy < least)
+				least = busy;
+		}
+		/* No other child running: least is CHILD_BOARD_GONE. */
+		if (least == CHILD_BOARD_GONE ||
+		    (mine <= least + CHILD_BALANCE_SLACK &&
+		     (mine < child_hold_max || least >= child_hold_max)))
+			return;
+		usleep(250);
+	}
+}
+
+/* Counts a thread in (1) or out (-1) of a request on the board. */
+static void
+child_busy(int d)
+{
+	if (child_board != NULL)
+		atomic_fetch_add(&child_board->busy[child_index], d);
+}
+
 static int
 child_accept(struct worker_thread *w)
 {
@@ -133,9 +195,13 @@ child_accept(struct worker_thread *w)
 	socklen_t len = sizeof(sa);
 	int fd, err, on = 1;
 
+	pthread_mutex_lock(&child_accept_lock);
+	if (child_board != NULL)
+		child_balance();
 	pthread_mutex_lock(&w->lock);
 	if (atomic_load(&child_stopping)) {
 		pthread_mutex_unlock(&w->lock);
+		pthread_mutex_unlock(&child_accept_lock);
 		return -2;
 	}
 	w->in_accept = 1;
@@ -145,6 +211,7 @@ child_accept(struct worker_thread *w)
 	pthread_mutex_lock(&w->lock);
 	w->in_accept = 0;
 	pthread_mutex_unlock(&w->lock);
+	pthread_mutex_unlock(&child_accept_lock);
 	if (fd == -1) {
 		if (atomic_load(&child_stopping))
 			return -2;
@@ -198,9 +265,11 @@ child_thread(void *arg)
 			continue;
 		r.ipcFd = fd;
 		r.keepConnection = 1;
+		child_busy(1);
 		if (FCGX_Accept_r(&r) < 0) {
 			log_debug("a FastCGI connection closed or timed out "
 				  "before its request came");
+			child_busy(-1);
 			continue;
 		}
 		serve_request(s, w->app, r.ipcFd, child_param, &r, child_read,
@@ -216,6 +285,7 @@ child_thread(void *arg)
 		}
 		if (r.ipcFd >= 0)
 			FCGX_Free(&r, 1);
+		child_busy(-1);
 	}
 	FCGX_Free(&r, 1);
 out:
@@ -319,8 +389,51 @@ child_stop(struct worker_thread *ws, int n, struct watch *watch,
 			  time_mono_ms() - (deadline - limit_ms));
 }
 
+struct child_board *
+child_board_new(int n)
+{
+	size_t size =
+	    sizeof(struct child_board) + (size_t)n * sizeof(atomic_int);
+	struct child_board *b;
+	int i;
+
+	b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
+		 -1, 0);
+	if (b == MAP_FAILED) {
+		log_err("mmap: %s", strerror(errno));
+		return NULL;
+	}
+	b->n = n;
+	for (i = 0; i < n; i++)
+		atomic_init(&b->busy[i], CHILD_BOARD_GONE);
+	return b;
+}
+
+void
+child_board_free(struct child_board *b)
+{
+	if (b != NULL)
+		munmap(b, sizeof(struct child_board) +
+			      (size_t)b->n * sizeof(atomic_int));
+}
+
+/* The long-polls a child of threads threads may hold: all but the
+ * reserve (child.h). */
+static int
+child_holds(int threads)
+{
+	int reserve = threads / CHILD_RESERVE_DIV;
+
+	if (reserve < CHILD_RESERVE_MIN)
+		reserve = CHILD_RESERVE_MIN;
+	if (reserve > threads / 2)
+		reserve = threads / 2;
+	return threads - reserve;
+}
+
 int
-child_run(const struct config *cfg, int listen_fd, int ready_fd)
+child_run(const struct config *cfg, int listen_fd, int ready_fd,
+	  struct child_board *board, int index)
 {
 	struct worker_thread *ws = NULL;
 	struct dbpool *pool = NULL;
@@ -350,9 +463,15 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd)
 		log_err("child: FCGX_Init failed");
 		return 1;
 	}
+	child_hold_max = child_holds(cfg->threads);
+	if (board != NULL && index >= 0 && index < board->n) {
+		child_board = board;
+		child_index = index;
+		atomic_store(&board->busy[index], 0);
+	}
 	if ((pool = dbpool_new(cfg->db_path, CHILD_DB_POOL)) == NULL ||
 	    (watch = watch_start(cfg->db_path, CHILD_WATCH_PERIOD_MS,
-				 cfg->threads)) == NULL)
+				 cfg->threads, child_hold_max)) == NULL)
 		goto out;
 	app.cfg = cfg;
 	app.pool = pool;

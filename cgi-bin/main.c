@@ -52,7 +52,7 @@ master_on_signal(int sig)
 /* Forks a child into s. Returns 0 or -1 (logged; retried later). */
 static int
 master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
-	     const int ready[2])
+	     const int ready[2], struct child_board *board, int index)
 {
 	pid_t master = getpid(), pid = fork();
 
@@ -79,7 +79,7 @@ master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
 				 strerror(errno));
 		if (getppid() != master)
 			_exit(0);
-		_exit(child_run(cfg, listen_fd, ready[1]));
+		_exit(child_run(cfg, listen_fd, ready[1], board, index));
 	}
 	s->pid = pid;
 	s->started = time_mono_ms();
@@ -88,7 +88,7 @@ master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
 
 /* Reaps dead children and schedules their restart with a backoff. */
 static void
-master_reap(struct slot *slots, int n)
+master_reap(struct slot *slots, int n, struct child_board *board)
 {
 	int status, i;
 	pid_t pid;
@@ -112,6 +112,9 @@ master_reap(struct slot *slots, int n)
 			slots[i].failures = 0;
 		slots[i].pid = 0;
 		slots[i].restart_at = now + delay;
+		/* The others must not wait on it. */
+		if (board != NULL)
+			atomic_store(&board->busy[i], CHILD_BOARD_GONE);
 		if (WIFSIGNALED(status))
 			log_warn("child %ld died of signal %d; restarting it "
 				 "in %lld ms",
@@ -171,6 +174,7 @@ main(int argc, char **argv)
 {
 	struct config cfg;
 	struct slot *slots = NULL;
+	struct child_board *board = NULL;
 	struct sigaction sa;
 	sigset_t block, orig;
 	char err[512];
@@ -231,6 +235,8 @@ main(int argc, char **argv)
 		log_err("out of memory");
 		goto out;
 	}
+	/* Without it the children balance their long-polls less well. */
+	board = child_board_new(cfg.children);
 	log_info("starting %d children of %d threads each (%d requests at "
 		 "once, long-polls held %d s)",
 		 cfg.children, cfg.threads, cfg.children * cfg.threads,
@@ -246,7 +252,8 @@ main(int argc, char **argv)
 			struct slot *s = &slots[i];
 
 			if (s->pid == 0 && s->restart_at <= now)
-				master_spawn(s, &cfg, listen_fd, ready_pipe);
+				master_spawn(s, &cfg, listen_fd, ready_pipe,
+					     board, i);
 			if (s->pid == 0 && s->restart_at < next)
 				next = s->restart_at > now ? s->restart_at
 							   : now + 100;
@@ -265,7 +272,7 @@ main(int argc, char **argv)
 		}
 		if (master_child) {
 			master_child = 0;
-			master_reap(slots, cfg.children);
+			master_reap(slots, cfg.children, board);
 		}
 	}
 	log_info("stopping");
@@ -282,5 +289,6 @@ out:
 	if (listen_fd != -1)
 		close(listen_fd);
 	free(slots);
+	child_board_free(board);
 	return rc;
 }

@@ -35,6 +35,7 @@ struct watch {
 	int started;
 	long long version; /* last version read; -1 before the first read */
 	int waiters;
+	int hold_max; /* most waiters at once */
 	int stopping;
 	int period_ms;
 	int fd; /* dbwatch descriptor, or -1 */
@@ -154,7 +155,7 @@ watch_main(void *arg)
 }
 
 struct watch *
-watch_start(const char *path, int period_ms, int max_waiters)
+watch_start(const char *path, int period_ms, int max_waiters, int hold_max)
 {
 	struct watch *w = calloc(1, sizeof(*w));
 	size_t n = (size_t)(max_waiters > 0 ? max_waiters : 1);
@@ -170,6 +171,7 @@ watch_start(const char *path, int period_ms, int max_waiters)
 	w->version = -1;
 	w->period_ms = period_ms;
 	w->nslots = (int)n;
+	w->hold_max = hold_max;
 	pthread_mutex_init(&w->lock, NULL);
 	pthread_condattr_init(&ca);
 	pthread_condattr_setclock(&ca, CLOCK_MONOTONIC);
@@ -226,6 +228,11 @@ watch_wait(struct watch *w, long long version, long long deadline, int conn_fd,
 	ts.tv_sec = deadline / 1000;
 	ts.tv_nsec = (deadline % 1000) * 1000000;
 	pthread_mutex_lock(&w->lock);
+	if (w->waiters >= w->hold_max) {
+		*seen = w->version;
+		pthread_mutex_unlock(&w->lock);
+		return WATCH_FULL;
+	}
 	w->waiters++;
 	/* No free slot (more waiters than threads): wait unwatched. */
 	for (i = 0; conn_fd >= 0 && i < w->nslots; i++)

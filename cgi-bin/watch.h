@@ -8,7 +8,8 @@ enum watch_result {
 	WATCH_MOVED,    /* the version is above the one waited on */
 	WATCH_DEADLINE, /* the deadline passed first */
 	WATCH_STOPPING, /* watch_stop: answer now */
-	WATCH_GONE      /* the client's connection closed: answer no one */
+	WATCH_GONE,     /* the client's connection closed: answer no one */
+	WATCH_FULL      /* hold_max waiters already: answer now */
 };
 
 struct watch;
@@ -18,15 +19,18 @@ struct watch;
  * (dbwatch) with a fallback re-check every period_ms, reads the queue
  * version once per wake, and wakes every waiter when it moved. It also
  * polls the connections of up to max_waiters waiters, so that one whose
- * client went away is let go at once. Returns the watch, or NULL (logged).
+ * client went away is let go at once. At most hold_max threads wait at
+ * once. Returns the watch, or NULL (logged).
  */
-struct watch *watch_start(const char *path, int period_ms, int max_waiters);
+struct watch *watch_start(const char *path, int period_ms, int max_waiters,
+			  int hold_max);
 
 /*
  * Blocks the calling thread, using no CPU and no database, until the queue
  * version is above version, until deadline (time_mono_ms) passes, until
  * watch_stop, or until the peer closes conn_fd (a FastCGI connection, or
- * -1 not to watch one). Sets *seen to the last version the watcher read.
+ * -1 not to watch one). Returns WATCH_FULL at once if hold_max threads
+ * wait already. Sets *seen to the last version the watcher read.
  */
 enum watch_result watch_wait(struct watch *w, long long version,
 			     long long deadline, int conn_fd, long long *seen);
