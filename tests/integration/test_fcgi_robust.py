@@ -275,6 +275,46 @@ def test_long_polls_spread():
             [a for a in answers if a is None or a[0] != 200][:3])
 
 
+def test_nginx_limits_polls_per_address():
+    """nginx holds at most 100 long-polls per client address (loopback
+    excepted): the 101st from 127.0.0.2 is refused with 429."""
+    with Stack(worker=False, children=2, threads=64, hold_seconds=20,
+               label="poll limit stack") as s:
+        version = s.api("GET", "/api/tasks?limit=1")[2]["version"]
+        path = "/api/tasks?since=%d" % version
+        answers = [None] * 100
+
+        def poll(i):
+            try:
+                answers[i] = s.request("GET", path, timeout=30,
+                                       source="127.0.0.2")[0]
+            except OSError as e:
+                answers[i] = repr(e)
+
+        threads = [threading.Thread(target=poll, args=(i,), daemon=True)
+                   for i in range(100)]
+        for t in threads:
+            t.start()
+        time.sleep(2)
+        early = [a for a in answers if a is not None]
+        try:
+            st = s.request("GET", path, timeout=5, source="127.0.0.2")[0]
+        except OSError as e:
+            st = repr(e)
+        check("robust: 100 long-polls from one address are held, the "
+              "101st is refused with 429 (%s)" % st,
+              not early and st == 429, (early[:3], st))
+        other = s.request("GET", "/api/tasks?limit=1", timeout=5,
+                          source="127.0.0.2")[0]
+        check("robust: other requests from that address still pass",
+              other == 200, other)
+        s.api_create(5)
+        for t in threads:
+            t.join(10)
+        check("robust: the 100 held polls are answered",
+              answers.count(200) == 100, sorted(set(map(str, answers))))
+
+
 def rss_kib(pid):
     """The resident memory of pid in KiB (VmRSS), or 0."""
     try:
@@ -331,5 +371,5 @@ def test_idle_threads_free_big_answers():
 if __name__ == "__main__":
     tap.main(test_stalled_peer, test_stop_while_reading, test_master_dies,
              test_master_hangup, test_long_polls_leave_threads,
-             test_long_polls_spread,
+             test_long_polls_spread, test_nginx_limits_polls_per_address,
              test_idle_threads_free_big_answers)
