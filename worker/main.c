@@ -2,6 +2,7 @@
 #include <err.h>
 #include <errno.h>
 #include <limits.h>
+#include <math.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -36,12 +37,26 @@
  * one ends. Each computation at least doubles the store (growth.c), so
  * small tasks never wait behind large ones once the store covers them, and
  * a rising stream of n costs a bounded multiple of the last computation.
+ * At most WORKER_MAX_WAITING tasks wait at once; past that only the tasks
+ * the store answers are claimed, so a long queue of large n stays queued
+ * instead of all turning running.
  */
 
 /* The fallback wake-up when inotify misses a change or a lease lapses. */
 #define WORKER_POLL_MS 500
-/* How often running tasks get progress and a renewed lease. */
+/*
+ * The waiting tasks get the computation's progress at most every
+ * WORKER_HEARTBEAT_MS, and only once it has moved by WORKER_PROGRESS_STEP:
+ * each write moves the queue version once per task and wakes every
+ * long-polling page. Their leases (QUEUE_LEASE_MS, 10 s) are renewed at
+ * least every WORKER_RENEW_MS all the same.
+ */
 #define WORKER_HEARTBEAT_MS 1000
+#define WORKER_PROGRESS_STEP 0.005
+#define WORKER_RENEW_MS 3000
+/* The most tasks that wait for a computation at once. Each is a row the
+ * heartbeat rewrites and a page hears of. */
+#define WORKER_MAX_WAITING 256
 /* Claims per transaction: enough to drain a burst, short enough to keep
  * the write lock brief. */
 #define WORKER_CLAIM_BATCH 256
@@ -53,6 +68,16 @@
 #define WORKER_REAP_MS 10
 /* A computation interrupted this often in a row fails its tasks. */
 #define WORKER_MAX_INTERRUPTS 3
+/* Tries to start a computation, WORKER_START_RETRY_MS apart and doubling,
+ * before its tasks fail: fork can fail for a moment (EAGAIN) when a process
+ * or memory limit is near. */
+#define WORKER_START_TRIES 4
+#define WORKER_START_RETRY_MS 250
+/* After a failed computation the next one waits WORKER_BACKOFF_MS, doubled
+ * for each failure in a row up to WORKER_BACKOFF_MAX_MS, so that one that
+ * cannot succeed (a full disk) is not run again for each new task at once. */
+#define WORKER_BACKOFF_MS 1000
+#define WORKER_BACKOFF_MAX_MS 30000
 /* How often the worker records that it is alive (worker_state), busy or
  * idle; the loop wakes at least every WORKER_POLL_MS. */
 #define WORKER_SEEN_MS 5000
@@ -81,6 +106,9 @@ struct worker_waiting {
 	/* Scratch for one step (cancel, heartbeat, finish, fail): 1 if the
 	 * step removes the task once its transaction commits. */
 	unsigned char mark;
+	/* 1 once the task is to end in error with w->fail_msg; it stays until
+	 * a transaction lets that through (worker_settle). */
+	unsigned char failing;
 	signed char digit; /* set by the finish step */
 };
 
@@ -97,12 +125,22 @@ struct worker {
 	long long refuse_above; /* claim tasks above this only to refuse */
 	long long next_poll;    /* time_mono_ms of the next queue read */
 	long long next_beat;    /* time_mono_ms of the next heartbeat */
+	long long renewed;      /* time_mono_ms of the last heartbeat write */
+	double beat_progress;   /* the progress that write set */
+	int joined;             /* tasks joined since that write */
+	long long next_start;   /* no computation starts before this */
+	long long next_settle;  /* no settling before this, after a failure */
 	long long next_seen;    /* time_mono_ms of the next worker_state */
 	long long watchdog_ms;  /* systemd's watchdog interval, or 0 */
 	long long next_watchdog;
 	long long busy_since; /* time_mono_ms when a lock wait began */
 	int exact_next;       /* next computation: just what is needed */
 	int interrupts;       /* computations stopped by a signal in a row */
+	int failures;         /* computations failed in a row */
+	int start_tries;      /* failed starts of the next computation */
+	char fail_msg[512];   /* the error the failing tasks get */
+	/* Scratch for the heartbeat: the tasks of wait, capwait of them. */
+	const struct queue_task **held;
 	/* The claim transaction's results, reused between batches. */
 	struct worker_claimed *claimed;
 	size_t nclaimed;
@@ -227,6 +265,7 @@ worker_transaction(struct worker *w, const char *what, worker_tx_fn fn,
 static int
 worker_wait_add(struct worker *w, const struct queue_task *t)
 {
+	const struct queue_task **held;
 	struct worker_waiting *nw;
 	size_t i, cap;
 
@@ -239,6 +278,9 @@ worker_wait_add(struct worker *w, const struct queue_task *t)
 		}
 	if (w->nwait == w->capwait) {
 		cap = w->capwait ? 2 * w->capwait : 64;
+		if ((held = realloc(w->held, cap * sizeof(*held))) == NULL)
+			return -1;
+		w->held = held;
 		if ((nw = realloc(w->wait, cap * sizeof(*nw))) == NULL)
 			return -1;
 		w->wait = nw;
@@ -246,7 +288,10 @@ worker_wait_add(struct worker *w, const struct queue_task *t)
 	}
 	w->wait[w->nwait].t = *t;
 	w->wait[w->nwait].mark = 0;
+	w->wait[w->nwait].failing = 0;
 	w->wait[w->nwait++].digit = -1;
+	/* The next heartbeat shows it the computation's progress. */
+	w->joined = 1;
 	return 0;
 }
 
@@ -272,7 +317,15 @@ worker_wait_compact(struct worker *w)
 	w->nwait = j;
 }
 
-/* The largest n among the waiting tasks. */
+/* Whether a waiting task needs digits the store lacks (and is not about to
+ * fail). */
+static int
+worker_needs_digits(const struct worker *w, const struct worker_waiting *x)
+{
+	return !x->failing && x->t.n > w->have;
+}
+
+/* The largest n among the waiting tasks that need digits; 0 if none. */
 static long long
 worker_wait_max_n(const struct worker *w)
 {
@@ -280,9 +333,42 @@ worker_wait_max_n(const struct worker *w)
 	size_t i;
 
 	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].t.n > m)
+		if (worker_needs_digits(w, &w->wait[i]) && w->wait[i].t.n > m)
 			m = w->wait[i].t.n;
 	return m;
+}
+
+/* Whether a waiting task is to fail but has not yet. */
+static int
+worker_any_failing(const struct worker *w)
+{
+	size_t i;
+
+	for (i = 0; i < w->nwait; i++)
+		if (w->wait[i].failing)
+			return 1;
+	return 0;
+}
+
+/*
+ * Holds the next computation back after a failed one: WORKER_BACKOFF_MS,
+ * doubled for each failure in a row, at most WORKER_BACKOFF_MAX_MS.
+ */
+static void
+worker_backoff(struct worker *w)
+{
+	long long delay = WORKER_BACKOFF_MS;
+	int i;
+
+	for (i = 0; i < w->failures && delay < WORKER_BACKOFF_MAX_MS; i++)
+		delay *= 2;
+	if (delay > WORKER_BACKOFF_MAX_MS)
+		delay = WORKER_BACKOFF_MAX_MS;
+	w->failures++;
+	w->next_start = time_mono_ms() + delay;
+	log_info("worker: the next computation starts in %lld ms at the "
+		 "earliest",
+		 delay);
 }
 
 /*
@@ -305,7 +391,7 @@ worker_stop_compute(struct worker *w)
 static void
 worker_stop_if_unwanted(struct worker *w)
 {
-	if (w->nwait > 0 || !compute_active(&w->comp))
+	if (!compute_active(&w->comp) || worker_wait_max_n(w) > 0)
 		return;
 	log_info("worker: no task waits for the computation; stopping it");
 	worker_stop_compute(w);
@@ -344,6 +430,7 @@ worker_claim_tx(struct worker *w, void *arg)
 {
 	long long now = time_now_ms(), max_n;
 	struct worker_claimed *c;
+	size_t waiting = w->nwait;
 	char msg[512];
 	int *full = arg, rc;
 
@@ -352,6 +439,10 @@ worker_claim_tx(struct worker *w, void *arg)
 	/* While a computation runs, only tasks it will cover can join it. */
 	max_n = compute_active(&w->comp) ? w->comp.decimals : LLONG_MAX;
 	while (w->nclaimed < WORKER_CLAIM_BATCH) {
+		/* Enough wait already: take only what the store answers (and
+		 * what is refused), and leave the rest queued. */
+		if (waiting >= WORKER_MAX_WAITING && max_n > w->have)
+			max_n = w->have;
 		c = &w->claimed[w->nclaimed];
 		rc = queue_claim(w->q, now, max_n, w->refuse_above, &c->t);
 		if (rc != 1)
@@ -368,10 +459,12 @@ worker_claim_tx(struct worker *w, void *arg)
 			c->fate = WORKER_FATE_DONE;
 		else if (c->t.n > w->fit_max)
 			c->fate = WORKER_FATE_MEMORY;
-		else
+		else {
 			/* Not covered, or the store could not be read: a
 			 * computation rewrites it either way. */
 			c->fate = WORKER_FATE_WAIT;
+			waiting++;
+		}
 		switch (c->fate) {
 		case WORKER_FATE_DONE:
 			rc = queue_finish(w->q, &c->t, c->digit, now);
@@ -442,33 +535,65 @@ worker_claim(struct worker *w)
 	return full;
 }
 
-/* Transaction body: sets the error in arg on every marked task. */
+/* Transaction body: sets w->fail_msg on every failing task. */
 static int
 worker_fail_tx(struct worker *w, void *arg)
 {
 	long long now = time_now_ms();
 	size_t i;
 
+	(void)arg;
 	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].mark &&
-		    queue_fail(w->q, &w->wait[i].t, arg, now) == -1)
+		if (w->wait[i].failing &&
+		    queue_fail(w->q, &w->wait[i].t, w->fail_msg, now) == -1)
 			return -1;
 	return 0;
 }
 
-/* Fails the marked waiting tasks with msg and forgets them. */
+/*
+ * Fails the failing waiting tasks and forgets them. If the transaction
+ * fails they stay ours and failing: worker_settle tries again a little
+ * later, and no computation starts until they are settled, so that a task
+ * whose computation failed does not start it again.
+ */
+static void
+worker_fail_failing(struct worker *w)
+{
+	size_t i;
+
+	if (worker_transaction(w, "failing tasks", worker_fail_tx, NULL) ==
+	    -1) {
+		w->next_settle = time_mono_ms() + WORKER_HEARTBEAT_MS;
+		return;
+	}
+	for (i = 0; i < w->nwait; i++) {
+		w->wait[i].mark = w->wait[i].failing;
+		if (w->wait[i].mark)
+			log_info("task %lld: error: %s", w->wait[i].t.id,
+				 w->fail_msg);
+	}
+	worker_wait_compact(w);
+}
+
+/*
+ * Fails the marked waiting tasks with msg (see worker_fail_failing). The
+ * tasks still failing from before, if any, get msg too: there is one
+ * sentence for all, and a new failure comes only from a computation, which
+ * waits until they are settled.
+ */
 static void
 worker_fail_marked(struct worker *w, const char *msg)
 {
 	size_t i;
+	int n;
 
-	if (worker_transaction(w, "failing tasks", worker_fail_tx,
-			       (void *)msg) == -1)
-		return; /* they stay ours; a later step settles them */
 	for (i = 0; i < w->nwait; i++)
 		if (w->wait[i].mark)
-			log_info("task %lld: error: %s", w->wait[i].t.id, msg);
-	worker_wait_compact(w);
+			w->wait[i].failing = 1;
+	n = snprintf(w->fail_msg, sizeof(w->fail_msg), "%s", msg);
+	if (n < 0 || (size_t)n >= sizeof(w->fail_msg))
+		log_warn("worker: message cut short: %s", w->fail_msg);
+	worker_fail_failing(w);
 }
 
 /* Transaction body: finishes every waiting task the store covers. */
@@ -486,7 +611,7 @@ worker_finish_tx(struct worker *w, void *arg)
 	(void)arg;
 	for (i = 0; i < w->nwait; i++) {
 		x = &w->wait[i];
-		x->mark = x->t.n <= w->have;
+		x->mark = !x->failing && x->t.n <= w->have;
 		if (!x->mark)
 			continue;
 		x->digit = (signed char)store_digit(w->cfg.store_path, x->t.n);
@@ -504,13 +629,18 @@ worker_finish_covered(struct worker *w)
 {
 	size_t i;
 
-	for (i = 0; i < w->nwait && w->wait[i].t.n > w->have; i++)
+	for (i = 0;
+	     i < w->nwait && (w->wait[i].failing || w->wait[i].t.n > w->have);
+	     i++)
 		;
 	if (i == w->nwait)
 		return;
 	if (worker_transaction(w, "finishing tasks", worker_finish_tx, NULL) ==
-	    -1)
-		return; /* they stay ours; the next loop tries again */
+	    -1) {
+		/* They stay ours; worker_settle tries again. */
+		w->next_settle = time_mono_ms() + WORKER_HEARTBEAT_MS;
+		return;
+	}
 	for (i = 0; i < w->nwait; i++)
 		if (w->wait[i].mark && w->wait[i].digit >= 0)
 			log_info("task %lld: decimal %lld is %d",
@@ -523,11 +653,40 @@ worker_finish_covered(struct worker *w)
 	worker_wait_compact(w);
 }
 
-/* Starts a computation for the waiting tasks. */
+/*
+ * Settles what it can of the waiting tasks: fails the failing ones and
+ * finishes the ones the store covers. Runs while a computation runs too.
+ * After a failed transaction it waits a little before it tries again.
+ */
+static void
+worker_settle(struct worker *w)
+{
+	if (time_mono_ms() < w->next_settle)
+		return;
+	if (worker_any_failing(w))
+		worker_fail_failing(w);
+	worker_finish_covered(w);
+}
+
+/*
+ * Whether a computation should start: a waiting task needs digits the
+ * store lacks, no failed task waits to be settled, and no back-off holds it
+ * (the loop also waits for a backlog to drain first).
+ */
+static int
+worker_should_compute(const struct worker *w)
+{
+	return w->nwait > 0 && !compute_active(&w->comp) &&
+	       time_mono_ms() >= w->next_start && !worker_any_failing(w) &&
+	       worker_wait_max_n(w) > w->have;
+}
+
+/* Starts a computation for the waiting tasks that need one. */
 static void
 worker_start_compute(struct worker *w)
 {
-	long long need = worker_wait_max_n(w), target;
+	long long need = worker_wait_max_n(w), target, delay;
+	size_t i;
 	char msg[512];
 
 	target = w->exact_next
@@ -536,14 +695,28 @@ worker_start_compute(struct worker *w)
 	if (compute_start(&w->comp, w->cfg.store_path, target,
 			  w->cfg.compute_threads, w->cfg.memory_limit_mb, msg,
 			  sizeof(msg)) == -1) {
-		log_err("worker: %s", msg);
-		worker_wait_mark_all(w, 1);
+		if (++w->start_tries < WORKER_START_TRIES) {
+			delay = (long long)WORKER_START_RETRY_MS
+				<< (w->start_tries - 1);
+			log_warn("worker: %s Trying again in %lld ms.", msg,
+				 delay);
+			w->next_start = time_mono_ms() + delay;
+			return;
+		}
+		log_err("worker: %s Tried %d times; giving up.", msg,
+			w->start_tries);
+		w->start_tries = 0;
+		worker_backoff(w);
+		for (i = 0; i < w->nwait; i++)
+			w->wait[i].mark = worker_needs_digits(w, &w->wait[i]);
 		worker_fail_marked(w, msg);
 		return;
 	}
+	w->start_tries = 0;
 	w->exact_next = 0;
 	/* The first heartbeat right away shows the tasks at 0 %. */
 	w->next_beat = time_mono_ms();
+	w->joined = 1;
 	if (snprintf(msg, sizeof(msg), "STATUS=Computing %lld decimals",
 		     target) < (int)sizeof(msg))
 		sdnotify(msg);
@@ -568,6 +741,7 @@ worker_computed(struct worker *w)
 	    ++w->interrupts < WORKER_MAX_INTERRUPTS) {
 		log_warn("worker: the computation was stopped by a signal; "
 			 "starting it again");
+		worker_backoff(w);
 		return;
 	}
 	if (oc == COMPUTE_INTERRUPTED)
@@ -590,10 +764,13 @@ worker_computed(struct worker *w)
 		log_err("worker: computing %lld decimals failed after %lld ms: "
 			"%s",
 			decimals, took, msg);
-		worker_wait_mark_all(w, 1);
+		worker_backoff(w);
+		for (i = 0; i < w->nwait; i++)
+			w->wait[i].mark = worker_needs_digits(w, &w->wait[i]);
 		worker_fail_marked(w, msg);
 		return;
 	}
+	w->failures = 0;
 	log_info("worker: computed %lld decimals in %lld ms; the store holds "
 		 "%lld",
 		 decimals, took, w->have);
@@ -601,7 +778,7 @@ worker_computed(struct worker *w)
 		/* Failing them keeps the loop from computing the same thing
 		 * forever. */
 		for (i = 0; i < w->nwait; i++)
-			w->wait[i].mark = w->wait[i].t.n > w->have;
+			w->wait[i].mark = worker_needs_digits(w, &w->wait[i]);
 		worker_fail_marked(
 		    w,
 		    "The computed digits did not reach the digit store. Check "
@@ -664,36 +841,58 @@ worker_cancel(struct worker *w)
 	worker_stop_if_unwanted(w);
 }
 
-/* Transaction body: renews leases and copies the progress. */
+/* queue_heartbeat callback: a waiting task that is still ours. */
+static void
+worker_still_ours(void *arg, long long id)
+{
+	struct worker *w = arg;
+	size_t i;
+
+	for (i = 0; i < w->nwait; i++)
+		if (w->wait[i].t.id == id)
+			w->wait[i].mark = 0;
+}
+
+/* Transaction body: renews the leases and sets the progress at arg. */
 static int
 worker_heartbeat_tx(struct worker *w, void *arg)
 {
-	long long now = time_now_ms();
-	/* 1 means done; a task reaches it only with its digit. */
-	double p = w->comp.progress < 0.999 ? w->comp.progress : 0.999;
+	const double *progress = arg;
 	size_t i;
-	int rc;
 
-	(void)arg;
 	for (i = 0; i < w->nwait; i++) {
-		rc = queue_heartbeat(w->q, &w->wait[i].t, p, now);
-		if (rc == -1)
-			return -1;
-		w->wait[i].mark = rc == 0;
+		w->held[i] = &w->wait[i].t;
+		w->wait[i].mark = 1;
 	}
-	return 0;
+	return queue_heartbeat(w->q, w->held, w->nwait, *progress,
+			       time_now_ms(), worker_still_ours, w) == -1
+		   ? -1
+		   : 0;
 }
 
-/* Renews the leases of the waiting tasks and forgets the ones gone. */
+/*
+ * Copies the computation's progress into the waiting tasks and renews
+ * their leases, in one statement, when the progress has moved, tasks have
+ * joined or the leases are due; and forgets the tasks that are gone.
+ */
 static void
 worker_heartbeat(struct worker *w)
 {
+	long long now = time_mono_ms();
+	/* 1 means done; a task reaches it only with its digit. */
+	double p = w->comp.progress < 0.999 ? w->comp.progress : 0.999;
 	size_t i;
 
-	w->next_beat = time_mono_ms() + WORKER_HEARTBEAT_MS;
-	if (worker_transaction(w, "renewing leases", worker_heartbeat_tx,
-			       NULL) == -1)
+	w->next_beat = now + WORKER_HEARTBEAT_MS;
+	if (!w->joined && fabs(p - w->beat_progress) < WORKER_PROGRESS_STEP &&
+	    now - w->renewed < WORKER_RENEW_MS)
 		return;
+	if (worker_transaction(w, "renewing leases", worker_heartbeat_tx, &p) ==
+	    -1)
+		return;
+	w->renewed = now;
+	w->beat_progress = p;
+	w->joined = 0;
 	for (i = 0; i < w->nwait; i++)
 		if (w->wait[i].mark)
 			log_info("task %lld: deleted or taken over; no longer "
@@ -738,6 +937,13 @@ worker_wait(struct worker *w, long long timeout, const sigset_t *unblocked)
 		timeout = w->next_beat - now;
 	if (w->watchdog_ms > 0 && w->next_watchdog - now < timeout)
 		timeout = w->next_watchdog - now;
+	/* Ones in the past hold nothing back any more. */
+	if (w->nwait > 0 && w->next_start > now &&
+	    w->next_start - now < timeout)
+		timeout = w->next_start - now;
+	if (w->nwait > 0 && w->next_settle > now &&
+	    w->next_settle - now < timeout)
+		timeout = w->next_settle - now;
 	if (timeout < 0)
 		timeout = 0;
 	if (w->watch_fd != -1) {
@@ -782,9 +988,9 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 			if (w->nwait > 0)
 				worker_cancel(w);
 		}
-		if (w->nwait > 0 && !compute_active(&w->comp))
-			worker_finish_covered(w);
-		if (w->nwait > 0 && !compute_active(&w->comp) && !more)
+		if (w->nwait > 0)
+			worker_settle(w);
+		if (!more && worker_should_compute(w))
 			worker_start_compute(w);
 		if (w->nwait > 0 && time_mono_ms() >= w->next_beat)
 			worker_heartbeat(w);
@@ -1020,5 +1226,6 @@ main(int argc, char **argv)
 	sqlite3_close(w.db);
 	free(w.claimed);
 	free(w.wait);
+	free(w.held);
 	return rc;
 }

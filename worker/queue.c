@@ -1,6 +1,7 @@
 /* queue.c: every SQL statement the worker runs against the task queue. */
 #include <stdlib.h>
 
+#include "buf.h"
 #include "db.h"
 #include "log.h"
 #include "queue.h"
@@ -24,10 +25,14 @@ const char *const queue_sql[QUEUE_STMT__MAX] = {
 	    "  SELECT min(id) AS id FROM tasks WHERE status = 'running'"
 	    "   AND lease_until < ?1 AND (n <= ?3 OR n > ?4)))"
 	    " RETURNING id, n, attempts, cancel_requested",
+	/* One statement for every task the worker holds: ?3 is a JSON array
+	 * of [id, attempts] pairs, looked up one by one through
+	 * tasks_by_status (status, id). */
 	[QUEUE_HEARTBEAT] =
 	    "UPDATE tasks SET progress = ?1, lease_until = ?2"
-	    " WHERE id = ?3 AND status = 'running' AND attempts = ?4"
-	    " RETURNING cancel_requested",
+	    " WHERE status = 'running' AND (id, attempts) IN"
+	    "  (SELECT value ->> 0, value ->> 1 FROM json_each(?3))"
+	    " RETURNING id",
 	[QUEUE_FINISH] =
 	    "UPDATE tasks SET status = 'done', digit = ?1, progress = 1,"
 	    " error = NULL, finished_at = ?2, lease_until = NULL"
@@ -71,6 +76,7 @@ const char *const queue_stmt_names[QUEUE_STMT__MAX] = {
 struct queue {
 	sqlite3 *db;
 	sqlite3_stmt *st[QUEUE_STMT__MAX];
+	struct buf held; /* the heartbeat's JSON, reused */
 };
 
 struct queue *
@@ -102,6 +108,7 @@ queue_close(struct queue *q)
 		return;
 	for (i = 0; i < QUEUE_STMT__MAX; i++)
 		sqlite3_finalize(q->st[i]);
+	buf_free(&q->held);
 	free(q);
 }
 
@@ -187,12 +194,26 @@ queue_claim(struct queue *q, long long now, long long max_n,
 }
 
 int
-queue_heartbeat(struct queue *q, struct queue_task *t, double progress,
-		long long now)
+queue_heartbeat(struct queue *q, const struct queue_task *const *tasks,
+		size_t n, double progress, long long now,
+		void (*ours)(void *arg, long long id), void *arg)
 {
 	sqlite3_stmt *st = q->st[QUEUE_HEARTBEAT];
-	int rc;
+	int step, rc = 0;
+	size_t i;
 
+	if (n == 0)
+		return 0;
+	buf_reset(&q->held);
+	buf_puts(&q->held, "[");
+	for (i = 0; i < n; i++)
+		buf_printf(&q->held, "%s[%lld,%lld]", i ? "," : "",
+			   tasks[i]->id, tasks[i]->attempts);
+	buf_puts(&q->held, "]");
+	if (q->held.failed) {
+		log_err("queue: heartbeat: out of memory");
+		return -1;
+	}
 	/* The schema's CHECK would turn a stray value into an error. */
 	if (!(progress >= 0))
 		progress = 0;
@@ -200,22 +221,13 @@ queue_heartbeat(struct queue *q, struct queue_task *t, double progress,
 		progress = 1;
 	sqlite3_bind_double(st, 1, progress);
 	sqlite3_bind_int64(st, 2, now + QUEUE_LEASE_MS);
-	sqlite3_bind_int64(st, 3, t->id);
-	sqlite3_bind_int64(st, 4, t->attempts);
-	switch (sqlite3_step(st)) {
-	case SQLITE_ROW:
-		t->cancel_requested = sqlite3_column_int(st, 0);
-		rc = sqlite3_step(st) == SQLITE_DONE
-			 ? 1
-			 : queue_step_failed(q, QUEUE_HEARTBEAT);
-		break;
-	case SQLITE_DONE:
-		rc = 0;
-		break;
-	default:
-		rc = queue_step_failed(q, QUEUE_HEARTBEAT);
-		break;
+	sqlite3_bind_text(st, 3, q->held.data, (int)q->held.len, SQLITE_STATIC);
+	while ((step = sqlite3_step(st)) == SQLITE_ROW) {
+		ours(arg, sqlite3_column_int64(st, 0));
+		rc++;
 	}
+	if (step != SQLITE_DONE)
+		rc = queue_step_failed(q, QUEUE_HEARTBEAT);
 	sqlite3_reset(st);
 	sqlite3_clear_bindings(st);
 	return rc;

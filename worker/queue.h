@@ -9,7 +9,7 @@
 
 enum queue_stmt {
 	QUEUE_CLAIM,        /* take the oldest claimable task */
-	QUEUE_HEARTBEAT,    /* progress + lease renewal of a running task */
+	QUEUE_HEARTBEAT,    /* progress + lease renewal of the tasks we hold */
 	QUEUE_FINISH,       /* done with a digit */
 	QUEUE_FAIL,         /* error with a sentence */
 	QUEUE_CANCEL,       /* cancelled after cancel_requested */
@@ -69,11 +69,15 @@ int queue_claim(struct queue *q, long long now, long long max_n,
 
 /*
  * Sets progress (clamped to 0..1) and lease_until = now + QUEUE_LEASE_MS on
- * a task we hold. Returns 1 and sets t->cancel_requested if it is still
- * ours, 0 if it is gone (deleted or claimed by someone else), -1 on error.
+ * the n tasks tasks[0..n) that are still ours, in one statement, and calls
+ * ours(arg, id) for each of them. A task it is not called for is gone
+ * (deleted, or claimed by someone else after its lease lapsed). Returns how
+ * many are still ours, or -1 on error (logged; roll back: some may have been
+ * renewed).
  */
-int queue_heartbeat(struct queue *q, struct queue_task *t, double progress,
-		    long long now);
+int queue_heartbeat(struct queue *q, const struct queue_task *const *tasks,
+		    size_t n, double progress, long long now,
+		    void (*ours)(void *arg, long long id), void *arg);
 
 /*
  * The end states of a task we hold. Each returns 1 if the row changed, 0

@@ -192,8 +192,193 @@ def test_temp_files():
               os.path.getsize(s.store_path))
 
 
+def store_digit(s, n):
+    """Decimal n of the digit store, as a one-character string."""
+    with open(s.store_path, "rb") as f:
+        f.seek(n)
+        return f.read(1).decode()
+
+
+def test_running_set_bounded():
+    """600 tasks that need a computation: at most 256 turn running at once
+    (the rest stay queued), their leases never lapse, and all finish. Prints
+    how fast the queue version moves while they wait."""
+    label = "bounded"
+    with Stack(n_max=10**7, label=label + " stack") as s:
+        base = 8000000
+        insert_tasks(s, [base + i for i in range(600)])
+        t0 = time.monotonic()
+        most, lapsed, samples, during = 0, [], [], []
+        deadline = t0 + 240
+        while time.monotonic() < deadline:
+            now = now_ms()
+            (running, queued, done, expired, version,
+             progress) = s.sql(
+                "SELECT sum(status = 'running'), sum(status = 'queued'), "
+                "sum(status = 'done'), sum(status = 'running' AND "
+                "lease_until < ?), (SELECT version FROM queue_state), "
+                "max(CASE WHEN status = 'running' THEN progress END) "
+                "FROM tasks", (now - 500,))[0]
+            samples.append((time.monotonic() - t0, running, queued, done,
+                            version, progress))
+            most = max(most, running or 0)
+            if expired:
+                lapsed.append((time.monotonic() - t0, expired))
+            if running and s.worker_children():
+                during.append((time.monotonic(), version, progress))
+            if done == 600:
+                break
+            time.sleep(0.1)
+        secs = time.monotonic() - t0
+        tap.diag("%s: all 600 done in %.1f s; at most %d running at once"
+                 % (label, secs, most))
+        check("%s: at most 256 tasks are running at once (%d)" %
+              (label, most), 0 < most <= 256, samples[-5:])
+        check("%s: the others wait queued meanwhile" % label,
+              any(r == 256 and q == 600 - 256 - d
+                  for _, r, q, d, _, _ in samples), samples[:5])
+        check("%s: no running task's lease lapses" % label, not lapsed,
+              lapsed[:5])
+        rows = s.sql("SELECT n, status, digit FROM tasks")
+        bad = [r for r in rows if r[1] != "done" or
+               str(r[2]) != store_digit(s, r[0])]
+        check("%s: all 600 finish done with the store's digit" % label,
+              len(rows) == 600 and not bad, bad[:5])
+        if len(during) >= 2:
+            span = during[-1][0] - during[0][0]
+            bumps = during[-1][1] - during[0][1]
+            tap.diag("%s: while computing, the queue version moved %.0f "
+                     "a second (%d in %.1f s)" % (
+                         label, bumps / span if span else 0, bumps, span))
+        computes = computations(s)
+        tap.diag("%s: %d computations: %r" % (label, len(computes),
+                                              computes))
+
+
+def computations(s):
+    """The worker's log lines that start a computation."""
+    return log_lines(s, r"compute: child \d+ computes")
+
+
+class WriteLock:
+    """Holds the database's write lock (BEGIN IMMEDIATE) from another
+    connection, as a slow writer would."""
+
+    def __init__(self, s):
+        self.c = sqlite3.connect(s.db_path, timeout=10,
+                                 isolation_level=None)
+        self.c.execute("BEGIN IMMEDIATE")
+
+    def release(self):
+        self.c.execute("ROLLBACK")
+        self.c.close()
+
+
+def test_finish_fails_under_lock():
+    """The transaction that finishes the tasks of a computation fails (the
+    write lock is held elsewhere for seconds): the digits are in the
+    store, so the worker tries the finish again later and does not start
+    the same computation over."""
+    label = "locked finish"
+    with Stack(n_max=10**7, label=label + " stack") as s:
+        n = 2000000
+        st, t = s.api_create(n)
+        if not check("%s: a task of n=%d is accepted" % (label, n),
+                     st == 201, st):
+            return
+        if not check("%s: it is computed" % label,
+                     wait_for(s.worker_children, 30)):
+            return
+        lock = WriteLock(s)
+        try:
+            grown = wait_for(lambda: os.path.exists(s.store_path) and
+                             os.path.getsize(s.store_path) > n, 120)
+            if not check("%s: the computation ends and writes the store "
+                         "while the lock is held" % label, grown):
+                return
+            # Each of the worker's transactions waits 1 s for the lock,
+            # three times, so it sees the end a few seconds late.
+            failed = wait_for(lambda: log_lines(
+                s, r"finishing tasks failed \d+ times"), 30, 0.1)
+            # Long enough for the loop to come round to a computation
+            # again, through two more transactions that wait for the lock.
+            computes = wait_for(lambda: (lambda c: c if len(c) > 1 else
+                                         None)(computations(s)), 8, 0.1)
+            computes = computations(s)
+        finally:
+            lock.release()
+        check("%s: the finish failed while the lock was held" % label,
+              failed, log_lines(s, r"warn|error"))
+        check("%s: no computation starts again meanwhile" % label,
+              len(computes) == 1, computes)
+        t = s.wait_task(t["id"], timeout=30)
+        check("%s: once the lock is free the task finishes from the store"
+              % label, t["status"] == "done" and
+              t["digit"] == store_digit(s, n), t)
+        computes = computations(s)
+        check("%s: the digits were computed once" % label,
+              len(computes) == 1, computes)
+
+
+def test_failed_computation_settles_first():
+    """A computation fails (the store cannot be written: RLIMIT_FSIZE) and
+    the transaction that fails its task cannot run (the write lock is held
+    elsewhere): the worker tries the failure again later, backs off, and
+    does not compute the same thing over and over meanwhile."""
+    label = "failing computation"
+    limit = 512 * 1024
+
+    def small_files():
+        signal.signal(signal.SIGXFSZ, signal.SIG_IGN)
+        resource.setrlimit(resource.RLIMIT_FSIZE, (limit, limit))
+
+    with Stack(n_max=10**7, label=label + " stack") as s:
+        s.stop_worker()
+        s.start_worker(preexec_fn=small_files)
+        n = 1000000
+        st, t = s.api_create(n)
+        if not check("%s: a task of n=%d is accepted" % (label, n),
+                     st == 201, st):
+            return
+        if not check("%s: it is computed" % label,
+                     wait_for(s.worker_children, 30)):
+            return
+        lock = WriteLock(s)
+        try:
+            ended = wait_for(lambda: not s.worker_children(), 60)
+            if not check("%s: the computation ends while the lock is held"
+                         % label, ended):
+                return
+            failed = wait_for(lambda: log_lines(
+                s, r"failing tasks failed \d+ times"), 30, 0.1)
+            # Past its back-off (1 s), only the unsettled task holds the
+            # next computation back.
+            computes = wait_for(lambda: (lambda c: c if len(c) > 1 else
+                                         None)(computations(s)), 8, 0.1)
+            computes = computations(s)
+            kids = s.worker_children()
+        finally:
+            lock.release()
+        check("%s: failing the task failed while the lock was held" %
+              label, failed, log_lines(s, r"warn|error"))
+        check("%s: no computation starts again while its task waits to be "
+              "failed" % label, len(computes) == 1 and not kids,
+              (computes, kids))
+        t = s.wait_task(t["id"], timeout=30)
+        check("%s: once the lock is free the task ends in error, saying "
+              "why" % label, t["status"] == "error" and
+              "Could not save the digits" in (t["error"] or ""), t)
+        check("%s: the worker backs off before its next computation" %
+              label, log_lines(s, r"next computation starts in 1000 ms"))
+        computes = computations(s)
+        check("%s: it was computed once" % label, len(computes) == 1,
+              computes)
+
+
 def run():
-    for fn in (test_sigterm_with_backlog, test_temp_files):
+    for fn in (test_sigterm_with_backlog, test_temp_files,
+               test_running_set_bounded, test_finish_fails_under_lock,
+               test_failed_computation_settles_first):
         t0 = time.monotonic()
         try:
             fn()

@@ -254,40 +254,91 @@ collect(void *arg, long long id, long long attempts)
 	return ids[0] >= 3;
 }
 
+/* queue_heartbeat callback: records the ids still ours. */
+static void
+note_ours(void *arg, long long id)
+{
+	long long *ids = arg;
+
+	if (ids[0] < 4)
+		ids[++ids[0]] = id;
+}
+
+/* The queue version. */
+static long long
+version(struct fixture *f)
+{
+	sqlite3_stmt *st = db_prepare(f->db, "SELECT version FROM queue_state");
+	long long v = -1;
+
+	if (sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	return v;
+}
+
 static void
 test_heartbeat_and_cancel_request(void)
 {
 	struct fixture f;
-	struct queue_task t = { 0 }, other = { 0 };
-	long long a, b, ids[5] = { 0 };
+	struct queue_task t = { 0 }, other = { 0 }, third = { 0 }, stale;
+	const struct queue_task *held[2] = { &t, &other };
+	long long a, b, c, v, ids[5] = { 0 };
 
 	if (!T_CHECK(fixture_open(&f, "beat") == 0, "beat: fixture opens"))
 		return;
 	a = insert(&f, 70);
 	b = insert(&f, 80);
+	c = insert(&f, 90);
 	queue_claim(f.q, NOW, NONE, NONE, &t);
 	queue_claim(f.q, NOW, NONE, NONE, &other);
-	T_CHECK(queue_heartbeat(f.q, &t, 0.25, NOW + 1000) == 1 &&
-		    t.cancel_requested == 0 &&
-		    column(&f, a, "lease_until") == NOW + 1000 + QUEUE_LEASE_MS,
-		"heartbeat renews the lease");
-	T_CHECK(column(&f, a, "CAST(progress * 100 AS INTEGER)") == 25,
+	queue_claim(f.q, NOW, NONE, NONE, &third);
+	v = version(&f);
+	T_CHECK(queue_heartbeat(f.q, held, 2, 0.25, NOW + 1000, note_ours,
+				ids) == 2 &&
+		    ids[0] == 2 && ids[1] == a && ids[2] == b,
+		"one heartbeat renews every task named and reports each as "
+		"ours");
+	T_CHECK(column(&f, a, "lease_until") == NOW + 1000 + QUEUE_LEASE_MS &&
+		    column(&f, b, "lease_until") == NOW + 1000 + QUEUE_LEASE_MS,
+		"heartbeat renews the leases");
+	T_CHECK(column(&f, a, "CAST(progress * 100 AS INTEGER)") == 25 &&
+		    column(&f, b, "CAST(progress * 100 AS INTEGER)") == 25,
 		"heartbeat stores the progress");
-	T_CHECK(queue_heartbeat(f.q, &t, 7.0, NOW + 1000) == 1 &&
+	T_CHECK(column(&f, c, "lease_until") == NOW + QUEUE_LEASE_MS &&
+		    column(&f, c, "progress") == 0 && version(&f) == v + 2,
+		"a task not named is left alone (the version moves once per "
+		"task renewed)");
+	ids[0] = 0;
+	T_CHECK(queue_heartbeat(f.q, held, 2, 7.0, NOW + 1000, note_ours,
+				ids) == 2 &&
 		    column(&f, a, "progress") == 1,
 		"heartbeat clamps progress to 1");
 	sqlite3_exec(f.db, "UPDATE tasks SET cancel_requested = 1 WHERE n = 70",
 		     NULL, NULL, NULL);
+	ids[0] = 0;
 	T_CHECK(queue_cancel_check(f.q, collect, ids) == 0 && ids[0] == 1 &&
 		    ids[1] == a,
 		"cancel check lists the running task with cancel_requested");
-	T_CHECK(queue_heartbeat(f.q, &t, 0.5, NOW + 2000) == 1 &&
-		    t.cancel_requested == 1,
-		"heartbeat reports cancel_requested");
 	sqlite3_exec(f.db, "DELETE FROM tasks WHERE n = 80", NULL, NULL, NULL);
-	T_CHECK(queue_heartbeat(f.q, &other, 0.5, NOW + 2000) == 0,
-		"heartbeat of a deleted task reports it gone");
-	(void)b;
+	ids[0] = 0;
+	T_CHECK(queue_heartbeat(f.q, held, 2, 0.5, NOW + 2000, note_ours,
+				ids) == 1 &&
+		    ids[0] == 1 && ids[1] == a,
+		"heartbeat leaves out a deleted task");
+	stale = third;
+	stale.attempts--;
+	held[0] = &stale;
+	ids[0] = 0;
+	T_CHECK(queue_heartbeat(f.q, held, 1, 0.5, NOW + 3000, note_ours,
+				ids) == 0 &&
+		    ids[0] == 0 &&
+		    column(&f, c, "lease_until") == NOW + QUEUE_LEASE_MS,
+		"heartbeat leaves out a task claimed again since (another "
+		"claim token)");
+	T_CHECK(
+	    queue_heartbeat(f.q, held, 0, 0.5, NOW + 3000, note_ours, ids) == 0,
+	    "a heartbeat of no task does nothing");
 	fixture_close(&f);
 }
 

@@ -94,6 +94,20 @@ test_cancel_check_uses_index(sqlite3 *db)
 		"the cancel check reads tasks_cancel_requested only");
 }
 
+/* The heartbeat runs every second or so for up to a few hundred tasks. */
+static void
+test_heartbeat_uses_keys(sqlite3 *db)
+{
+	char plan[2048];
+
+	plan_of(db, queue_sql[QUEUE_HEARTBEAT], plan, sizeof(plan));
+	T_CHECK(strstr(plan, "SCAN tasks") == NULL &&
+		    strstr(plan, "USING INDEX tasks_by_status (status=? AND "
+				 "id=?") != NULL,
+		"the heartbeat looks each task up by its id and scans no "
+		"table");
+}
+
 /* Reads one integer; -1 if there is no row. */
 static long long
 scalar(sqlite3 *db, const char *sql)
@@ -146,6 +160,7 @@ main(void)
 		test_queue_open_prepares_all(db);
 		test_claim_uses_indexes(db);
 		test_cancel_check_uses_index(db);
+		test_heartbeat_uses_keys(db);
 		test_seen_records_the_time(db);
 	}
 	sqlite3_close(db);
