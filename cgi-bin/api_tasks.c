@@ -62,8 +62,7 @@ api_begin(struct ctx *ctx, int status)
 {
 	ctx->resp->status = status;
 	ctx->resp->content_type = "application/json";
-	buf_reset(&ctx->resp->body);
-	return &ctx->resp->body;
+	return response_new_body(ctx->resp);
 }
 
 /* Answers with one task. */
@@ -247,6 +246,8 @@ api_tasks_list(struct ctx *ctx)
 	struct task_filter f = { API_LIMIT_DEFAULT, 0, 0, TASK_QUEUED, 0 };
 	long long counts[TASK_STATUS__MAX], version = 0, v;
 	struct api_list l = { NULL, 0 };
+	struct listcache_key key;
+	struct blob *kept;
 	const char *status;
 	struct dbconn *c;
 	struct buf *b;
@@ -289,6 +290,18 @@ api_tasks_list(struct ctx *ctx)
 		ctx_fail_rc(ctx, TASK_UNAVAILABLE, 0);
 		return;
 	}
+	key.before = f.before;
+	key.limit = f.limit;
+	key.status = f.has_status ? (int)f.status : -1;
+	/* The version as it is now: an answer kept for it is the answer. */
+	if (ctx->app->lists != NULL &&
+	    task_version(c, &key.version) == TASK_OK &&
+	    (kept = listcache_get(ctx->app->lists, &key)) != NULL) {
+		api_begin(ctx, 200);
+		response_share_body(ctx->resp, kept);
+		blob_unref(kept);
+		return;
+	}
 	b = api_begin(ctx, 200);
 	l.b = b;
 	if ((rc = task_snapshot_begin(c)) != TASK_OK)
@@ -311,6 +324,10 @@ api_tasks_list(struct ctx *ctx)
 		json_int(b, counts[i]);
 	}
 	json_raw_unescaped(b, "}}\n");
+	/* Kept for the version of the snapshot it was read from. */
+	key.version = version;
+	if (ctx->app->lists != NULL && !b->failed)
+		listcache_put(ctx->app->lists, &key, b->data, b->len);
 	return;
 fail:
 	task_snapshot_end(c);

@@ -8,6 +8,7 @@
 #include "request.h"
 #include "response.h"
 #include "task.h"
+#include "listcache.h"
 #include "pollcache.h"
 #include "watch.h"
 
@@ -17,6 +18,7 @@ struct app {
 	struct dbpool *pool;
 	struct watch *watch;     /* NULL: long-polls answer at once (tests) */
 	struct pollcache *cache; /* long-poll answers; NULL: none */
+	struct listcache *lists; /* GET /api/tasks answers; NULL: none */
 };
 
 /* One request being handled. */

@@ -476,7 +476,8 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd,
 	app.cfg = cfg;
 	app.pool = pool;
 	app.watch = watch;
-	if ((app.cache = pollcache_new()) == NULL) {
+	if ((app.cache = pollcache_new()) == NULL ||
+	    (app.lists = listcache_new()) == NULL) {
 		log_err("child: out of memory");
 		goto out;
 	}
@@ -515,6 +516,7 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd,
 	 * or freeing what they use. */
 	_exit(0);
 out:
+	listcache_free(app.lists);
 	pollcache_free(app.cache);
 	watch_free(watch);
 	dbpool_free(pool);

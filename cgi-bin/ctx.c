@@ -32,7 +32,7 @@ ctx_fail(struct ctx *ctx, int status, const char *message)
 	struct response *r = ctx->resp;
 
 	r->status = status;
-	buf_reset(&r->body);
+	response_new_body(r);
 	if (ctx->api) {
 		r->content_type = "application/json";
 		json_raw_unescaped(&r->body, "{\"error\": ");

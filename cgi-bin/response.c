@@ -61,6 +61,25 @@ response_release(struct response *r)
 {
 	response_trim_buf(&r->headers);
 	response_trim_buf(&r->body);
+	blob_unref(r->shared);
+	r->shared = NULL;
+}
+
+struct buf *
+response_new_body(struct response *r)
+{
+	blob_unref(r->shared);
+	r->shared = NULL;
+	buf_reset(&r->body);
+	return &r->body;
+}
+
+void
+response_share_body(struct response *r, struct blob *b)
+{
+	blob_unref(r->shared);
+	r->shared = blob_ref(b);
+	buf_reset(&r->body);
 }
 
 void
@@ -116,6 +135,8 @@ response_finish(struct response *r, struct buf *head)
 {
 	buf_reset(head);
 	if (r->body.failed) {
+		blob_unref(r->shared);
+		r->shared = NULL;
 		/* Out of memory while rendering: say so instead of sending
 		 * half a page. */
 		r->status = 500;
@@ -124,21 +145,26 @@ response_finish(struct response *r, struct buf *head)
 		buf_puts(&r->body, "The server ran out of memory while "
 				   "building this page. Try again later.\n");
 	}
-	response_head(r, head, (long long)r->body.len);
+	response_head(r, head,
+		      (long long)(r->shared ? r->shared->len : r->body.len));
 	return head->failed ? -1 : 0;
 }
 
 int
 response_send(struct response *r, struct buf *head)
 {
+	const char *body;
+	size_t len;
+
 	if (response_finish(r, head) == -1)
 		return -2;
+	body = r->shared ? r->shared->data : r->body.data;
+	len = r->shared ? r->shared->len : r->body.len;
 	if (r->write(r->write_arg, head->data, head->len) == -1)
 		return -1;
 	/* A second write rather than a copy behind the headers: the body
 	 * may be large, and a thread should not hold it twice. */
-	if (!r->head_only && r->body.len > 0 &&
-	    r->write(r->write_arg, r->body.data, r->body.len) == -1)
+	if (!r->head_only && len > 0 && r->write(r->write_arg, body, len) == -1)
 		return -1;
 	return 0;
 }

@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "blob.h"
 #include "buf.h"
 
 /* Writes n bytes to the client. Returns 0 or -1 (client gone). */
@@ -15,6 +16,7 @@ struct response {
 	    *content_type;  /* a literal, e.g. "text/html; charset=utf-8" */
 	struct buf headers; /* extra "Name: value\r\n" lines */
 	struct buf body;
+	struct blob *shared;  /* if set, the body instead of body (one ref) */
 	int head_only;        /* HEAD: send headers and Content-Length only */
 	long long elapsed_us; /* for Server-Timing; set by the caller */
 	/* For a streamed body (response_stream_begin): */
@@ -36,9 +38,18 @@ void response_trim_buf(struct buf *b);
 
 /*
  * Empties r's buffers after its response went out, freeing those that
- * grew past RESPONSE_KEEP_BYTES.
+ * grew past RESPONSE_KEEP_BYTES, and drops its shared body.
  */
 void response_release(struct response *r);
+
+/* Empties the body for a new one, dropping a shared one, and returns it. */
+struct buf *response_new_body(struct response *r);
+
+/*
+ * Makes b the body (an answer built once and shared by requests, from a
+ * cache), in place of r->body: r takes its own reference.
+ */
+void response_share_body(struct response *r, struct blob *b);
 
 /* Empties r for the next request (response_release) and sets status 200,
  * HTML. */

@@ -435,6 +435,26 @@ def test_more(s):
           len(ids))
 
 
+def test_list_sees_own_writes(s):
+    """Each change is in the next GET /api/tasks, whichever child answers
+    it (each child keeps list answers per queue version)."""
+    stale = []
+    for i in range(30):
+        st, t = s.api_create(100 + i)
+        lists = [s.api("GET", "/api/tasks?limit=5")[2] for _ in range(3)]
+        if st != 201 or any(t["id"] not in [x["id"] for x in l["tasks"]]
+                            for l in lists):
+            stale.append((i, st, t.get("id")))
+        st, _, _ = s.api("DELETE", "/api/tasks/%d" % t["id"])
+        lists = [s.api("GET", "/api/tasks?limit=5")[2] for _ in range(3)]
+        if st != 200 or any(t["id"] in [x["id"] for x in l["tasks"]]
+                            for l in lists):
+            stale.append((i, "delete", st))
+    check("a created task is in, and a deleted one out of, every list "
+          "asked for right after (30 times, 3 lists each)", not stale,
+          stale[:5])
+
+
 def run():
     with Stack(n_max=10**7, label="api stack") as s:
         test_create_and_get(s)
@@ -446,6 +466,7 @@ def run():
     with Stack(worker=False, hold_seconds=2, label="api stack without "
                "worker, hold 2 s") as s:
         test_actions(s)
+        test_list_sees_own_writes(s)
         test_long_poll_wakes(s)
         test_more(s)
 

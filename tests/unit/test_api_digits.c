@@ -77,7 +77,7 @@ static struct config cfg;
 static void
 dispatch(const char *method, const char *uri)
 {
-	struct app app = { &cfg, NULL, NULL, NULL };
+	struct app app = { .cfg = &cfg };
 	const char *env[] = { "REQUEST_METHOD", method, "REQUEST_URI", uri,
 			      NULL };
 	struct ctx ctx;

@@ -594,7 +594,7 @@ test_dispatch_refusals(void)
 {
 	static struct response resp;
 	struct config cfg;
-	struct app app = { &cfg, NULL, NULL, NULL };
+	struct app app = { .cfg = &cfg };
 	struct ctx ctx;
 	char err[64];
 	const char *env[] = { "REQUEST_METHOD", "PUT",        "REQUEST_URI",

@@ -76,7 +76,7 @@ static void
 test_database_unavailable(void)
 {
 	struct config cfg;
-	struct app app = { &cfg, NULL, NULL, NULL };
+	struct app app = { .cfg = &cfg };
 	struct serve *s = serve_new();
 
 	config_defaults(&cfg);
@@ -127,7 +127,7 @@ static void
 test_big_answer_kept_by_no_one(void)
 {
 	struct config cfg;
-	struct app app = { &cfg, NULL, NULL, NULL };
+	struct app app = { .cfg = &cfg };
 	struct serve *s = serve_new();
 	const char *head_end;
 	char want[64];
@@ -161,6 +161,123 @@ out:
 	serve_free(s);
 }
 
+/* The "version" of a JSON answer in a response, or -1. */
+static long long
+version_of(const char *response)
+{
+	const char *p = strstr(response, "{\"version\": ");
+
+	return p ? strtoll(p + 12, NULL, 10) : -1;
+}
+
+static void
+test_list_cache(void)
+{
+	struct config cfg;
+	struct app app = { .cfg = &cfg };
+	struct serve *s = serve_new();
+	struct buf first = { 0 };
+	struct listcache_key key = { 0, 0, 3, -1 };
+	struct blob *kept;
+	sqlite3 *db = NULL;
+
+	config_defaults(&cfg);
+	app.pool = dbpool_new(path, 2);
+	app.lists = listcache_new();
+	if (!T_CHECK(s != NULL && app.pool != NULL && app.lists != NULL,
+		     "a pool and a list cache"))
+		goto out;
+	serve_get(s, &app, "/api/tasks?limit=3");
+	buf_append(&first, sent.all.data, sent.all.len);
+	key.version = version_of(sent_text());
+	kept = listcache_get(app.lists, &key);
+	T_CHECK(kept != NULL && strstr(sent_text(), kept->data) != NULL,
+		"a list answer is kept for its version and query");
+	blob_unref(kept);
+	T_CHECK(serve_get(s, &app, "/api/tasks?limit=3") == 200 &&
+		    strstr(sent_text(), "\r\n\r\n") &&
+		    strcmp(strstr(sent_text(), "\r\n\r\n"),
+			   strstr(first.data, "\r\n\r\n")) == 0,
+		"the same list asked again is the same answer");
+	if ((db = db_open(path)) == NULL ||
+	    sqlite3_exec(db,
+			 "INSERT INTO tasks (n, created_at) VALUES "
+			 "(424242, 1800000000000)",
+			 NULL, NULL, NULL) != SQLITE_OK) {
+		T_CHECK(0, "a task is added");
+		goto out;
+	}
+	T_CHECK(serve_get(s, &app, "/api/tasks?limit=3") == 200 &&
+		    strstr(sent_text(), "\"n\": 424242") != NULL,
+		"a task added by another connection is in the next answer");
+	T_CHECK(serve_get(s, &app, "/api/tasks?limit=3&status=queued") == 200 &&
+		    strstr(sent_text(), "\"n\": 424242") != NULL &&
+		    serve_get(s, &app, "/api/tasks?limit=3&status=done") ==
+			200 &&
+		    strstr(sent_text(), "\"n\": 424242") == NULL,
+		"answers of different queries are kept apart");
+	sqlite3_exec(db, "DELETE FROM tasks WHERE n = 424242", NULL, NULL,
+		     NULL);
+	T_CHECK(serve_get(s, &app, "/api/tasks?limit=3&status=queued") == 200 &&
+		    strstr(sent_text(), "\"n\": 424242") == NULL,
+		"a deleted task is gone from the next answer");
+out:
+	sqlite3_close(db);
+	buf_free(&first);
+	listcache_free(app.lists);
+	dbpool_free(app.pool);
+	serve_free(s);
+}
+
+/* The cache alone: versions, keys and its bounds. */
+static void
+test_list_cache_bounds(void)
+{
+	struct listcache *c = listcache_new();
+	struct listcache_key k = { 7, 0, 50, -1 }, k2 = k;
+	static char big[LISTCACHE_BYTES / 4 + 1];
+	struct blob *b;
+	int i, kept = 0;
+
+	if (!T_CHECK(c != NULL, "a list cache"))
+		return;
+	listcache_put(c, &k, "abc", 3);
+	b = listcache_get(c, &k);
+	T_CHECK(b != NULL && b->len == 3 && strcmp(b->data, "abc") == 0,
+		"an answer put is got back");
+	blob_unref(b);
+	k2.limit = 51;
+	T_CHECK(listcache_get(c, &k2) == NULL, "another limit is a miss");
+	k2 = k;
+	k2.version = 8;
+	listcache_put(c, &k2, "new", 3);
+	T_CHECK(listcache_get(c, &k) == NULL,
+		"an answer of another version drops the old ones");
+	memset(big, 'x', sizeof(big));
+	k2.limit = 1000;
+	listcache_put(c, &k2, big, sizeof(big));
+	T_CHECK(listcache_get(c, &k2) == NULL,
+		"an answer over a quarter of the cache is not kept");
+	for (i = 0; i < LISTCACHE_ENTRIES + 5; i++) {
+		k2.limit = i + 1;
+		listcache_put(c, &k2, big, sizeof(big) - 1);
+	}
+	for (i = 0; i < LISTCACHE_ENTRIES + 5; i++) {
+		k2.limit = i + 1;
+		if ((b = listcache_get(c, &k2)) != NULL)
+			kept++;
+		blob_unref(b);
+	}
+	k2.limit = LISTCACHE_ENTRIES + 5;
+	b = listcache_get(c, &k2);
+	T_CHECK(kept == 4 && b != NULL,
+		"it keeps at most LISTCACHE_BYTES, the latest answers (%d "
+		"kept)",
+		kept);
+	blob_unref(b);
+	listcache_free(c);
+}
+
 int
 main(void)
 {
@@ -172,6 +289,8 @@ main(void)
 	snprintf(path, sizeof(path), "%s/nthpi.db", dir);
 	test_database_unavailable();
 	test_big_answer_kept_by_no_one();
+	test_list_cache();
+	test_list_cache_bounds();
 	buf_free(&sent.all);
 	unlink(path);
 	snprintf(path, sizeof(path), "%s/nthpi.db-wal", dir);
