@@ -145,25 +145,24 @@ child_peer_allowed(const struct sockaddr_storage *sa)
 /*
  * Before an accept: if this child has more busy threads than the least
  * busy other child (by more than CHILD_BALANCE_SLACK) and at least half
- * its long-poll limit, or is at that limit while another is not, waits a
- * little (up to CHILD_BALANCE_US) with no thread of this child in accept,
- * so that the kernel hands the next connections to the others. Otherwise
- * a burst of long-polls fills one child to its limit (its next polls are
- * answered at once, WATCH_FULL) while others have room. Busy threads, not
- * held polls, because a poll accepted a moment ago is not held yet.
- * Called with child_accept_lock held.
+ * its long-poll limit, waits a little (up to CHILD_BALANCE_US) with no
+ * thread of this child in accept, so that the kernel hands the next
+ * connections to the others; if it is at its limit while another is not,
+ * up to CHILD_FULL_WAIT_US. Otherwise a burst of long-polls fills one
+ * child to its limit (its next polls are answered at once, WATCH_FULL)
+ * while others have room. Busy threads, not held polls, because a poll
+ * accepted a moment ago is not held yet. Called with child_accept_lock
+ * held.
  */
 static void
 child_balance(void)
 {
 	int waited, i;
 
-	for (waited = 0; waited < CHILD_BALANCE_US; waited += 250) {
+	for (waited = 0;; waited += 250) {
 		int mine = atomic_load(&child_board->busy[child_index]);
-		int least = INT_MAX;
+		int least = INT_MAX, full;
 
-		if (mine < child_hold_max / 2 || atomic_load(&child_stopping))
-			return;
 		for (i = 0; i < child_board->n; i++) {
 			int busy = atomic_load(&child_board->busy[i]);
 
@@ -171,9 +170,13 @@ child_balance(void)
 				least = busy;
 		}
 		/* No other child running: least is CHILD_BOARD_GONE. */
-		if (least == CHILD_BOARD_GONE ||
-		    (mine <= least + CHILD_BALANCE_SLACK &&
-		     (mine < child_hold_max || least >= child_hold_max)))
+		if (least == CHILD_BOARD_GONE || atomic_load(&child_stopping))
+			return;
+		full = mine >= child_hold_max && least < child_hold_max;
+		if (!full && (mine < child_hold_max / 2 ||
+			      mine <= least + CHILD_BALANCE_SLACK))
+			return;
+		if (waited >= (full ? CHILD_FULL_WAIT_US : CHILD_BALANCE_US))
 			return;
 		usleep(250);
 	}
@@ -211,6 +214,9 @@ child_accept(struct worker_thread *w)
 	pthread_mutex_lock(&w->lock);
 	w->in_accept = 0;
 	pthread_mutex_unlock(&w->lock);
+	/* Counted before the next thread may look (child_balance). */
+	if (fd != -1)
+		child_busy(1);
 	pthread_mutex_unlock(&child_accept_lock);
 	if (fd == -1) {
 		if (atomic_load(&child_stopping))
@@ -226,6 +232,7 @@ child_accept(struct worker_thread *w)
 		log_warn("refused a FastCGI connection from an address not in "
 			 "FCGI_WEB_SERVER_ADDRS");
 		close(fd);
+		child_busy(-1);
 		return -1;
 	}
 	if (sa.ss_family == AF_INET || sa.ss_family == AF_INET6)
@@ -265,7 +272,6 @@ child_thread(void *arg)
 			continue;
 		r.ipcFd = fd;
 		r.keepConnection = 1;
-		child_busy(1);
 		if (FCGX_Accept_r(&r) < 0) {
 			log_debug("a FastCGI connection closed or timed out "
 				  "before its request came");

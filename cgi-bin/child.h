@@ -30,8 +30,10 @@
 /* A child with this many busy threads more than the least busy child
  * lets the others accept first (child_balance). */
 #define CHILD_BALANCE_SLACK 2
-/* For at most this long per accept. */
+/* For at most this long per accept; a child at its limit while another
+ * is not, for at most CHILD_FULL_WAIT_US. */
 #define CHILD_BALANCE_US 2000
+#define CHILD_FULL_WAIT_US 20000
 
 /*
  * The busy threads of each child (serving a request, a held long-poll
