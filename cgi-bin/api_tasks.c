@@ -122,23 +122,20 @@ api_changes_deleted(void *arg, long long id)
 }
 
 /*
- * Writes the answer for the changes after since into the body. Returns
+ * Appends the answer for the changes after since, read on c, to b. Returns
  * TASK_OK, sets *got to 1 if it should go out now (there were changes, or
  * the client's version is not the current one) and *at to the version of
  * the snapshot it was read from.
  */
 static enum task_rc
-api_read_changes(struct ctx *ctx, long long since, int *got, long long *at)
+api_changes_body(struct dbconn *c, long long since, struct buf *b, int *got,
+		 long long *at)
 {
-	struct buf *b = api_begin(ctx, 200);
 	struct buf tasks = { 0 }, deleted = { 0 };
 	struct api_changes ch = { &tasks, &deleted, 0, 0 };
 	struct task_changes tc;
-	struct dbconn *c;
 	enum task_rc rc;
 
-	if ((c = ctx_db(ctx)) == NULL)
-		return TASK_UNAVAILABLE;
 	rc = task_changes(c, since, api_changes_task, api_changes_deleted, &ch,
 			  &tc);
 	if (rc != TASK_OK)
@@ -167,14 +164,28 @@ out:
 	return rc;
 }
 
+/* The answer for the changes after since, into the response body. */
+static enum task_rc
+api_read_changes(struct ctx *ctx, long long since, int *got, long long *at)
+{
+	struct buf *b = api_begin(ctx, 200);
+	struct dbconn *c;
+
+	if ((c = ctx_db(ctx)) == NULL)
+		return TASK_UNAVAILABLE;
+	return api_changes_body(c, since, b, got, at);
+}
+
 /*
  * The answer after a hold: shared through the process's cache with the
- * other requests that woke for the same change (see pollcache.c).
+ * other requests that woke for the same change (see pollcache.c); the
+ * watcher has usually built it already (api_tasks_prepare).
  */
 static enum task_rc
 api_changes_after_hold(struct ctx *ctx, long long since, long long seen)
 {
 	struct pollcache *cache = ctx->app->cache;
+	struct blob *kept;
 	struct buf *b;
 	enum task_rc rc;
 	long long at = 0;
@@ -182,10 +193,12 @@ api_changes_after_hold(struct ctx *ctx, long long since, long long seen)
 
 	if (seen < since)
 		seen = since;
-	if (cache != NULL) {
-		b = api_begin(ctx, 200);
-		if (pollcache_get(cache, since, seen, b))
-			return TASK_OK;
+	if (cache != NULL &&
+	    (kept = pollcache_get(cache, since, seen, 0)) != NULL) {
+		api_begin(ctx, 200);
+		response_share_body(ctx->resp, kept);
+		blob_unref(kept);
+		return TASK_OK;
 	}
 	rc = api_read_changes(ctx, since, &got, &at);
 	if (cache != NULL) {
@@ -196,6 +209,34 @@ api_changes_after_hold(struct ctx *ctx, long long since, long long seen)
 			pollcache_abandon(cache, since);
 	}
 	return rc;
+}
+
+void
+api_tasks_prepare(void *arg, struct dbconn *c, long long version,
+		  const long long *since, int n)
+{
+	struct pollcache *cache = arg;
+	struct buf b = { 0 };
+	long long at;
+	int i, got;
+
+	for (i = 0; i < n; i++) {
+		struct blob *kept = pollcache_get(cache, since[i], version, 1);
+
+		if (kept != NULL) {
+			blob_unref(kept);
+			continue;
+		}
+		/* Built here unless a request builds it already (then put
+		 * and abandon do nothing). */
+		buf_reset(&b);
+		if (api_changes_body(c, since[i], &b, &got, &at) == TASK_OK &&
+		    !b.failed)
+			pollcache_put(cache, since[i], at, b.data, b.len);
+		else
+			pollcache_abandon(cache, since[i]);
+	}
+	buf_free(&b);
 }
 
 /* GET /api/tasks?since=V: answer now if V is old, else hold. */

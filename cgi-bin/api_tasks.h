@@ -23,6 +23,14 @@ void api_task_json(struct buf *b, const struct task *t);
  */
 void api_tasks_list(struct ctx *ctx);
 
+/*
+ * The watcher's prepare hook (watch_prepare_fn; arg is the process's
+ * pollcache): builds the answers to since[0..n) after a change to version,
+ * on the watcher's connection c, into the cache, before the waiters wake.
+ */
+void api_tasks_prepare(void *arg, struct dbconn *c, long long version,
+		       const long long *since, int n);
+
 /* POST /api/tasks {"n": 1234}: 201 with Location and the task. */
 void api_tasks_create(struct ctx *ctx);
 

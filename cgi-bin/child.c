@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "api_tasks.h"
 #include "child.h"
 #include "log.h"
 #include "serve.h"
@@ -475,18 +476,19 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd,
 		child_index = index;
 		atomic_store(&board->busy[index], 0);
 	}
-	if ((pool = dbpool_new(cfg->db_path, CHILD_DB_POOL)) == NULL ||
-	    (watch = watch_start(cfg->db_path, CHILD_WATCH_PERIOD_MS,
-				 cfg->threads, child_hold_max)) == NULL)
-		goto out;
-	app.cfg = cfg;
-	app.pool = pool;
-	app.watch = watch;
 	if ((app.cache = pollcache_new()) == NULL ||
 	    (app.lists = listcache_new()) == NULL) {
 		log_err("child: out of memory");
 		goto out;
 	}
+	if ((pool = dbpool_new(cfg->db_path, CHILD_DB_POOL)) == NULL ||
+	    (watch = watch_start(cfg->db_path, CHILD_WATCH_PERIOD_MS,
+				 cfg->threads, child_hold_max,
+				 api_tasks_prepare, app.cache)) == NULL)
+		goto out;
+	app.cfg = cfg;
+	app.pool = pool;
+	app.watch = watch;
 	if ((ws = calloc((size_t)cfg->threads, sizeof(*ws))) == NULL) {
 		log_err("child: out of memory");
 		goto out;

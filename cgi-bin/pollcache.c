@@ -8,9 +8,11 @@
 
 /*
  * Why: when the queue moves, every held long-poll of a process wakes at
- * once, and nearly all of them ask since= the same version. One of them
- * reads the database and the others copy its answer, so a wake costs one
- * query per process and version instead of one per client.
+ * once, and nearly all of them ask since= the same version. The watcher
+ * (api_tasks_prepare) or the first of them reads the database, and the
+ * others send its answer, so a wake costs one query per process and
+ * version instead of one per client. Answers are shared, not copied: the
+ * lock is held only to find one and take a reference.
  */
 
 /* Distinct since= values kept; more only means more queries. */
@@ -20,8 +22,8 @@ struct pollcache_entry {
 	int used;
 	int building; /* a thread is reading the database for it */
 	long long since;
-	long long at; /* the snapshot's version */
-	struct buf body;
+	long long at;      /* the snapshot's version */
+	struct blob *body; /* NULL until built */
 };
 
 struct pollcache {
@@ -50,7 +52,7 @@ pollcache_free(struct pollcache *c)
 	if (c == NULL)
 		return;
 	for (i = 0; i < POLLCACHE_ENTRIES; i++)
-		buf_free(&c->e[i].body);
+		blob_unref(c->e[i].body);
 	pthread_cond_destroy(&c->built);
 	pthread_mutex_destroy(&c->lock);
 	free(c);
@@ -95,29 +97,33 @@ pollcache_claim(struct pollcache *c, long long since)
 		victim->used = 1;
 		victim->since = since;
 		victim->at = -1;
-		buf_reset(&victim->body);
+		blob_unref(victim->body);
+		victim->body = NULL;
 	}
 	return victim;
 }
 
-int
+struct blob *
 pollcache_get(struct pollcache *c, long long since, long long at_least,
-	      struct buf *out)
+	      int nowait)
 {
 	struct pollcache_entry *e;
-	int hit = 0;
+	struct blob *b = NULL;
 
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		e = pollcache_find(c, since);
 		if (e == NULL || !e->building)
 			break;
+		if (nowait) {
+			pthread_mutex_unlock(&c->lock);
+			return NULL;
+		}
 		pthread_cond_wait(&c->built, &c->lock);
 	}
-	if (e != NULL && e->at >= at_least) {
-		buf_append(out, e->body.data ? e->body.data : "", e->body.len);
-		hit = 1;
-	} else {
+	if (e != NULL && e->body != NULL && e->at >= at_least)
+		b = blob_ref(e->body);
+	else {
 		/* Ours to build; with no entry free, built without sharing. */
 		if (e == NULL)
 			e = pollcache_claim(c, since);
@@ -125,24 +131,27 @@ pollcache_get(struct pollcache *c, long long since, long long at_least,
 			e->building = 1;
 	}
 	pthread_mutex_unlock(&c->lock);
-	return hit;
+	return b;
 }
 
 void
 pollcache_put(struct pollcache *c, long long since, long long at,
 	      const char *body, size_t len)
 {
+	struct blob *b = blob_new(body, len);
 	struct pollcache_entry *e;
 
 	pthread_mutex_lock(&c->lock);
 	if ((e = pollcache_find(c, since)) != NULL && e->building) {
-		buf_reset(&e->body);
-		buf_append(&e->body, body, len);
-		e->at = e->body.failed ? -1 : at;
+		blob_unref(e->body);
+		e->body = b;
+		e->at = b != NULL ? at : -1;
 		e->building = 0;
+		b = NULL;
 		pthread_cond_broadcast(&c->built);
 	}
 	pthread_mutex_unlock(&c->lock);
+	blob_unref(b);
 }
 
 void
@@ -154,6 +163,8 @@ pollcache_abandon(struct pollcache *c, long long since)
 	if ((e = pollcache_find(c, since)) != NULL && e->building) {
 		e->building = 0;
 		e->used = 0;
+		blob_unref(e->body);
+		e->body = NULL;
 		pthread_cond_broadcast(&c->built);
 	}
 	pthread_mutex_unlock(&c->lock);

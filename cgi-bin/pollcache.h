@@ -5,7 +5,7 @@
 
 #include <stddef.h>
 
-#include "buf.h"
+#include "blob.h"
 
 struct pollcache;
 
@@ -17,13 +17,14 @@ void pollcache_free(struct pollcache *c);
 
 /*
  * Looks for the answer to "since=since" built from a snapshot at version
- * at_least or later. If there is one, appends it to out and returns 1. If
- * another thread is building that answer, waits for it first. Otherwise
- * returns 0 and the caller builds the answer, then must call pollcache_put
- * or pollcache_abandon with the same since.
+ * at_least or later, and returns a reference to it (drop it with
+ * blob_unref). If another thread is building that answer, waits for it
+ * first, unless nowait. Otherwise returns NULL and the caller builds the
+ * answer, then calls pollcache_put or pollcache_abandon with the same
+ * since (they do nothing if the caller was not the one to build it).
  */
-int pollcache_get(struct pollcache *c, long long since, long long at_least,
-		  struct buf *out);
+struct blob *pollcache_get(struct pollcache *c, long long since,
+			   long long at_least, int nowait);
 
 /* Stores the answer to since, built from a snapshot at version at. */
 void pollcache_put(struct pollcache *c, long long since, long long at,

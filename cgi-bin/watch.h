@@ -13,6 +13,16 @@ enum watch_result {
 };
 
 struct watch;
+struct dbconn;
+
+/*
+ * Called by the watcher when the version moved to version, before any
+ * waiter wakes, with the distinct versions waiters wait past (since[0..n),
+ * at most a few): builds what they will answer (api_tasks_prepare), so
+ * that they find it ready. c is the watcher's own database connection.
+ */
+typedef void (*watch_prepare_fn)(void *arg, struct dbconn *c, long long version,
+				 const long long *since, int n);
 
 /*
  * Starts the watcher thread for the database at path. It waits on inotify
@@ -20,10 +30,12 @@ struct watch;
  * version once per wake, and wakes every waiter when it moved. It also
  * polls the connections of up to max_waiters waiters, so that one whose
  * client went away is let go at once. At most hold_max threads wait at
- * once. Returns the watch, or NULL (logged).
+ * once. prepare (or NULL) runs with prepare_arg before each wake that
+ * moves the version. Returns the watch, or NULL (logged).
  */
 struct watch *watch_start(const char *path, int period_ms, int max_waiters,
-			  int hold_max);
+			  int hold_max, watch_prepare_fn prepare,
+			  void *prepare_arg);
 
 /*
  * Blocks the calling thread, using no CPU and no database, until the queue
