@@ -121,9 +121,9 @@ child_peer_allowed(const struct sockaddr_storage *sa)
 }
 
 /*
- * Waits for the next connection. Returns its descriptor, -1 to try again
- * (interrupted, refused peer, or an error: logged), or -2 once the child
- * is stopping.
+ * Waits for the next connection. Returns its descriptor (and sets *local
+ * to 1 for a unix socket), -1 to try again (interrupted, refused peer, or
+ * an error: logged), or -2 once the child is stopping.
  *
  * Why our own accept and not FCGX_Accept_r's: libfcgi's goes on to read
  * the request's BEGIN and PARAMS records with no time limit, and the lock
@@ -192,7 +192,7 @@ child_busy(int d)
 }
 
 static int
-child_accept(struct worker_thread *w)
+child_accept(struct worker_thread *w, int *local)
 {
 	struct timeval tv = { CHILD_READ_TIMEOUT_S, 0 };
 	struct sockaddr_storage sa;
@@ -236,11 +236,41 @@ child_accept(struct worker_thread *w)
 		child_busy(-1);
 		return -1;
 	}
+	*local = sa.ss_family == AF_UNIX;
 	if (sa.ss_family == AF_INET || sa.ss_family == AF_INET6)
 		setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof(on));
 	if (setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv)) == -1)
 		log_warn("setsockopt(SO_RCVTIMEO): %s", strerror(errno));
 	return fd;
+}
+
+/*
+ * Ends the request: flushes the answer and closes the connection unless
+ * nginx keeps it.
+ *
+ * libfcgi closes with shutdown(2) and then waits, up to 2 s, for the peer
+ * to close its end, reading what it still sends: a TCP close with unread
+ * data would reset the connection and could lose the answer. That wait
+ * costs a thread a sleep and a wake-up per request, which adds up when a
+ * change answers a thousand long-polls at once. On a unix socket, once
+ * the whole request was read, nothing more comes, and what may still sit
+ * unread (the empty STDIN record) would only make the close report
+ * ECONNRESET to nginx: it is read here without waiting, and the close is
+ * immediate (FCGX_Detach: libfcgi closes a detached connection without
+ * shutdown).
+ */
+static void
+child_finish(FCGX_Request *r, const struct serve *s, int local)
+{
+	if (local && !r->keepConnection &&
+	    s->req.body_len == (size_t)s->req.content_length) {
+		char junk[256];
+
+		while (recv(r->ipcFd, junk, sizeof(junk), MSG_DONTWAIT) > 0)
+			;
+		FCGX_Detach(r);
+	}
+	FCGX_Finish_r(r);
 }
 
 static void *
@@ -249,7 +279,7 @@ child_thread(void *arg)
 	struct worker_thread *w = arg;
 	struct serve *s = serve_new();
 	FCGX_Request r;
-	int fd;
+	int fd, local = 0;
 
 	if (s == NULL) {
 		log_err("request thread: out of memory");
@@ -268,7 +298,7 @@ child_thread(void *arg)
 		log_err("request thread: FCGX_InitRequest failed");
 		goto out;
 	}
-	while ((fd = child_accept(w)) != -2) {
+	while ((fd = child_accept(w, &local)) != -2) {
 		if (fd < 0)
 			continue;
 		r.ipcFd = fd;
@@ -281,14 +311,14 @@ child_thread(void *arg)
 		}
 		serve_request(s, w->app, r.ipcFd, child_param, &r, child_read,
 			      &r, child_write, &r);
-		FCGX_Finish_r(&r);
+		child_finish(&r, s, local);
 		/* nginx may keep the connection (fastcgi_keep_conn): serve
 		 * its next request before accepting another. */
 		while (r.ipcFd >= 0 && !atomic_load(&child_stopping) &&
 		       FCGX_Accept_r(&r) >= 0) {
 			serve_request(s, w->app, r.ipcFd, child_param, &r,
 				      child_read, &r, child_write, &r);
-			FCGX_Finish_r(&r);
+			child_finish(&r, s, local);
 		}
 		if (r.ipcFd >= 0)
 			FCGX_Free(&r, 1);

@@ -123,6 +123,7 @@ request_parse(struct request *r, request_getter get, void *arg, char *err,
 	r->form.count = 0;
 	r->body[0] = '\0';
 	r->body_len = 0;
+	r->content_length = 0;
 	r->csrf_cookie[0] = '\0';
 	m = get(arg, "REQUEST_METHOD");
 	r->method_name = m ? m : "?";
