@@ -41,7 +41,8 @@ static atomic_int child_stopping;
 /* One thread of the child at a time waits in accept(2): see child_accept. */
 static pthread_mutex_t child_accept_lock = PTHREAD_MUTEX_INITIALIZER;
 
-/* The long-polls of every child, this one's slot, and its limit. */
+/* The busy threads of every child, this one's slot, and its limit of
+ * held long-polls. */
 static struct child_board *child_board;
 static int child_index;
 static int child_hold_max;
@@ -121,29 +122,6 @@ child_peer_allowed(const struct sockaddr_storage *sa)
 }
 
 /*
- * Waits for the next connection. Returns its descriptor (and sets *local
- * to 1 for a unix socket), -1 to try again (interrupted, refused peer, or
- * an error: logged), or -2 once the child is stopping.
- *
- * Why our own accept and not FCGX_Accept_r's: libfcgi's goes on to read
- * the request's BEGIN and PARAMS records with no time limit, and the lock
- * below was held across it, so one peer that sent a byte to the socket
- * and stopped froze every accept of its child. Here the lock covers the
- * accept(2) alone, and the connection gets a receive timeout before
- * anything is read from it. And child_stop can tell a thread blocked in
- * accept, which it may interrupt, from one reading a request it took,
- * which it must not.
- *
- * Why still one thread at a time per child: not for the thundering herd
- * (Linux wakes one of the threads blocked in accept(2) per connection,
- * and libfcgi 2.4.2 takes no lock of its own there), but for balance.
- * The kernel hands each connection to the thread that has waited longest;
- * with all threads of all children waiting, a burst of long-polls fills
- * whole children one after the other (measured: 300, 300, 298 and 102 of
- * 1,000 held polls on 4 x 300 threads), and a full child serves nothing
- * else. With one waiter per child the children take turns.
- */
-/*
  * Before an accept: if this child has more busy threads than the least
  * busy other child (by more than CHILD_BALANCE_SLACK) and at least half
  * its long-poll limit, waits a little (up to CHILD_BALANCE_US) with no
@@ -191,6 +169,29 @@ child_busy(int d)
 		atomic_fetch_add(&child_board->busy[child_index], d);
 }
 
+/*
+ * Waits for the next connection. Returns its descriptor (and sets *local
+ * to 1 for a unix socket), -1 to try again (interrupted, refused peer, or
+ * an error: logged), or -2 once the child is stopping.
+ *
+ * Why our own accept and not FCGX_Accept_r's: libfcgi's goes on to read
+ * the request's BEGIN and PARAMS records with no time limit, and the lock
+ * below was held across it, so one peer that sent a byte to the socket
+ * and stopped froze every accept of its child. Here the lock covers the
+ * accept(2) alone, and the connection gets a receive timeout before
+ * anything is read from it. And child_stop can tell a thread blocked in
+ * accept, which it may interrupt, from one reading a request it took,
+ * which it must not.
+ *
+ * Why still one thread at a time per child: not for the thundering herd
+ * (Linux wakes one of the threads blocked in accept(2) per connection,
+ * and libfcgi 2.4.2 takes no lock of its own there), but for balance.
+ * The kernel hands each connection to the thread that has waited longest;
+ * with all threads of all children waiting, a burst of long-polls fills
+ * whole children one after the other (measured: 300, 300, 298 and 102 of
+ * 1,000 held polls on 4 x 300 threads), and a full child serves nothing
+ * else. With one waiter per child the children take turns.
+ */
 static int
 child_accept(struct worker_thread *w, int *local)
 {
