@@ -185,6 +185,7 @@ static enum task_rc
 api_changes_after_hold(struct ctx *ctx, long long since, long long seen)
 {
 	struct pollcache *cache = ctx->app->cache;
+	unsigned long long ticket = 0;
 	struct blob *kept;
 	struct buf *b;
 	enum task_rc rc;
@@ -194,19 +195,19 @@ api_changes_after_hold(struct ctx *ctx, long long since, long long seen)
 	if (seen < since)
 		seen = since;
 	if (cache != NULL &&
-	    (kept = pollcache_get(cache, since, seen, 0)) != NULL) {
+	    (kept = pollcache_get(cache, since, seen, 0, &ticket)) != NULL) {
 		api_begin(ctx, 200);
 		response_share_body(ctx->resp, kept);
 		blob_unref(kept);
 		return TASK_OK;
 	}
 	rc = api_read_changes(ctx, since, &got, &at);
-	if (cache != NULL) {
+	if (ticket != 0) {
 		b = &ctx->resp->body;
 		if (rc == TASK_OK && !b->failed)
-			pollcache_put(cache, since, at, b->data, b->len);
+			pollcache_put(cache, ticket, at, b->data, b->len);
 		else
-			pollcache_abandon(cache, since);
+			pollcache_abandon(cache, ticket);
 	}
 	return rc;
 }
@@ -221,20 +222,21 @@ api_tasks_prepare(void *arg, struct dbconn *c, long long version,
 	int i, got;
 
 	for (i = 0; i < n; i++) {
-		struct blob *kept = pollcache_get(cache, since[i], version, 1);
+		unsigned long long ticket;
+		struct blob *kept =
+		    pollcache_get(cache, since[i], version, 1, &ticket);
 
-		if (kept != NULL) {
-			blob_unref(kept);
+		/* Built already, or being built by a request (the watcher
+		 * must not wait), or no entry free. */
+		blob_unref(kept);
+		if (ticket == 0)
 			continue;
-		}
-		/* Built here unless a request builds it already (then put
-		 * and abandon do nothing). */
 		buf_reset(&b);
 		if (api_changes_body(c, since[i], &b, &got, &at) == TASK_OK &&
 		    !b.failed)
-			pollcache_put(cache, since[i], at, b.data, b.len);
+			pollcache_put(cache, ticket, at, b.data, b.len);
 		else
-			pollcache_abandon(cache, since[i]);
+			pollcache_abandon(cache, ticket);
 	}
 	buf_free(&b);
 }

@@ -20,7 +20,8 @@
 
 struct pollcache_entry {
 	int used;
-	int building; /* a thread is reading the database for it */
+	int building;   /* a thread is reading the database for it */
+	unsigned claim; /* counts the claims, so a ticket names one */
 	long long since;
 	long long at;      /* the snapshot's version */
 	struct blob *body; /* NULL until built */
@@ -103,13 +104,36 @@ pollcache_claim(struct pollcache *c, long long since)
 	return victim;
 }
 
+/* The ticket of a claim of entry e (never 0). */
+static unsigned long long
+pollcache_ticket(struct pollcache *c, struct pollcache_entry *e)
+{
+	return (unsigned long long)(e - c->e + 1) << 32 | e->claim;
+}
+
+/* The entry a ticket still holds the claim of, or NULL. Called with the
+ * lock held. */
+static struct pollcache_entry *
+pollcache_claimed(struct pollcache *c, unsigned long long ticket)
+{
+	unsigned long long i = ticket >> 32;
+	struct pollcache_entry *e;
+
+	if (i < 1 || i > POLLCACHE_ENTRIES)
+		return NULL;
+	e = &c->e[i - 1];
+	return e->used && e->building && e->claim == (unsigned)ticket ? e
+								      : NULL;
+}
+
 struct blob *
 pollcache_get(struct pollcache *c, long long since, long long at_least,
-	      int nowait)
+	      int nowait, unsigned long long *ticket)
 {
 	struct pollcache_entry *e;
 	struct blob *b = NULL;
 
+	*ticket = 0;
 	pthread_mutex_lock(&c->lock);
 	for (;;) {
 		e = pollcache_find(c, since);
@@ -127,22 +151,25 @@ pollcache_get(struct pollcache *c, long long since, long long at_least,
 		/* Ours to build; with no entry free, built without sharing. */
 		if (e == NULL)
 			e = pollcache_claim(c, since);
-		if (e != NULL)
+		if (e != NULL) {
 			e->building = 1;
+			e->claim++;
+			*ticket = pollcache_ticket(c, e);
+		}
 	}
 	pthread_mutex_unlock(&c->lock);
 	return b;
 }
 
 void
-pollcache_put(struct pollcache *c, long long since, long long at,
+pollcache_put(struct pollcache *c, unsigned long long ticket, long long at,
 	      const char *body, size_t len)
 {
 	struct blob *b = blob_new(body, len);
 	struct pollcache_entry *e;
 
 	pthread_mutex_lock(&c->lock);
-	if ((e = pollcache_find(c, since)) != NULL && e->building) {
+	if ((e = pollcache_claimed(c, ticket)) != NULL) {
 		blob_unref(e->body);
 		e->body = b;
 		e->at = b != NULL ? at : -1;
@@ -155,12 +182,12 @@ pollcache_put(struct pollcache *c, long long since, long long at,
 }
 
 void
-pollcache_abandon(struct pollcache *c, long long since)
+pollcache_abandon(struct pollcache *c, unsigned long long ticket)
 {
 	struct pollcache_entry *e;
 
 	pthread_mutex_lock(&c->lock);
-	if ((e = pollcache_find(c, since)) != NULL && e->building) {
+	if ((e = pollcache_claimed(c, ticket)) != NULL) {
 		e->building = 0;
 		e->used = 0;
 		blob_unref(e->body);

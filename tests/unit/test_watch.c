@@ -186,29 +186,34 @@ static void
 test_pollcache(void)
 {
 	struct pollcache *c = pollcache_new();
+	unsigned long long t1, t2;
 	struct blob *b;
 
 	if (!T_CHECK(c != NULL, "a poll cache"))
 		return;
-	T_CHECK(pollcache_get(c, 7, 8, 0) == NULL,
-		"a first get for since=7 is told to build");
-	T_CHECK(pollcache_get(c, 7, 8, 1) == NULL,
-		"while it is built, a get that may not wait gets nothing");
-	pollcache_put(c, 7, 9, "{\"x\": 1}", 8);
-	b = pollcache_get(c, 7, 8, 0);
-	T_CHECK(b != NULL && b->len == 8 && strcmp(b->data, "{\"x\": 1}") == 0,
+	T_CHECK(pollcache_get(c, 7, 8, 0, &t1) == NULL && t1 != 0,
+		"a first get for since=7 is told to build, with a ticket");
+	T_CHECK(pollcache_get(c, 7, 8, 1, &t2) == NULL && t2 == 0,
+		"while it is built, a get that may not wait gets nothing, "
+		"and no ticket");
+	pollcache_put(c, t1, 9, "{\"x\": 1}", 8);
+	b = pollcache_get(c, 7, 8, 0, &t2);
+	T_CHECK(b != NULL && t2 == 0 && b->len == 8 &&
+		    strcmp(b->data, "{\"x\": 1}") == 0,
 		"then the answer built at 9 is shared for at_least 8");
 	blob_unref(b);
-	T_CHECK(pollcache_get(c, 7, 10, 0) == NULL,
+	T_CHECK(pollcache_get(c, 7, 10, 0, &t1) == NULL && t1 != 0,
 		"an answer older than at_least is built again");
-	pollcache_abandon(c, 7);
-	T_CHECK(pollcache_get(c, 7, 10, 0) == NULL,
-		"after an abandon the next get builds");
-	pollcache_put(c, 7, 10, "{}", 2);
-	pollcache_put(c, 8, 10, "{\"y\"}", 5);
-	b = pollcache_get(c, 7, 10, 0);
-	T_CHECK(b != NULL && b->len == 2,
-		"a put of another since= (not being built) changes nothing");
+	pollcache_abandon(c, t1);
+	T_CHECK(pollcache_get(c, 7, 10, 0, &t2) == NULL && t2 != 0 && t2 != t1,
+		"after an abandon the next get builds, with a new ticket");
+	pollcache_abandon(c, t1);
+	pollcache_put(c, t1, 10, "{\"old\"}", 8);
+	T_CHECK(pollcache_get(c, 7, 10, 1, &t1) == NULL && t1 == 0,
+		"a stale ticket neither abandons nor answers another's claim");
+	pollcache_put(c, t2, 10, "{}", 2);
+	b = pollcache_get(c, 7, 10, 0, &t1);
+	T_CHECK(b != NULL && b->len == 2, "the claim's own put answers");
 	blob_unref(b);
 	pollcache_free(c);
 }
