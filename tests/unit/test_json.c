@@ -1,7 +1,6 @@
 /* test_json.c: the JSON writers escape every dynamic byte, and a task
  * comes out in the shape docs/design.md gives. */
 #include <math.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <string.h>
 #include <unistd.h>
@@ -9,7 +8,6 @@
 #include "api_tasks.h"
 #include "buf.h"
 #include "json.h"
-#include "pollcache.h"
 #include "t.h"
 
 /* Runs json_string on s and compares with want. */
@@ -136,64 +134,6 @@ test_task_shape(void)
 	buf_free(&b);
 }
 
-static void
-test_pollcache_single(void)
-{
-	struct pollcache *c = pollcache_new();
-	struct buf b = { 0 };
-
-	T_CHECK(pollcache_get(c, 5, 10, &b) == 0,
-		"the first waiter for an answer builds it");
-	pollcache_put(c, 5, 12, "{\"version\": 12}", 15);
-	T_CHECK(pollcache_get(c, 5, 10, &b) == 1 &&
-		    strcmp(b.data, "{\"version\": 12}") == 0,
-		"the next waiter for that since= copies the answer");
-	buf_reset(&b);
-	T_CHECK(pollcache_get(c, 5, 13, &b) == 0 && b.len == 0,
-		"an answer older than the version woken for is not used");
-	pollcache_abandon(c, 5);
-	T_CHECK(pollcache_get(c, 6, 0, &b) == 0,
-		"another since= is built on its own");
-	pollcache_put(c, 6, 20, "x", 1);
-	buf_free(&b);
-	pollcache_free(c);
-}
-
-/* A second waiter: must wait for the first one's answer. */
-struct pollcache_peer {
-	struct pollcache *c;
-	int hit;
-	struct buf b;
-};
-
-static void *
-pollcache_peer_main(void *arg)
-{
-	struct pollcache_peer *p = arg;
-
-	p->hit = pollcache_get(p->c, 7, 30, &p->b);
-	return NULL;
-}
-
-static void
-test_pollcache_waits_for_builder(void)
-{
-	struct pollcache_peer p = { pollcache_new(), -1, { 0 } };
-	struct buf b = { 0 };
-	pthread_t t;
-
-	T_CHECK(pollcache_get(p.c, 7, 30, &b) == 0, "one waiter builds");
-	pthread_create(&t, NULL, pollcache_peer_main, &p);
-	usleep(50 * 1000);
-	pollcache_put(p.c, 7, 31, "answer", 6);
-	pthread_join(t, NULL);
-	T_CHECK(p.hit == 1 && p.b.len == 6,
-		"a waiter that came while it was built gets the same answer");
-	buf_free(&p.b);
-	buf_free(&b);
-	pollcache_free(p.c);
-}
-
 int
 main(void)
 {
@@ -201,7 +141,5 @@ main(void)
 	test_string_utf8();
 	test_numbers();
 	test_task_shape();
-	test_pollcache_single();
-	test_pollcache_waits_for_builder();
 	return T_EXIT();
 }
