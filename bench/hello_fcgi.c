@@ -13,12 +13,11 @@
 
 #define HELLO_MAX_CHILDREN 64
 
-static const char hello_answer[] =
-    "Status: 200 OK\r\n"
-    "Content-Type: application/json\r\n"
-    "Content-Length: 18\r\n"
-    "\r\n"
-    "{\"hello\": \"world\"}";
+static const char hello_answer[] = "Status: 200 OK\r\n"
+				   "Content-Type: application/json\r\n"
+				   "Content-Length: 18\r\n"
+				   "\r\n"
+				   "{\"hello\": \"world\"}";
 
 /* As in nthpi-fcgi (cgi-bin/child.c): one thread at a time waits in
  * accept, so that a connection wakes one thread, not all. */
@@ -96,7 +95,8 @@ main(int argc, char **argv)
 	sigaddset(&stop, SIGINT);
 	for (i = 0; i < children; i++) {
 		if ((kids[i] = fork()) == -1) {
-			fprintf(stderr, "hello_fcgi: fork: %s\n", strerror(errno));
+			fprintf(stderr, "hello_fcgi: fork: %s\n",
+				strerror(errno));
 			children = i;
 			break;
 		}

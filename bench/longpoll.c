@@ -24,14 +24,14 @@ struct conn {
 	int fd;
 	char *buf;
 	size_t len, cap;
-	size_t head_len;   /* bytes up to and including the blank line */
-	long long clen;    /* Content-Length, -1 when there is none */
-	int status;        /* HTTP status, 0 until the head is in */
+	size_t head_len; /* bytes up to and including the blank line */
+	long long clen;  /* Content-Length, -1 when there is none */
+	int status;      /* HTTP status, 0 until the head is in */
 	int complete;
-	int failed;        /* EOF or error before the answer was complete */
-	int early;         /* answered before the change */
-	long long t_user;  /* CLOCK_MONOTONIC ns when the read completed it */
-	long long t_kern;  /* CLOCK_REALTIME ns the kernel received the last
+	int failed;       /* EOF or error before the answer was complete */
+	int early;        /* answered before the change */
+	long long t_user; /* CLOCK_MONOTONIC ns when the read completed it */
+	long long t_kern; /* CLOCK_REALTIME ns the kernel received the last
 			    * bytes (SO_TIMESTAMPNS), 0 if not given */
 };
 
@@ -39,8 +39,8 @@ struct opts {
 	int port;
 	int clients;
 	int rounds;
-	int settle_ms;  /* quiet time that counts as "held" */
-	int wait_s;     /* how long to wait for answers after the change */
+	int settle_ms; /* quiet time that counts as "held" */
+	int wait_s;    /* how long to wait for answers after the change */
 	int npids;
 	int pids[MAX_PIDS];
 };
@@ -131,7 +131,8 @@ conn_parse(struct conn *c)
 			if (strncasecmp(p + 2, "content-length:", 15) == 0)
 				c->clen = atoll(p + 17);
 		*end = '\r';
-		if (c->clen == -1 && strcasestr(c->buf, "\r\ntransfer-encoding:"))
+		if (c->clen == -1 &&
+		    strcasestr(c->buf, "\r\ntransfer-encoding:"))
 			c->clen = -2; /* chunked */
 	}
 	if (c->clen >= 0)
@@ -185,8 +186,9 @@ conn_read(struct conn *c)
 				struct timespec ts;
 
 				memcpy(&ts, CMSG_DATA(cm), sizeof(ts));
-				c->t_kern = (long long)ts.tv_sec * 1000000000LL +
-					    ts.tv_nsec;
+				c->t_kern =
+				    (long long)ts.tv_sec * 1000000000LL +
+				    ts.tv_nsec;
 			}
 		c->len += (size_t)n;
 		c->buf[c->len] = '\0';
@@ -383,8 +385,7 @@ run_round(const struct opts *o, int round)
 	{
 		struct epoll_event ev = { .events = EPOLLIN };
 
-		fcntl(post->fd, F_SETFL,
-		      fcntl(post->fd, F_GETFL) | O_NONBLOCK);
+		fcntl(post->fd, F_SETFL, fcntl(post->fd, F_GETFL) | O_NONBLOCK);
 		ev.data.u32 = (unsigned)n;
 		epoll_ctl(ep, EPOLL_CTL_ADD, post->fd, &ev);
 	}
@@ -482,9 +483,10 @@ run_round(const struct opts *o, int round)
 		print_stats("change -> answer read", lat, nlat);
 		print_stats("change -> kernel got it", klat, nklat);
 		print_stats("client delay (kernel -> read)", ovh, nklat);
-		printf("  client busy reading answers: %.2f ms in all; first to "
-		       "last answer read: %.2f ms\n",
-		       busy / 1e6, spread / 1e6);
+		printf(
+		    "  client busy reading answers: %.2f ms in all; first to "
+		    "last answer read: %.2f ms\n",
+		    busy / 1e6, spread / 1e6);
 		printf("ROUND %d clients=%d held=%d early=%d got=%d "
 		       "other=%d broken=%d unanswered=%d post_ms=%.3f "
 		       "p50=%.3f p99=%.3f max=%.3f kp99=%.3f ovh_p50=%.3f "
@@ -534,8 +536,9 @@ usage(void)
 int
 main(int argc, char **argv)
 {
-	struct opts o = { .clients = 1000, .rounds = 3, .settle_ms = 1000,
-			  .wait_s = 10 };
+	struct opts o = {
+		.clients = 1000, .rounds = 3, .settle_ms = 1000, .wait_s = 10
+	};
 	struct rlimit rl;
 	int ch, r, status = 0;
 
@@ -579,7 +582,8 @@ main(int argc, char **argv)
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 ||
 		    rl.rlim_cur < (rlim_t)o.clients + 64) {
-			fprintf(stderr, "longpoll: only %ld descriptors allowed\n",
+			fprintf(stderr,
+				"longpoll: only %ld descriptors allowed\n",
 				(long)rl.rlim_cur);
 			return 1;
 		}
