@@ -467,35 +467,10 @@ api_tasks_get(struct ctx *ctx)
 static void
 api_action(struct ctx *ctx, enum task_action action)
 {
-	struct dbconn *c;
-	enum task_rc rc;
-	char msg[256];
 	struct task t;
 
-	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
+	if (ctx_task_action(ctx, action, &t) == -1)
 		return;
-	}
-	switch (action) {
-	case TASK_ACTION_CANCEL:
-		rc = task_cancel(c, ctx->id, ctx->now, &t);
-		break;
-	case TASK_ACTION_RETRY:
-		rc = task_retry(c, ctx->id, ctx->app->cfg->queue_cap, &t);
-		break;
-	default:
-		rc = task_delete(c, ctx->id, &t);
-		break;
-	}
-	if (rc == TASK_CONFLICT) {
-		task_conflict_message(action, &t, msg, sizeof(msg));
-		ctx_fail(ctx, 409, msg);
-		return;
-	}
-	if (rc != TASK_OK) {
-		ctx_fail_rc(ctx, rc, ctx->id);
-		return;
-	}
 	if (action == TASK_ACTION_DELETE) {
 		struct buf *b = api_begin(ctx, 200);
 

@@ -61,6 +61,13 @@ void ctx_fail(struct ctx *ctx, int status, const char *message);
 void ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id);
 
 /*
+ * Does a cancel, retry or delete of task ctx->id for the page and the API
+ * alike. Returns 0 with the task as it is now in *t, or -1 once it has
+ * answered why not (409 with a sentence, 404, 503).
+ */
+int ctx_task_action(struct ctx *ctx, enum task_action action, struct task *t);
+
+/*
  * Returns the token for this page's forms: the nthpi_csrf cookie if it
  * came, or a new random one, which is then set as the cookie. Returns
  * NULL if no random bytes could be had (logged).

@@ -124,3 +124,37 @@ ctx_csrf_token(struct ctx *ctx)
 	response_header(ctx->resp, "Set-Cookie", cookie);
 	return ctx->csrf;
 }
+
+int
+ctx_task_action(struct ctx *ctx, enum task_action action, struct task *t)
+{
+	struct dbconn *c;
+	enum task_rc rc;
+	char msg[256];
+
+	if ((c = ctx_db(ctx)) == NULL) {
+		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
+		return -1;
+	}
+	switch (action) {
+	case TASK_ACTION_CANCEL:
+		rc = task_cancel(c, ctx->id, ctx->now, t);
+		break;
+	case TASK_ACTION_RETRY:
+		rc = task_retry(c, ctx->id, ctx->app->cfg->queue_cap, t);
+		break;
+	default:
+		rc = task_delete(c, ctx->id, t);
+		break;
+	}
+	if (rc == TASK_CONFLICT) {
+		task_conflict_message(action, t, msg, sizeof(msg));
+		ctx_fail(ctx, 409, msg);
+		return -1;
+	}
+	if (rc != TASK_OK) {
+		ctx_fail_rc(ctx, rc, ctx->id);
+		return -1;
+	}
+	return 0;
+}

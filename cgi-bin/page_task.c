@@ -518,36 +518,10 @@ page_task_text(struct ctx *ctx)
 static void
 task_form_action(struct ctx *ctx, enum task_action action)
 {
-	const struct config *cfg = ctx->app->cfg;
-	struct dbconn *c;
-	enum task_rc rc;
-	char msg[256];
 	struct task t;
 
-	if ((c = ctx_db(ctx)) == NULL) {
-		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
+	if (ctx_task_action(ctx, action, &t) == -1)
 		return;
-	}
-	switch (action) {
-	case TASK_ACTION_CANCEL:
-		rc = task_cancel(c, ctx->id, ctx->now, &t);
-		break;
-	case TASK_ACTION_RETRY:
-		rc = task_retry(c, ctx->id, cfg->queue_cap, &t);
-		break;
-	default:
-		rc = task_delete(c, ctx->id, &t);
-		break;
-	}
-	if (rc == TASK_CONFLICT) {
-		task_conflict_message(action, &t, msg, sizeof(msg));
-		ctx_fail(ctx, 409, msg);
-		return;
-	}
-	if (rc != TASK_OK) {
-		ctx_fail_rc(ctx, rc, ctx->id);
-		return;
-	}
 	ctx->resp->status = 303;
 	response_header(ctx->resp, "Location", "/");
 	html_raw_unescaped(
