@@ -19,12 +19,25 @@ struct pi_ctl {
 	double weight;   /* share of the whole run this phase takes */
 	double reported; /* last fraction reported, under lock */
 	atomic_int_fast64_t last_ns; /* clock at the last poll */
+	/* The pacer: see pi_ctl.c. All under lock. */
+	int_fast64_t start_ns;  /* clock when the run started */
+	double real;            /* fraction the finished work units make */
+	int_fast64_t real_ns;   /* clock when `real` last moved */
+	double anchor;          /* where the paced fraction starts from */
+	int_fast64_t anchor_ns; /* and when */
+	pthread_cond_t wake;    /* ends the pacer's wait early */
+	pthread_t pacer;
+	int pacing; /* 1 while the pacer thread runs */
 };
 
-/* Sets up ctl for a run with hooks (which may be NULL). */
+/*
+ * Sets up ctl for a run with hooks (which may be NULL). With a progress
+ * hook it also starts the pacer thread, which keeps the reported fraction
+ * moving through steps that take seconds (pi_ctl.c).
+ */
 int pi_ctl_init(struct pi_ctl *ctl, const struct pi_hooks *hooks);
 
-/* Releases what pi_ctl_init set up. */
+/* Stops the pacer and releases what pi_ctl_init set up. */
 void pi_ctl_destroy(struct pi_ctl *ctl);
 
 /*

@@ -1,4 +1,5 @@
 /* test_pi_engine.c: the pi engine's digits against references and other algorithms. */
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -10,6 +11,7 @@
 #include <gmp.h>
 #include <mpfr.h>
 
+#include "pi_ctl.h"
 #include "pi_engine.h"
 #include "pi_tune.h"
 #include "t.h"
@@ -428,12 +430,16 @@ test_cancel_stops_quickly(void)
 		cs.after = afters[i];
 		cs.polls = 0;
 		d = (char *)1;
-		r = pi_compute(3000000, 2, &hooks, &d);
+		/* 10^7 takes seconds: every cancel comes well before the end. */
+		r = pi_compute(10000000, 2, &hooks, &d);
 		took = now() - cs.start - cs.after;
 		T_CHECK(r == PI_CANCELLED && d == NULL && took < 0.3,
 			"a cancel %.1f s in stops within 0.3 s", cs.after);
-		T_DIAG("stopped %.3f s after the cancel, %d polls", took,
+		T_DIAG("%s %.3f s after the cancel, %d polls",
+		       r == PI_CANCELLED ? "stopped" : "finished", took,
 		       cs.polls);
+		if (r != PI_CANCELLED)
+			free(d);
 	}
 }
 
@@ -471,6 +477,86 @@ test_progress_monotone_to_one(void)
 		"progress never moves back and ends at 1");
 	T_DIAG("%d progress calls, last %.4f", ps.calls, ps.last);
 	free(d);
+}
+
+/* What the pacer test's hook saw; written from the pacer thread. */
+struct paced_state {
+	pthread_mutex_t lock;
+	double last;
+	int calls, backwards;
+};
+
+static void
+paced_record(void *arg, enum pi_phase phase, double f)
+{
+	struct paced_state *p = arg;
+
+	(void)phase;
+	pthread_mutex_lock(&p->lock);
+	if (f < p->last)
+		p->backwards++;
+	p->last = f;
+	p->calls++;
+	pthread_mutex_unlock(&p->lock);
+}
+
+static double
+paced_last(struct paced_state *p, int *calls)
+{
+	double f;
+
+	pthread_mutex_lock(&p->lock);
+	f = p->last;
+	*calls = p->calls;
+	pthread_mutex_unlock(&p->lock);
+	return f;
+}
+
+/*
+ * While no work unit ends (one long GMP call), the pacer keeps the
+ * fraction moving at the speed so far, short of the end of the phase.
+ */
+static void
+test_pacer_moves_through_long_steps(void)
+{
+	struct paced_state ps = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
+	struct pi_hooks hooks = { paced_record, NULL, &ps };
+	struct pi_ctl ctl;
+	struct timespec pause = { 0, 0 };
+	double at_units, paced, later;
+	int calls, calls_later, i;
+
+	if (!T_CHECK(pi_ctl_init(&ctl, &hooks) == 0, "pi_ctl_init"))
+		return;
+	pi_ctl_phase(&ctl, PI_PHASE_SERIES, 0, 0.5, 100);
+	pause.tv_nsec = 300000000;
+	nanosleep(&pause, NULL);
+	/* Half the phase in 0.3 s: 0.83 of the whole a second. */
+	pi_ctl_add(&ctl, 50);
+	pause.tv_nsec = 5000000;
+	for (i = 0; i < 200 && paced_last(&ps, &calls) < 0.25; i++)
+		nanosleep(&pause, NULL);
+	at_units = paced_last(&ps, &calls);
+	pause.tv_nsec = 600000000;
+	nanosleep(&pause, NULL);
+	paced = paced_last(&ps, &calls);
+	nanosleep(&pause, NULL);
+	later = paced_last(&ps, &calls_later);
+	T_CHECK(at_units >= 0.25 && at_units < 0.3,
+		"the finished units set the fraction (0.25: %.4f)", at_units);
+	T_CHECK(paced > 0.3 && paced < 0.5 && calls > 1,
+		"with no unit finished for 0.6 s the fraction moves on, "
+		"short of the phase's end (%.4f after %d calls)",
+		paced, calls);
+	T_CHECK(later >= paced && later < 0.5 && calls_later > calls,
+		"and keeps short of it (%.4f)", later);
+	pi_ctl_phase(&ctl, PI_PHASE_FINAL, 0.5, 0.5, 10);
+	later = paced_last(&ps, &calls);
+	T_CHECK(later >= 0.5 && later < 0.51,
+		"the next phase starts at its base (%.4f)", later);
+	pi_ctl_destroy(&ctl);
+	T_CHECK(ps.backwards == 0, "the fraction never moved back");
+	pthread_mutex_destroy(&ps.lock);
 }
 
 static void
@@ -528,6 +614,7 @@ main(void)
 	test_retry_with_more_guard_bits();
 	test_cancel_stops_quickly();
 	test_progress_monotone_to_one();
+	test_pacer_moves_through_long_steps();
 	test_messages_and_estimate();
 	test_peak_memory_under_estimate();
 	T_DIAG("%.1f s", now() - t0);
