@@ -34,7 +34,10 @@ taskview_status(struct buf *b, const struct task *t)
 		html_attr(b, v);
 		html_raw_unescaped(b, "\">");
 		html_int(b, pct);
-		html_raw_unescaped(b, "%</progress>");
+		/* The bar's own text shows only where a bar cannot: say it. */
+		html_raw_unescaped(b, "%</progress> <span class=\"pct\">");
+		html_int(b, pct);
+		html_raw_unescaped(b, "%</span>");
 		if (t->cancel_requested)
 			html_raw_unescaped(b, " <span class=\"note\">"
 					      "stopping…</span>");

@@ -192,6 +192,21 @@
 		el.parentNode.removeChild(el);
 	}
 
+	/* Sets a bar and the percentage shown after it (made if missing). */
+	function showProgress(prog, p) {
+		var text = Math.floor(p * 100) + "%";
+		var pct = prog.parentNode.querySelector(".pct");
+		prog.value = p;
+		prog.textContent = text;
+		if (!pct) {
+			pct = document.createElement("span");
+			pct.className = "pct";
+			prog.parentNode.insertBefore(pct, prog.nextSibling);
+			prog.parentNode.insertBefore(document.createTextNode(" "), pct);
+		}
+		pct.textContent = text;
+	}
+
 	function cell(tr, cls) {
 		var td = tr.querySelector("td." + cls);
 		if (!td) {
@@ -331,10 +346,11 @@
 				tdStatus.appendChild(document.createTextNode(" "));
 				tdStatus.appendChild(prog);
 			}
-			prog.value = p;
-			prog.textContent = Math.floor(p * 100) + "%";
+			showProgress(prog, p);
 		} else if (prog) {
 			removeWithSpace(prog);
+			var pct = tdStatus.querySelector(".pct");
+			if (pct) removeWithSpace(pct);
 		}
 		if (stopping && !note) {
 			note = document.createElement("span");
@@ -930,9 +946,7 @@
 			});
 			var prog = taskSection.querySelector(".status progress");
 			if (prog && typeof mine.progress === "number") {
-				var p = Math.min(1, Math.max(0, mine.progress));
-				prog.value = p;
-				prog.textContent = Math.floor(p * 100) + "%";
+				showProgress(prog, Math.min(1, Math.max(0, mine.progress)));
 			}
 			startTicking();
 		}

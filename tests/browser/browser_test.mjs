@@ -6,7 +6,8 @@
 //
 // BASE_URL is the running stack (nginx in front of nthpi-fcgi and a worker),
 // e.g. http://127.0.0.1:8080. OUT_DIR (default tests/out/browser) receives
-// main-page.png, task-page.png and mobile.png. The expected digits come from
+// main-page.png (a long task running; copied to docs/screenshot.png for the
+// README), task-page.png and mobile.png. The expected digits come from
 // $NTHPI_REFERENCE_DIR/pi-10000.txt ("3" then the decimals) when that is set,
 // otherwise they are computed here (Machin's formula, BigInt).
 // $CHROMIUM overrides /usr/bin/chromium.
@@ -489,14 +490,6 @@ if (loaded) {
 		(await page.evaluate(() => window.__nthpiMarker)) === "still-here",
 		`navigations ${navigations - navBefore}`);
 
-	await step("main page screenshot", async () => {
-		await page.fill("#n", "");
-		await page.evaluate(() => document.activeElement && document.activeElement.blur());
-		await page.screenshot({ path: join(OUT_DIR, "main-page.png"), fullPage: true,
-			animations: "disabled" });
-		check("main page screenshot", existsSync(join(OUT_DIR, "main-page.png")));
-	});
-
 	/* The task page of the task we made: the n-th digit is marked. */
 	if (newId != null) {
 		await step("the task page marks the n-th digit", async () => {
@@ -532,6 +525,46 @@ if (loaded) {
 		}, null, { timeout: 20000 });
 		check("the task page follows its task to cancelled", true);
 		await fetch(`${BASE}/api/tasks/${id}`, { method: "DELETE" });
+	});
+
+	/* A long task in the table: its progress bar moves with no reload. The
+	 * screenshot of that moment is the README's (docs/screenshot.png). */
+	await step("a running task's progress bar moves", async () => {
+		await page.goto(BASE + "/"); // a fresh page, without the earlier steps' errors
+		const big = Number(process.env.NTHPI_SHOT_N || 30000000);
+		const r = await apiCreate(big);
+		if (!check(`a long task (n=${big}) is accepted`, r.status === 201, JSON.stringify(r))) return;
+		const id = r.body.id;
+		const barAbove = ([id, v]) => {
+			const p = document.querySelector(`#task-${id} td.status progress`);
+			return p !== null && p.value > v;
+		};
+		const bar = () => page.evaluate((id) => {
+			const p = document.querySelector(`#task-${id} td.status progress`);
+			const pct = document.querySelector(`#task-${id} td.status .pct`);
+			return p ? { value: p.value, pct: pct ? pct.textContent : null } : null;
+		}, id);
+		await page.waitForFunction(barAbove, [id, 0.04], { timeout: 60000, polling: 100 });
+		const first = await bar();
+		await page.waitForFunction(barAbove, [id, first.value + 0.04],
+			{ timeout: 30000, polling: 100 });
+		const second = await bar();
+		const info = await rowInfo(page, id);
+		check("a running task's progress bar moves without a reload",
+			info.status === "running" && second.value > first.value,
+			JSON.stringify({ first, second, info }));
+		check("the percentage beside the bar follows it",
+			[first, second].every((b) => b.pct === `${Math.floor(b.value * 100)}%`),
+			JSON.stringify({ first, second }));
+		await page.screenshot({ path: join(OUT_DIR, "main-page.png"), fullPage: true,
+			animations: "disabled" });
+		check("main page screenshot", existsSync(join(OUT_DIR, "main-page.png")));
+		const res = await fetch(`${BASE}/api/tasks/${id}/cancel`, {
+			method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+		await waitRowStatus(page, id, ["cancelled", "done", "error"], 30000);
+		check("the long task is cancelled after the screenshot",
+			res.status === 200 && (await rowInfo(page, id)).status === "cancelled",
+			`status ${res.status}`);
 	});
 
 	/* A phone-sized view, for looking at. */

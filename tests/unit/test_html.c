@@ -150,10 +150,12 @@ test_row_running(void)
 	T_CHECK(strstr(b.data, "<td class=\"id\"><a href=\"/tasks/12\">12</a>"
 			       "</td>") != NULL,
 		"a row links to the task page");
-	T_CHECK(strstr(b.data, "<span class=\"badge badge-running\">running"
-			       "</span> <progress max=\"1\" value=\"0.42\">"
-			       "42%</progress>") != NULL,
-		"a running row shows the badge and a progress bar");
+	T_CHECK(strstr(b.data,
+		       "<span class=\"badge badge-running\">running"
+		       "</span> <progress max=\"1\" value=\"0.42\">"
+		       "42%</progress> <span class=\"pct\">42%</span>") != NULL,
+		"a running row shows the badge, a progress bar and its "
+		"percentage");
 	T_CHECK(strstr(b.data, "<time datetime=\"2026-11-24T10:55:26.123Z\">"
 			       "2026-11-24 10:55:26</time>") != NULL,
 		"a row shows when the task was created, in ISO 8601 too");
