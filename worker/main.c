@@ -15,6 +15,7 @@
 
 #include "compute.h"
 #include "config.h"
+#include "datalock.h"
 #include "db.h"
 #include "dbwatch.h"
 #include "growth.h"
@@ -117,6 +118,7 @@ struct worker {
 	sqlite3 *db;
 	struct queue *q;
 	int watch_fd;
+	int lock_fd; /* the data directory's lock (datalock.c) */
 	struct compute comp;
 	struct worker_waiting *wait;
 	size_t nwait, capwait;
@@ -1147,6 +1149,39 @@ worker_signals(sigset_t *unblocked)
 	sigdelset(unblocked, SIGINT);
 }
 
+/* Transaction body: ends the leases of a dead worker's tasks. */
+static int
+worker_orphans_tx(struct worker *w, void *arg)
+{
+	int *count = arg;
+
+	return (*count = queue_release_orphans(w->q)) == -1 ? -1 : 0;
+}
+
+/*
+ * Takes the data directory's lock, or exits: two workers on one directory
+ * would remove each other's temp files and compute the same digits twice.
+ */
+static void
+worker_lock_data(struct worker *w)
+{
+	pid_t holder;
+
+	if ((w->lock_fd = datalock_take(w->cfg.data_dir, &holder)) != -1)
+		return;
+	if (errno != EAGAIN)
+		err(1, "cannot lock %s/%s", w->cfg.data_dir, DATALOCK_NAME);
+	if (holder > 0)
+		errx(1,
+		     "another nthpi-worker (pid %ld) already works on %s; "
+		     "one worker per data directory: stop that one first",
+		     (long)holder, w->cfg.data_dir);
+	errx(1,
+	     "another nthpi-worker already works on %s; one worker per "
+	     "data directory: stop that one first",
+	     w->cfg.data_dir);
+}
+
 int
 main(int argc, char **argv)
 {
@@ -1155,10 +1190,11 @@ main(int argc, char **argv)
 	const char *output;
 	long long digits;
 	char errbuf[PATH_MAX + 128];
-	int rc = 1;
+	int rc = 1, orphans = 0;
 
 	memset(&w, 0, sizeof(w));
 	w.watch_fd = -1;
+	w.lock_fd = -1;
 	compute_init(&w.comp);
 	log_init("nthpi-worker", LOG_LEVEL_INFO);
 	config_defaults(&w.cfg);
@@ -1186,6 +1222,7 @@ main(int argc, char **argv)
 
 	if (mkdir(w.cfg.data_dir, 0750) == -1 && errno != EEXIST)
 		err(1, "%s", w.cfg.data_dir);
+	worker_lock_data(&w);
 	worker_signals(&unblocked);
 	if ((w.db = db_open(w.cfg.db_path)) == NULL)
 		errx(1, "cannot open the database %s", w.cfg.db_path);
@@ -1196,9 +1233,17 @@ main(int argc, char **argv)
 	    NULL)
 		err(1, NULL);
 	w.watch_fd = dbwatch_open(w.cfg.db_path);
-	/* One worker per data directory: no computation of ours runs yet, so
-	 * any temp file there is a killed one's. */
+	/* We hold the data directory's lock and no computation of ours runs
+	 * yet: any temp file there and any running task is a dead worker's.
+	 * Its tasks are claimed again now rather than when their leases
+	 * lapse. */
 	compute_remove_temps(w.cfg.store_path);
+	if (worker_transaction(&w, "releasing a dead worker's tasks",
+			       worker_orphans_tx, &orphans) == 0 &&
+	    orphans > 0)
+		log_info("worker: %d running task%s of a stopped worker taken "
+			 "up again",
+			 orphans, orphans == 1 ? "" : "s");
 	if ((w.have = store_decimals(w.cfg.store_path)) == -1)
 		w.have = 0;
 	w.fit_max = growth_fit_max((size_t)w.cfg.memory_limit_mb << 20,
@@ -1227,5 +1272,8 @@ main(int argc, char **argv)
 	free(w.claimed);
 	free(w.wait);
 	free(w.held);
+	/* Last: a new worker may start once this one has let go of all. */
+	if (w.lock_fd != -1)
+		close(w.lock_fd);
 	return rc;
 }

@@ -55,6 +55,11 @@ const char *const queue_sql[QUEUE_STMT__MAX] = {
 	[QUEUE_CANCEL_CHECK] =
 	    "SELECT id, attempts FROM tasks"
 	    " WHERE status = 'running' AND cancel_requested = 1",
+	/* Run only by a worker that holds the data directory's lock
+	 * (datalock.c): every running task then is a dead worker's. Its
+	 * lease ends now, and the claim takes it as it would a lapsed one. */
+	[QUEUE_ORPHANS] = "UPDATE tasks SET lease_until = 0"
+			  " WHERE status = 'running' AND lease_until > 0",
 	/* No trigger moves queue_state.version for it: a heartbeat is not a
 	 * change a long-polling page needs to hear of. */
 	[QUEUE_SEEN] =
@@ -70,6 +75,7 @@ const char *const queue_stmt_names[QUEUE_STMT__MAX] = {
 	[QUEUE_CANCEL] = "cancel",
 	[QUEUE_REQUEUE] = "requeue",
 	[QUEUE_CANCEL_CHECK] = "cancel check",
+	[QUEUE_ORPHANS] = "orphans",
 	[QUEUE_SEEN] = "seen",
 };
 
@@ -295,6 +301,19 @@ queue_cancel_check(struct queue *q,
 	rc = step == SQLITE_ROW || step == SQLITE_DONE
 		 ? 0
 		 : queue_step_failed(q, QUEUE_CANCEL_CHECK);
+	sqlite3_reset(st);
+	return rc;
+}
+
+int
+queue_release_orphans(struct queue *q)
+{
+	sqlite3_stmt *st = q->st[QUEUE_ORPHANS];
+	int rc;
+
+	rc = sqlite3_step(st) == SQLITE_DONE
+		 ? sqlite3_changes(q->db)
+		 : queue_step_failed(q, QUEUE_ORPHANS);
 	sqlite3_reset(st);
 	return rc;
 }

@@ -15,6 +15,7 @@ enum queue_stmt {
 	QUEUE_CANCEL,       /* cancelled after cancel_requested */
 	QUEUE_REQUEUE,      /* back to queued when the worker stops */
 	QUEUE_CANCEL_CHECK, /* running tasks someone asked to cancel */
+	QUEUE_ORPHANS,      /* end the leases of a dead worker's tasks */
 	QUEUE_SEEN,         /* worker_state.last_seen: the worker is alive */
 	QUEUE_STMT__MAX
 };
@@ -103,6 +104,14 @@ int queue_requeue(struct queue *q, const struct queue_task *t);
 int queue_cancel_check(struct queue *q,
 		       int (*fn)(void *arg, long long id, long long attempts),
 		       void *arg);
+
+/*
+ * Ends the lease of every running task, so that the next claims take them
+ * at once instead of after QUEUE_LEASE_MS. Only for a worker that holds the
+ * data directory's lock and holds no task yet: the tasks are a dead
+ * worker's. Returns how many, or -1 on error (logged).
+ */
+int queue_release_orphans(struct queue *q);
 
 /*
  * Records now (ms since the epoch) as the time the worker last reported in

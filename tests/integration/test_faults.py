@@ -2,8 +2,9 @@
 and the service keeps its promises under load.
 
 (a) the worker SIGKILLed during a computation: its compute child dies with
-    it, the task is claimed again once its lease lapsed and finishes exactly
-    once; (b) the worker stopped with SIGTERM: it exits within 2 s and puts
+    it; the restarted worker, holding the data directory's lock, claims the
+    task again at once (not when its lease lapses) and it finishes exactly
+    once; a second worker on the same directory is refused; (b) the worker stopped with SIGTERM: it exits within 2 s and puts
     the task back in the queue; (c) a FastCGI child SIGKILLed while it holds
     requests: the master replaces it and the requests held by the other
     child are answered; (d) nginx, nthpi-fcgi and nthpi-worker all SIGKILLed
@@ -29,7 +30,7 @@ import threading
 import time
 
 import tap
-from harness import Stack, reference_digits
+from harness import BUILD, Stack, reference_digits
 from pages import decimals_shown
 
 check = tap.check
@@ -65,6 +66,11 @@ def wait_computing(s, tid, timeout=30):
         kids = s.worker_children()
         return kids[0] if r and r["status"] == "running" and kids else None
     return wait_for("computing", computing, timeout)
+
+
+def now_ms():
+    """The wall clock in ms since the epoch, as the database keeps time."""
+    return int(time.time() * 1000)
 
 
 def alive(pid):
@@ -122,12 +128,27 @@ def test_worker_sigkill():
               "its lease", dead["status"] == "running" and
               dead["lease_until"] and dead["attempts"] == 1, dead)
         s.start_worker()
-        # Claimed again only once the lease (10 s) has lapsed.
+        t_start = now_ms()
+        # The new worker holds the data directory's lock, so the running
+        # task is a dead worker's: claimed again at once, not when its
+        # lease (10 s) lapses.
         r = wait_for("claimed again", lambda: (lambda x: x if x["attempts"]
                      >= 2 else None)(row(s, tid)), 30)
-        check("(a) the restarted worker claims the task again after its "
-              "lease lapsed", r and r["status"] in ("running", "done") and
-              r["started_at"] >= dead["lease_until"], (dead, r))
+        check("(a) the restarted worker claims the task again at once, "
+              "before its old lease would have lapsed",
+              r and r["status"] in ("running", "done") and
+              r["started_at"] < dead["lease_until"] and
+              r["started_at"] - t_start < 3000, (dead, r, t_start))
+        # A second worker on the same data directory is refused.
+        argv = [os.path.join(BUILD, "nthpi-worker"),
+                "--data=" + s.data_dir] + s.worker_args
+        p = subprocess.run(argv, stdin=subprocess.DEVNULL,
+                           capture_output=True, text=True, timeout=30)
+        check("(a) a second worker on the same data directory exits 1, "
+              "naming the first",
+              p.returncode == 1 and "another nthpi-worker (pid %d)" %
+              s.worker.pid in p.stderr and s.worker.poll() is None,
+              (p.returncode, p.stderr))
         t = s.wait_task(tid, timeout=120)
         r = row(s, tid)
         check("(a) the task finishes done on its second attempt",

@@ -1,5 +1,6 @@
 /* test_queue.c: claim, lease, finish, cancel and requeue on a temp DB, and
  * how the worker hears from, reaps and cleans up after its compute child. */
+#include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <signal.h>
@@ -12,6 +13,7 @@
 #include <unistd.h>
 
 #include "compute.h"
+#include "datalock.h"
 #include "db.h"
 #include "growth.h"
 #include "log.h"
@@ -340,6 +342,102 @@ test_heartbeat_and_cancel_request(void)
 	    queue_heartbeat(f.q, held, 0, 0.5, NOW + 3000, note_ours, ids) == 0,
 	    "a heartbeat of no task does nothing");
 	fixture_close(&f);
+}
+
+/* A dead worker's running tasks: claimable at once, the rest untouched. */
+static void
+test_release_orphans(void)
+{
+	struct fixture f;
+	struct queue_task t = { 0 }, u = { 0 };
+	long long a, b, c;
+
+	if (!T_CHECK(fixture_open(&f, "orphans") == 0,
+		     "orphans: fixture opens"))
+		return;
+	a = insert(&f, 11);
+	b = insert(&f, 12);
+	c = insert(&f, 13);
+	queue_claim(f.q, NOW, NONE, NONE, &t);
+	queue_claim(f.q, NOW, NONE, NONE, &u);
+	T_CHECK(queue_claim(f.q, NOW + 1, 12, NONE, &t) == 0,
+		"orphans: a running task is not claimed while its lease runs");
+	T_CHECK(queue_begin(f.q) == 0 && queue_release_orphans(f.q) == 2 &&
+		    queue_commit(f.q) == 0,
+		"queue_release_orphans ends the leases of the 2 running tasks");
+	T_CHECK(is_status(&f, a, "running") && is_status(&f, b, "running") &&
+		    is_status(&f, c, "queued") &&
+		    column(&f, c, "lease_until") == -1,
+		"they stay running until claimed; a queued task is untouched");
+	T_CHECK(queue_claim(f.q, NOW + 1, 12, NONE, &t) == 1 && t.id == a &&
+		    t.attempts == 2 &&
+		    queue_claim(f.q, NOW + 1, 12, NONE, &t) == 1 && t.id == b &&
+		    t.attempts == 2,
+		"both are claimed again at once, as a lapsed lease would be");
+	T_CHECK(column(&f, a, "lease_until") == NOW + 1 + QUEUE_LEASE_MS &&
+		    column(&f, c, "lease_until") == -1,
+		"the new claims hold new leases");
+	fixture_close(&f);
+}
+
+/* Waits for the child pid; returns its exit status or -1. */
+static int
+child_status(pid_t pid)
+{
+	int st;
+
+	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
+		return -1;
+	return WEXITSTATUS(st);
+}
+
+/*
+ * One worker per data directory. A child process tries the lock: exit 0
+ * if it got it, 1 if held by want_holder, 2 otherwise.
+ */
+static int
+lock_tried_by_child(pid_t want_holder)
+{
+	pid_t pid = fork(), holder;
+	int fd;
+
+	if (pid == 0) {
+		fd = datalock_take(test_dir, &holder);
+		if (fd != -1)
+			_exit(0);
+		_exit(errno == EAGAIN && holder == want_holder ? 1 : 2);
+	}
+	return pid == -1 ? -1 : child_status(pid);
+}
+
+static void
+test_datalock(void)
+{
+	pid_t holder, idle;
+	int fd, st;
+
+	fd = datalock_take(test_dir, &holder);
+	if (!T_CHECK(fd != -1, "datalock: the first worker takes the lock"))
+		return;
+	T_CHECK(lock_tried_by_child(getpid()) == 1,
+		"datalock: another process is refused and told the holder's "
+		"pid");
+	/* A compute child forked while the lock is held keeps the file open
+	 * but must not keep the lock once its worker is gone. */
+	if ((idle = fork()) == 0) {
+		pause();
+		_exit(0);
+	}
+	close(fd);
+	st = lock_tried_by_child(0);
+	T_CHECK(st == 0,
+		"datalock: free once the holder lets go, though a child it "
+		"forked still runs (%d)",
+		st);
+	if (idle > 0) {
+		kill(idle, SIGKILL);
+		waitpid(idle, NULL, 0);
+	}
 }
 
 static void
@@ -677,6 +775,8 @@ main(void)
 	test_finish_fail_cancel();
 	test_heartbeat_and_cancel_request();
 	test_requeue();
+	test_release_orphans();
+	test_datalock();
 	test_rollback_undoes_claim();
 	test_growth_target();
 	test_growth_fit_max();
