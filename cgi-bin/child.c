@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "asan.h"
 #include "api_tasks.h"
 #include "child.h"
 #include "log.h"
@@ -492,9 +493,10 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd,
 	 * go back to the system when freed. glibc would otherwise raise this
 	 * threshold after the first such free and serve the next from its
 	 * per-thread arenas, which it seldom returns: a burst of big pages
-	 * on hundreds of threads would stay resident for good.
+	 * on hundreds of threads would stay resident for good. ASan's
+	 * allocator replaces glibc's and has no such setting.
 	 */
-	if (mallopt(M_MMAP_THRESHOLD, RESPONSE_KEEP_BYTES) != 1)
+	if (!NTHPI_ASAN && mallopt(M_MMAP_THRESHOLD, RESPONSE_KEEP_BYTES) != 1)
 		log_warn("child: mallopt(M_MMAP_THRESHOLD) failed");
 	child_web_servers = getenv("FCGI_WEB_SERVER_ADDRS");
 	if (FCGX_Init() != 0) {

@@ -16,6 +16,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "asan.h"
 #include "compute.h"
 #include "log.h"
 #include "pi_engine.h"
@@ -61,16 +62,7 @@ static int compute_child_fd = -1;
  * task would end as out of memory. An ASan build (the sanitizer test pass)
  * leaves the limit off; memory_limit_mb still sizes the computations.
  */
-#if defined(__SANITIZE_ADDRESS__)
-#define COMPUTE_LIMIT_AS 0
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define COMPUTE_LIMIT_AS 0
-#endif
-#endif
-#ifndef COMPUTE_LIMIT_AS
-#define COMPUTE_LIMIT_AS 1
-#endif
+#define COMPUTE_LIMIT_AS (!NTHPI_ASAN)
 
 /*
  * Formats a sentence for a task or a person into out. A cut sentence is

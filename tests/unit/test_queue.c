@@ -12,6 +12,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "asan.h"
 #include "compute.h"
 #include "datalock.h"
 #include "db.h"
@@ -25,16 +26,7 @@
 #define NONE LLONG_MAX      /* no max_n / refuse_above limit */
 
 /* compute.c sets no RLIMIT_AS under AddressSanitizer (see there). */
-#if defined(__SANITIZE_ADDRESS__)
-#define ASAN 1
-#elif defined(__has_feature)
-#if __has_feature(address_sanitizer)
-#define ASAN 1
-#endif
-#endif
-#ifndef ASAN
-#define ASAN 0
-#endif
+#define ASAN NTHPI_ASAN
 
 static char test_dir[] = "/tmp/nthpi-test-queue-XXXXXX";
 
