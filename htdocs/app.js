@@ -497,6 +497,47 @@
 		}, 1700);
 	}
 
+	/* Points the page's "Older tasks" link (made if missing) at the tasks
+	 * older than lastId, as the server would. */
+	function setOlderLink(lastId) {
+		var a = document.querySelector("nav.pages a[rel=next]");
+		if (!a) {
+			var nav = document.querySelector("nav.pages");
+			if (!nav) {
+				nav = document.createElement("nav");
+				nav.className = "pages";
+				nav.setAttribute("aria-label", "Pages of tasks");
+				table.parentNode.insertBefore(nav, table.nextSibling);
+			}
+			a = document.createElement("a");
+			a.setAttribute("rel", "next");
+			a.textContent = "Older tasks \u203a";
+			nav.appendChild(a);
+		}
+		a.setAttribute("href", "/?" + (pageFilter ?
+			"status=" + encodeURIComponent(pageFilter) + "&" : "") + "before=" + lastId);
+	}
+
+	/* The newest page keeps its size as new rows come in at the top: the
+	 * rows pushed off its end belong to the next page, which then starts
+	 * after the new last row. */
+	function trimToPage() {
+		if (olderPage || pageSize <= 0) {
+			return;
+		}
+		var rows = tbody.querySelectorAll("tr[data-id]");
+		if (rows.length <= pageSize) {
+			return;
+		}
+		for (var i = rows.length - 1; i >= pageSize; i--) {
+			var id = rowId(rows[i]);
+			times.delete(id);
+			stoppingIds.delete(id);
+			tbody.removeChild(rows[i]);
+		}
+		setOlderLink(rowId(rows[pageSize - 1]));
+	}
+
 	function validTask(task) {
 		return task && typeof task === "object" && typeof task.id === "number" &&
 			isFinite(task.id);
@@ -520,6 +561,7 @@
 			}
 			tr = newRow(task);
 			insertRow(tr, task.id);
+			trimToPage();
 			countsChanged();
 		}
 		return tr;

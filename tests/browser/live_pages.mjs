@@ -100,6 +100,14 @@ async function rowIds(page) {
 		(rows) => rows.map((r) => Number(r.getAttribute("data-id"))));
 }
 
+/* The href of the page's "Older tasks" link, or null. */
+async function olderHref(page) {
+	return page.evaluate(() => {
+		const a = document.querySelector("nav.pages a[rel=next]");
+		return a ? a.getAttribute("href") : null;
+	});
+}
+
 async function rowStatus(page, id) {
 	return page.$eval("table#tasks", (t, id) => {
 		const tr = document.getElementById("task-" + id);
@@ -161,6 +169,11 @@ try {
 	ids = await rowIds(page);
 	check("once cancelled, the new task is added at the top of the cancelled page",
 		ids[0] === t1 && (await rowStatus(page, t1)) === "cancelled", ids.slice(0, 3).join(" "));
+	let older = await olderHref(page);
+	check("the cancelled page keeps 50 rows, and its older link starts after the new last one",
+		ids.length === 50 && ids[49] === before[48] &&
+		older === `/?status=cancelled&before=${ids[49]}`,
+		JSON.stringify({ rows: ids.length, last: ids[49], older }));
 	await change(page, "POST", "/api/tasks/3/cancel", {});
 	ids = await rowIds(page);
 	check("an old task cancelled below the full page is not added to it",
@@ -194,6 +207,10 @@ try {
 	const t3 = made.json.id;
 	ids = await rowIds(page);
 	check("a new task is added at the top of the newest page", ids[0] === t3, ids.slice(0, 3).join(" "));
+	older = await olderHref(page);
+	check("the newest page keeps 50 rows, and its older link starts after the new last one",
+		ids.length === 50 && ids[49] === before[48] && older === `/?before=${ids[49]}`,
+		JSON.stringify({ rows: ids.length, last: ids[49], older }));
 	await change(page, "POST", "/api/tasks/7/cancel", {});
 	ids = await rowIds(page);
 	check("an old task changed below the full newest page is not added",
