@@ -18,6 +18,8 @@
  * inside one long operation.
  */
 #define PI_CTL_PACE_NS 250000000L
+/* The most of the room left in a phase that pacing may cover. */
+#define PI_CTL_PACE_MAX 0.99
 /* The pacer sleeps most of the time: a small stack is plenty. */
 #define PI_CTL_PACER_STACK (64 * 1024)
 
@@ -49,7 +51,9 @@ ctl_paced(const struct pi_ctl *ctl, int_fast64_t now)
 	if (ctl->real <= 0 || spent <= 0 || room <= 0)
 		return ctl->anchor;
 	ahead = ctl->real / spent * (double)(now - ctl->anchor_ns);
-	return ctl->anchor + room * -expm1(-ahead / room);
+	/* Rounding would reach the end after a long wait: stop just short. */
+	return ctl->anchor +
+	       room * fmin(-expm1(-ahead / room), PI_CTL_PACE_MAX);
 }
 
 /* Polls the hooks now; the caller holds ctl->lock. */
@@ -201,6 +205,11 @@ pi_ctl_phase(struct pi_ctl *ctl, enum pi_phase phase, double base,
 	ctl->weight = weight;
 	ctl->total = total > 0 ? total : 1;
 	atomic_store(&ctl->done, 0);
+	/* Pacing starts again from here: after a retry (phases from 0 again,
+	 * below what was reported) it goes on from the reported fraction
+	 * instead of leaping over the time the retry took. */
+	ctl->anchor = base > ctl->reported ? base : ctl->reported;
+	ctl->anchor_ns = ctl_now_ns();
 	ctl_poll_locked(ctl);
 	pthread_mutex_unlock(&ctl->lock);
 }

@@ -57,9 +57,13 @@ const char *const queue_sql[QUEUE_STMT__MAX] = {
 	    " WHERE status = 'running' AND cancel_requested = 1",
 	/* Run only by a worker that holds the data directory's lock
 	 * (datalock.c): every running task then is a dead worker's. Its
-	 * lease ends now, and the claim takes it as it would a lapsed one. */
-	[QUEUE_ORPHANS] = "UPDATE tasks SET lease_until = 0"
-			  " WHERE status = 'running' AND lease_until > 0",
+	 * lease ends now, and the claim takes it as it would a lapsed one.
+	 * A task claimed QUEUE_ORPHAN_ATTEMPTS times already may be what
+	 * kills the worker: it waits for its lease, so that a crash loop
+	 * slows down to one every QUEUE_LEASE_MS. */
+	[QUEUE_ORPHANS] =
+	    "UPDATE tasks SET lease_until = 0"
+	    " WHERE status = 'running' AND lease_until > 0 AND attempts < ?1",
 	/* No trigger moves queue_state.version for it: a heartbeat is not a
 	 * change a long-polling page needs to hear of. */
 	[QUEUE_SEEN] =
@@ -311,10 +315,12 @@ queue_release_orphans(struct queue *q)
 	sqlite3_stmt *st = q->st[QUEUE_ORPHANS];
 	int rc;
 
+	sqlite3_bind_int(st, 1, QUEUE_ORPHAN_ATTEMPTS);
 	rc = sqlite3_step(st) == SQLITE_DONE
 		 ? sqlite3_changes(q->db)
 		 : queue_step_failed(q, QUEUE_ORPHANS);
 	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
 	return rc;
 }
 

@@ -6,6 +6,9 @@
 
 /* How long a claim or a heartbeat keeps a running task ours. */
 #define QUEUE_LEASE_MS 10000
+/* A dead worker's task claimed this often waits for its lease all the
+ * same (queue_release_orphans). */
+#define QUEUE_ORPHAN_ATTEMPTS 3
 
 enum queue_stmt {
 	QUEUE_CLAIM,        /* take the oldest claimable task */
@@ -106,10 +109,11 @@ int queue_cancel_check(struct queue *q,
 		       void *arg);
 
 /*
- * Ends the lease of every running task, so that the next claims take them
- * at once instead of after QUEUE_LEASE_MS. Only for a worker that holds the
- * data directory's lock and holds no task yet: the tasks are a dead
- * worker's. Returns how many, or -1 on error (logged).
+ * Ends the lease of every running task claimed fewer than
+ * QUEUE_ORPHAN_ATTEMPTS times, so that the next claims take them at once
+ * instead of after QUEUE_LEASE_MS. Only for a worker that holds the data
+ * directory's lock and holds no task yet: the tasks are a dead worker's.
+ * Returns how many, or -1 on error (logged).
  */
 int queue_release_orphans(struct queue *q);
 

@@ -11,6 +11,7 @@
 #include <gmp.h>
 #include <mpfr.h>
 
+#include "asan.h"
 #include "pi_ctl.h"
 #include "pi_engine.h"
 #include "pi_tune.h"
@@ -559,10 +560,53 @@ test_pacer_moves_through_long_steps(void)
 	pthread_mutex_destroy(&ps.lock);
 }
 
+/*
+ * A retry starts the phases over from 0, below what was reported: the
+ * fraction holds, and when the retry's last phase starts it does not leap
+ * over the time the retry took.
+ */
+static void
+test_pacer_after_retry(void)
+{
+	struct paced_state ps = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
+	struct pi_hooks hooks = { paced_record, NULL, &ps };
+	struct pi_ctl ctl;
+	struct timespec pause = { 0, 100000000 };
+	double held, resumed;
+	int calls;
+
+	if (!T_CHECK(pi_ctl_init(&ctl, &hooks) == 0, "pi_ctl_init (retry)"))
+		return;
+	pi_ctl_phase(&ctl, PI_PHASE_SERIES, 0, 0.5, 10);
+	nanosleep(&pause, NULL);
+	pi_ctl_add(&ctl, 10);
+	pi_ctl_phase(&ctl, PI_PHASE_FINAL, 0.5, 0.3, 10);
+	nanosleep(&pause, NULL);
+	pi_ctl_add(&ctl, 10);
+	pi_ctl_phase(&ctl, PI_PHASE_CONVERT, 0.8, 0.2, 10);
+	/* The retry, from the series again. */
+	pi_ctl_phase(&ctl, PI_PHASE_SERIES, 0, 0.5, 10);
+	pause.tv_nsec = 500000000;
+	nanosleep(&pause, NULL);
+	pi_ctl_add(&ctl, 10);
+	held = paced_last(&ps, &calls);
+	pi_ctl_phase(&ctl, PI_PHASE_CONVERT, 0.8, 0.2, 10);
+	resumed = paced_last(&ps, &calls);
+	T_CHECK(held >= 0.8 && held < 0.81,
+		"during a retry the fraction holds where it was (%.4f)", held);
+	T_CHECK(resumed >= held && resumed < 0.85,
+		"the retry's last phase goes on from there, without a leap "
+		"(%.4f)",
+		resumed);
+	pi_ctl_destroy(&ctl);
+	T_CHECK(ps.backwards == 0, "the fraction never moved back (retry)");
+	pthread_mutex_destroy(&ps.lock);
+}
+
 static void
 test_peak_memory_under_estimate(void)
 {
-#ifdef __SANITIZE_ADDRESS__
+#if NTHPI_ASAN
 	T_DIAG("skipped under AddressSanitizer, which inflates memory");
 #else
 	struct rusage ru;
@@ -615,6 +659,7 @@ main(void)
 	test_cancel_stops_quickly();
 	test_progress_monotone_to_one();
 	test_pacer_moves_through_long_steps();
+	test_pacer_after_retry();
 	test_messages_and_estimate();
 	test_peak_memory_under_estimate();
 	T_DIAG("%.1f s", now() - t0);

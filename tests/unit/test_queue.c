@@ -369,6 +369,15 @@ test_release_orphans(void)
 	T_CHECK(column(&f, a, "lease_until") == NOW + 1 + QUEUE_LEASE_MS &&
 		    column(&f, c, "lease_until") == -1,
 		"the new claims hold new leases");
+	T_CHECK(queue_release_orphans(f.q) == 2 &&
+		    queue_claim(f.q, NOW + 2, 12, NONE, &t) == 1 &&
+		    t.attempts == 3 &&
+		    queue_claim(f.q, NOW + 2, 12, NONE, &u) == 1 &&
+		    u.attempts == 3 && queue_release_orphans(f.q) == 0 &&
+		    queue_claim(f.q, NOW + 2, 12, NONE, &t) == 0,
+		"a task claimed %d times waits for its lease instead (a crash "
+		"loop slows down)",
+		QUEUE_ORPHAN_ATTEMPTS);
 	fixture_close(&f);
 }
 
