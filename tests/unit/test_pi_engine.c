@@ -480,6 +480,14 @@ test_progress_monotone_to_one(void)
 	free(d);
 }
 
+static void
+sleep_ms(long ms)
+{
+	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
+
+	nanosleep(&ts, NULL);
+}
+
 /* What the pacer test's hook saw; written from the pacer thread. */
 struct paced_state {
 	pthread_mutex_t lock;
@@ -523,25 +531,21 @@ test_pacer_moves_through_long_steps(void)
 	struct paced_state ps = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
 	struct pi_hooks hooks = { paced_record, NULL, &ps };
 	struct pi_ctl ctl;
-	struct timespec pause = { 0, 0 };
 	double at_units, paced, later;
 	int calls, calls_later, i;
 
 	if (!T_CHECK(pi_ctl_init(&ctl, &hooks) == 0, "pi_ctl_init"))
 		return;
 	pi_ctl_phase(&ctl, PI_PHASE_SERIES, 0, 0.5, 100);
-	pause.tv_nsec = 300000000;
-	nanosleep(&pause, NULL);
+	sleep_ms(300);
 	/* Half the phase in 0.3 s: 0.83 of the whole a second. */
 	pi_ctl_add(&ctl, 50);
-	pause.tv_nsec = 5000000;
 	for (i = 0; i < 200 && paced_last(&ps, &calls) < 0.25; i++)
-		nanosleep(&pause, NULL);
+		sleep_ms(5);
 	at_units = paced_last(&ps, &calls);
-	pause.tv_nsec = 600000000;
-	nanosleep(&pause, NULL);
+	sleep_ms(600);
 	paced = paced_last(&ps, &calls);
-	nanosleep(&pause, NULL);
+	sleep_ms(600);
 	later = paced_last(&ps, &calls_later);
 	T_CHECK(at_units >= 0.25 && at_units < 0.3,
 		"the finished units set the fraction (0.25: %.4f)", at_units);
@@ -571,23 +575,21 @@ test_pacer_after_retry(void)
 	struct paced_state ps = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
 	struct pi_hooks hooks = { paced_record, NULL, &ps };
 	struct pi_ctl ctl;
-	struct timespec pause = { 0, 100000000 };
 	double held, resumed;
 	int calls;
 
 	if (!T_CHECK(pi_ctl_init(&ctl, &hooks) == 0, "pi_ctl_init (retry)"))
 		return;
 	pi_ctl_phase(&ctl, PI_PHASE_SERIES, 0, 0.5, 10);
-	nanosleep(&pause, NULL);
+	sleep_ms(100);
 	pi_ctl_add(&ctl, 10);
 	pi_ctl_phase(&ctl, PI_PHASE_FINAL, 0.5, 0.3, 10);
-	nanosleep(&pause, NULL);
+	sleep_ms(100);
 	pi_ctl_add(&ctl, 10);
 	pi_ctl_phase(&ctl, PI_PHASE_CONVERT, 0.8, 0.2, 10);
 	/* The retry, from the series again. */
 	pi_ctl_phase(&ctl, PI_PHASE_SERIES, 0, 0.5, 10);
-	pause.tv_nsec = 500000000;
-	nanosleep(&pause, NULL);
+	sleep_ms(500);
 	pi_ctl_add(&ctl, 10);
 	held = paced_last(&ps, &calls);
 	pi_ctl_phase(&ctl, PI_PHASE_CONVERT, 0.8, 0.2, 10);
