@@ -1165,6 +1165,7 @@ worker_orphans_tx(struct worker *w, void *arg)
 static void
 worker_lock_data(struct worker *w)
 {
+	char who[32] = "";
 	pid_t holder;
 
 	if ((w->lock_fd = datalock_take(w->cfg.data_dir, &holder)) != -1)
@@ -1172,14 +1173,11 @@ worker_lock_data(struct worker *w)
 	if (errno != EAGAIN)
 		err(1, "cannot lock %s/%s", w->cfg.data_dir, DATALOCK_NAME);
 	if (holder > 0)
-		errx(1,
-		     "another nthpi-worker (pid %ld) already works on %s; "
-		     "one worker per data directory: stop that one first",
-		     (long)holder, w->cfg.data_dir);
+		snprintf(who, sizeof(who), " (pid %ld)", (long)holder);
 	errx(1,
-	     "another nthpi-worker already works on %s; one worker per "
+	     "another nthpi-worker%s already works on %s; one worker per "
 	     "data directory: stop that one first",
-	     w->cfg.data_dir);
+	     who, w->cfg.data_dir);
 }
 
 int
