@@ -49,11 +49,13 @@
  * The waiting tasks get the computation's progress at most every
  * WORKER_HEARTBEAT_MS, and only once it has moved by WORKER_PROGRESS_STEP:
  * each write moves the queue version once per task and wakes every
- * long-polling page. Their leases (QUEUE_LEASE_MS, 10 s) are renewed at
- * least every WORKER_RENEW_MS all the same.
+ * long-polling page. The step is the least change the API shows (four
+ * digits): a coarser one left the bar still for seconds where the paced
+ * progress slows near a phase's end. Their leases (QUEUE_LEASE_MS, 10 s)
+ * are renewed at least every WORKER_RENEW_MS all the same.
  */
 #define WORKER_HEARTBEAT_MS 1000
-#define WORKER_PROGRESS_STEP 0.005
+#define WORKER_PROGRESS_STEP 0.0001
 #define WORKER_RENEW_MS 3000
 /* The most tasks that wait for a computation at once. Each is a row the
  * heartbeat rewrites and a page hears of. */

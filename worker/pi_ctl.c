@@ -12,14 +12,16 @@
  * it moves on at the run's average speed so far (the phase weights follow
  * time, so that speed holds across phases), bent to approach the end of
  * the current phase without reaching it: only the phase's own work
- * finishes it. Once the finished units pass the paced fraction they set a
+ * finishes it. The bend is polynomial, not exponential: a phase that runs
+ * several times longer than the speed so far predicts (a loaded machine,
+ * a sanitizer build) still sees the bar creep on instead of stand still. Once the finished units pass the paced fraction they set a
  * new anchor; the fraction never moves back. A pacer thread polls every
  * PI_CTL_PACE_NS so that the fraction moves while both engine threads are
  * inside one long operation.
  */
 #define PI_CTL_PACE_NS 250000000L
 /* The most of the room left in a phase that pacing may cover. */
-#define PI_CTL_PACE_MAX 0.99
+#define PI_CTL_PACE_MAX 0.999
 /* The pacer sleeps most of the time: a small stack is plenty. */
 #define PI_CTL_PACER_STACK (64 * 1024)
 
@@ -38,22 +40,24 @@ ctl_now_ns(void)
 
 /*
  * The paced fraction at `now` (see the top of this file): room (1 -
- * e^(-x/room)) is x while x is small against the room left in the phase,
- * and stays below it. The caller holds ctl->lock.
+ * 1/(1 + x/2room)^2) is x while x is small against the room left in the
+ * phase, and stays below it; its speed falls as the cube of the overrun
+ * (e^(-x/room) would stall the bar after about five times the expected
+ * wait). The caller holds ctl->lock.
  */
 static double
 ctl_paced(const struct pi_ctl *ctl, int_fast64_t now)
 {
 	double spent = (double)(ctl->real_ns - ctl->start_ns);
 	double room = ctl->base + ctl->weight - ctl->anchor;
-	double ahead;
+	double ahead, q;
 
 	if (ctl->real <= 0 || spent <= 0 || room <= 0)
 		return ctl->anchor;
 	ahead = ctl->real / spent * (double)(now - ctl->anchor_ns);
+	q = 1 / (1 + ahead / (2 * room));
 	/* Rounding would reach the end after a long wait: stop just short. */
-	return ctl->anchor +
-	       room * fmin(-expm1(-ahead / room), PI_CTL_PACE_MAX);
+	return ctl->anchor + room * fmin(1 - q * q, PI_CTL_PACE_MAX);
 }
 
 /* Polls the hooks now; the caller holds ctl->lock. */

@@ -555,6 +555,19 @@ test_pacer_moves_through_long_steps(void)
 		paced, calls);
 	T_CHECK(later >= paced && later < 0.5 && calls_later > calls,
 		"and keeps short of it (%.4f)", later);
+	/*
+	 * The speed so far gives the rest of the phase 0.3 to 0.55 s (the
+	 * pacer notices the units up to 0.25 s late): 3.2 s in, the phase
+	 * has overrun 6 to 10 times, where an exponential approach stops.
+	 */
+	sleep_ms(2000);
+	paced = paced_last(&ps, &calls);
+	sleep_ms(1000);
+	later = paced_last(&ps, &calls);
+	T_CHECK(later - paced >= 0.001 && later < 0.5,
+		"a phase that overruns 6 to 14 times still creeps on, short "
+		"of its end (%.4f to %.4f in a second)",
+		paced, later);
 	pi_ctl_phase(&ctl, PI_PHASE_FINAL, 0.5, 0.5, 10);
 	later = paced_last(&ps, &calls);
 	T_CHECK(later >= 0.5 && later < 0.51,
