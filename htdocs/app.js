@@ -500,7 +500,7 @@
 	/* Points the page's "Older tasks" link (made if missing) at the tasks
 	 * older than lastId, as the server would. */
 	function setOlderLink(lastId) {
-		var a = document.querySelector("nav.pages a[rel=next]");
+		var a = olderLink();
 		if (!a) {
 			var nav = document.querySelector("nav.pages");
 			if (!nav) {
@@ -536,6 +536,86 @@
 			tbody.removeChild(rows[i]);
 		}
 		setOlderLink(rowId(rows[pageSize - 1]));
+	}
+
+	/* The page's "Older tasks" link, or null. */
+	function olderLink() {
+		return document.querySelector("nav.pages a[rel=next]");
+	}
+
+	/* Removes the "Older tasks" link: there are no older tasks left. */
+	function dropOlderLink() {
+		var a = olderLink();
+		if (a) {
+			var nav = a.parentNode;
+			nav.removeChild(a);
+			if (!nav.querySelector("a") && nav.parentNode) {
+				nav.parentNode.removeChild(nav);
+			}
+		}
+	}
+
+	/* The id in the "Older tasks" link's before=, or null. */
+	function olderBefore() {
+		var a = olderLink();
+		var m = a ? /[?&]before=(\d+)/.exec(a.getAttribute("href") || "") : null;
+		return m ? Number(m[1]) : null;
+	}
+
+	/* A row deleted from a full page leaves a gap that the next page's
+	 * first rows fill, as a reload would show them: the tasks older than
+	 * the last row are asked for and appended, and the Older link moves
+	 * after them, or goes once none are left. One request at a time; an
+	 * answer that the page has moved past (its last row changed) is
+	 * dropped and asked again. */
+	var refilling = false;
+
+	function refillPage() {
+		if (refilling || !table || pageSize <= 0 || !olderLink()) {
+			return;
+		}
+		var rows = tbody.querySelectorAll("tr[data-id]");
+		var need = pageSize - rows.length;
+		var last = rows.length ? rowId(rows[rows.length - 1]) : olderBefore();
+		if (need <= 0 || last === null) {
+			return;
+		}
+		var limit = need + 1;
+		refilling = true;
+		api("GET", "/api/tasks?limit=" + limit + "&before=" + last +
+			(pageFilter ? "&status=" + encodeURIComponent(pageFilter) : ""))
+			.then(function (r) {
+				refilling = false;
+				if (!r.res.ok || !r.body || !Array.isArray(r.body.tasks)) {
+					return;
+				}
+				var now = tbody.querySelectorAll("tr[data-id]");
+				var lastNow = now.length ? rowId(now[now.length - 1]) : olderBefore();
+				if (lastNow !== last) {
+					refillPage();
+					return;
+				}
+				var fresh = r.body.tasks.filter(function (t) {
+					return validTask(t) && t.id < last && !deletedIds.has(t.id) &&
+						!rowFor(t.id);
+				});
+				var take = fresh.slice(0, pageSize - now.length);
+				take.forEach(function (t) {
+					tbody.appendChild(newRow(t));
+				});
+				if (r.body.tasks.length < limit && take.length === fresh.length) {
+					dropOlderLink();
+				} else if (take.length > 0) {
+					setOlderLink(take[take.length - 1].id);
+				}
+				if (take.length > 0) {
+					updateEmpty();
+					startTicking();
+					refillPage();
+				}
+			}, function () {
+				refilling = false;
+			});
 	}
 
 	function validTask(task) {
@@ -579,6 +659,7 @@
 		if (tr && tr.parentNode) {
 			tr.parentNode.removeChild(tr);
 			updateEmpty();
+			refillPage();
 		}
 		countsChanged();
 	}

@@ -129,6 +129,29 @@ async function change(page, method, path, body) {
 	return r;
 }
 
+/* Waits (up to 10 s) until the page shows 50 rows again. */
+async function fullPage(page) {
+	await page.waitForFunction(
+		() => document.querySelectorAll("table#tasks tbody tr[data-id]").length === 50,
+		null, { timeout: 10000, polling: 50 }).catch(() => {});
+}
+
+/* Whether page shows the rows and older link that loading path afresh
+ * shows; says how they differ if not. */
+async function sameAsReload(page, path) {
+	const fresh = await ctx.newPage();
+	await fresh.goto(BASE + path);
+	const want = { ids: await rowIds(fresh), older: await olderHref(fresh) };
+	await fresh.close();
+	const got = { ids: await rowIds(page), older: await olderHref(page) };
+	if (JSON.stringify(want) === JSON.stringify(got)) {
+		return true;
+	}
+	diag(`live:   ${got.ids.length} rows ${got.ids.slice(-3).join(" ")}, older ${got.older}`);
+	diag(`reload: ${want.ids.length} rows ${want.ids.slice(-3).join(" ")}, older ${want.older}`);
+	return false;
+}
+
 async function open(ctx, path) {
 	const page = await ctx.newPage();
 	page.setDefaultTimeout(20000);
@@ -218,6 +241,38 @@ try {
 	await change(page, "DELETE", `/api/tasks/${t3}`);
 	ids = await rowIds(page);
 	check("a deleted task leaves the newest page", !ids.includes(t3), ids.slice(0, 3).join(" "));
+	await fullPage(page);
+	check("the next older task moves up into its place, and the older link after it, as a reload shows",
+		await sameAsReload(page, "/"));
+	await page.close();
+
+	/* The queued page with exactly 50 tasks: no older link at first. */
+	const queued = (await api("GET", "/api/tasks?status=queued&limit=1000")).json.tasks.map((t) => t.id);
+	for (const id of queued.slice(50)) {
+		await api("DELETE", `/api/tasks/${id}`);
+	}
+	page = await open(ctx, "/?status=queued");
+	ids = await rowIds(page);
+	older = await olderHref(page);
+	check("the queued page shows its 50 tasks and no older link",
+		ids.length === 50 && ids[49] === queued[49] && older === null,
+		JSON.stringify({ had: queued.length, rows: ids.length, older }));
+	made = await change(page, "POST", "/api/tasks", { n: 10 });
+	const t4 = made.json.id;
+	ids = await rowIds(page);
+	older = await olderHref(page);
+	check("a new task pushes the last row off and the page makes an older link for it",
+		ids[0] === t4 && ids.length === 50 && ids[49] === queued[48] &&
+		older === `/?status=queued&before=${queued[48]}`,
+		JSON.stringify({ first: ids[0], rows: ids.length, last: ids[49], older }));
+	await change(page, "DELETE", `/api/tasks/${t4}`);
+	await fullPage(page);
+	ids = await rowIds(page);
+	older = await olderHref(page);
+	check("once it is deleted the pushed-off row comes back and the older link goes",
+		ids.length === 50 && ids[49] === queued[49] && older === null,
+		JSON.stringify({ rows: ids.length, last: ids[49], older }));
+	check("and the queued page is what a reload shows", await sameAsReload(page, "/?status=queued"));
 	await page.close();
 } catch (e) {
 	check("the live pages test ran to the end", false, e.stack || String(e));
