@@ -17,65 +17,17 @@
 
 import { mkdirSync, readFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { check, diag, finish, launchChromium, watchdog } from "./tap.mjs";
 
 const BASE = (process.argv[2] || process.env.NTHPI_URL || "").replace(/\/+$/, "");
 const OUT_DIR = resolve(process.argv[3] || "tests/out/browser");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
 const OVERALL_TIMEOUT_MS = Number(process.env.BROWSER_TEST_TIMEOUT_MS || 300000);
-
-let passed = 0;
-let failed = 0;
-
-function diag(text) {
-	for (const line of String(text).split("\n")) {
-		console.log("# " + line);
-	}
-}
-
-function check(name, cond, detail) {
-	if (cond) {
-		passed++;
-		console.log("ok - " + name);
-	} else {
-		failed++;
-		console.log("not ok - " + name);
-		if (detail !== undefined && detail !== "") {
-			diag(detail);
-		}
-	}
-	return !!cond;
-}
-
-function finish() {
-	diag(`${passed} passed, ${failed} failed`);
-	process.exit(failed > 0 ? 1 : 0);
-}
 
 if (!BASE) {
 	check("usage: browser_test.mjs BASE_URL [OUT_DIR]", false);
 	finish();
 }
-
-let chromium;
-try {
-	({ chromium } = await import("playwright-core"));
-} catch (e) {
-	check("playwright-core is installed", false,
-		`${e.message}\nrun: (cd tests/browser && npm ci)`);
-	finish();
-}
-if (!existsSync(CHROMIUM)) {
-	check("chromium is installed", false,
-		`${CHROMIUM} not found; apt-get install -y chromium`);
-	finish();
-}
-
-const watchdog = setTimeout(() => {
-	check("browser test finished in time", false,
-		`still running after ${OVERALL_TIMEOUT_MS / 1000} s`);
-	finish();
-}, OVERALL_TIMEOUT_MS);
-watchdog.unref();
+watchdog(OVERALL_TIMEOUT_MS, "browser test finished in time");
 
 /* ---- Expected digits --------------------------------------------------- */
 
@@ -179,28 +131,7 @@ async function rowInfo(page, id) {
 
 mkdirSync(OUT_DIR, { recursive: true });
 
-let browser;
-try {
-	// launch() gives the browser a fresh, temporary user-data dir of its own
-	// (removed on close); a persistent profile is never used.
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		args: [
-			"--no-sandbox",
-			"--disable-gpu",
-			"--disable-quic",
-			"--no-first-run",
-			"--disable-background-networking",
-			"--disable-component-update",
-			"--disable-sync",
-		],
-		timeout: 60000,
-	});
-} catch (e) {
-	check("chromium starts", false, e.message);
-	finish();
-}
+const browser = await launchChromium();
 check("chromium starts", true);
 diag(`chromium ${browser.version()}`);
 

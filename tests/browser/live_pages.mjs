@@ -14,60 +14,14 @@
 // Prints `ok - name` / `not ok - name` per check and `# ...` diagnostics;
 // exits 1 if any check failed. $CHROMIUM overrides /usr/bin/chromium.
 
-import { existsSync } from "node:fs";
+import { check, diag, finish, launchChromium, watchdog } from "./tap.mjs";
 
 const BASE = (process.argv[2] || "").replace(/\/+$/, "");
-const CHROMIUM = process.env.CHROMIUM || "/usr/bin/chromium";
-
-let passed = 0;
-let failed = 0;
-
-function diag(text) {
-	for (const line of String(text).split("\n")) {
-		console.log("# " + line);
-	}
-}
-
-function check(name, cond, detail) {
-	if (cond) {
-		passed++;
-		console.log("ok - " + name);
-	} else {
-		failed++;
-		console.log("not ok - " + name);
-		if (detail !== undefined && detail !== "") {
-			diag(detail);
-		}
-	}
-	return !!cond;
-}
-
-function finish() {
-	diag(`${passed} passed, ${failed} failed`);
-	process.exit(failed > 0 ? 1 : 0);
-}
-
 if (!BASE) {
 	check("usage: live_pages.mjs BASE_URL", false);
 	finish();
 }
-const watchdog = setTimeout(() => {
-	check("the live pages test finished in time", false, "still running after 120 s");
-	finish();
-}, 120000);
-watchdog.unref();
-
-let chromium;
-try {
-	({ chromium } = await import("playwright-core"));
-} catch (e) {
-	check("playwright-core is installed", false, `${e.message}\nrun: (cd tests/browser && npm ci)`);
-	finish();
-}
-if (!existsSync(CHROMIUM)) {
-	check("chromium is installed", false, `${CHROMIUM} not found`);
-	finish();
-}
+watchdog(120000, "the live pages test finished in time");
 
 /* ---- The API, from outside the page ---------------------------------- */
 
@@ -162,19 +116,7 @@ async function open(ctx, path) {
 	return page;
 }
 
-let browser;
-try {
-	browser = await chromium.launch({
-		executablePath: CHROMIUM,
-		headless: true,
-		args: ["--no-sandbox", "--disable-gpu", "--no-first-run",
-			"--disable-background-networking", "--disable-sync"],
-		timeout: 60000,
-	});
-} catch (e) {
-	check("chromium starts", false, e.message);
-	finish();
-}
+const browser = await launchChromium();
 const ctx = await browser.newContext({ viewport: { width: 1200, height: 800 } });
 
 try {
