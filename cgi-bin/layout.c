@@ -61,6 +61,8 @@ layout_start(struct buf *b, const char *title,
 			      "<title>");
 	html_text(b, title);
 	html_raw_unescaped(b, " · nthpi</title>\n"
+			      "<link rel=\"icon\" href=\"/favicon.svg\" "
+			      "type=\"image/svg+xml\">\n"
 			      "<link rel=\"stylesheet\" href=\"/style.css\">\n"
 			      "<script src=\"/app.js\" defer></script>\n"
 			      "</head>\n"

@@ -146,12 +146,6 @@ function watchConsole(page, label) {
 		const text = msg.text();
 		const url = msg.location().url || "";
 		if (expectHttpErrors && /^Failed to load resource/.test(text)) return;
-		// The browser asks for /favicon.ico by itself when the page names no
-		// icon: not the page's error.
-		if (/\/favicon\.ico$/.test(url) && /^Failed to load resource/.test(text)) {
-			diag(`${label}: ${text} (${url}), ignored`);
-			return;
-		}
 		consoleErrors.push(`${label}: console: ${text} (${url || "?"})`);
 	});
 	page.on("pageerror", (err) => consoleErrors.push(`${label}: page error: ${err.message}`));
