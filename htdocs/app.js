@@ -127,23 +127,36 @@
 		});
 	}
 
-	/* fetch + JSON; resolves {res, body}, rejects only on network errors. */
-	function api(method, url, payload) {
+	/* fetch + JSON; resolves {res, body}, rejects only on network errors
+	 * and, given timeoutMs, on an answer that takes longer. */
+	function api(method, url, payload, timeoutMs) {
 		var opts = {
 			method: method,
 			credentials: "same-origin",
 			cache: "no-store",
 			headers: { Accept: "application/json" }
 		};
+		var timer = null;
 		if (payload !== undefined) {
 			opts.headers["Content-Type"] = "application/json";
 			opts.body = typeof payload === "string" ? payload : JSON.stringify(payload);
 		}
+		if (timeoutMs) {
+			var ctrl = new AbortController();
+			opts.signal = ctrl.signal;
+			timer = setTimeout(function () {
+				ctrl.abort();
+			}, timeoutMs);
+		}
 		return fetch(url, opts).then(function (res) {
 			noteServerClock(res);
 			return readJson(res).then(function (body) {
+				clearTimeout(timer);
 				return { res: res, body: body };
 			});
+		}, function (err) {
+			clearTimeout(timer);
+			throw err;
 		});
 	}
 
@@ -466,8 +479,11 @@
 		if (task.id > newest) {
 			return !olderPage;
 		}
+		/* With older tasks left (the Older link), a short page is one
+		 * that lost a row: only refillPage knows what comes next. */
 		if (task.id < oldest) {
-			return !olderPage && pageSize > 0 && rows.length < pageSize;
+			return !olderPage && pageSize > 0 && rows.length < pageSize &&
+				!olderLink();
 		}
 		return true;
 	}
@@ -565,57 +581,82 @@
 	/* A row deleted from a full page leaves a gap that the next page's
 	 * first rows fill, as a reload would show them: the tasks older than
 	 * the last row are asked for and appended, and the Older link moves
-	 * after them, or goes once none are left. One request at a time; an
-	 * answer that the page has moved past (its last row changed) is
-	 * dropped and asked again. */
+	 * after them, or goes once none are left. One request at a time. An
+	 * answer the page has moved past (its last row changed, or the
+	 * long-poll has seen a later version) is asked for again; a failed
+	 * one is retried with backoff. */
+	var REFILL_TIMEOUT_MS = 15000;
 	var refilling = false;
+	var refillTimer = null;
+	var refillFailures = 0;
+
+	function lastShownId() {
+		var rows = tbody.querySelectorAll("tr[data-id]");
+		return rows.length ? rowId(rows[rows.length - 1]) : olderBefore();
+	}
+
+	function refillLater() {
+		refillFailures++;
+		refillTimer = setTimeout(function () {
+			refillTimer = null;
+			refillPage();
+		}, backoffDelay(refillFailures));
+	}
 
 	function refillPage() {
-		if (refilling || !table || pageSize <= 0 || !olderLink()) {
+		if (refilling || refillTimer !== null || !table || pageSize <= 0 ||
+		    !olderLink()) {
 			return;
 		}
-		var rows = tbody.querySelectorAll("tr[data-id]");
-		var need = pageSize - rows.length;
-		var last = rows.length ? rowId(rows[rows.length - 1]) : olderBefore();
+		var need = pageSize - tbody.querySelectorAll("tr[data-id]").length;
+		var last = lastShownId();
 		if (need <= 0 || last === null) {
 			return;
 		}
 		var limit = need + 1;
 		refilling = true;
 		api("GET", "/api/tasks?limit=" + limit + "&before=" + last +
-			(pageFilter ? "&status=" + encodeURIComponent(pageFilter) : ""))
-			.then(function (r) {
-				refilling = false;
-				if (!r.res.ok || !r.body || !Array.isArray(r.body.tasks)) {
-					return;
-				}
-				var now = tbody.querySelectorAll("tr[data-id]");
-				var lastNow = now.length ? rowId(now[now.length - 1]) : olderBefore();
-				if (lastNow !== last) {
-					refillPage();
-					return;
-				}
-				var fresh = r.body.tasks.filter(function (t) {
-					return validTask(t) && t.id < last && !deletedIds.has(t.id) &&
-						!rowFor(t.id);
-				});
-				var take = fresh.slice(0, pageSize - now.length);
-				take.forEach(function (t) {
-					tbody.appendChild(newRow(t));
-				});
-				if (r.body.tasks.length < limit && take.length === fresh.length) {
-					dropOlderLink();
-				} else if (take.length > 0) {
-					setOlderLink(take[take.length - 1].id);
-				}
-				if (take.length > 0) {
-					updateEmpty();
-					startTicking();
-					refillPage();
-				}
-			}, function () {
-				refilling = false;
+			(pageFilter ? "&status=" + encodeURIComponent(pageFilter) : ""),
+			undefined, REFILL_TIMEOUT_MS).then(function (r) {
+			refilling = false;
+			var body = r.body;
+			if (!r.res.ok || !body || !Array.isArray(body.tasks)) {
+				refillLater();
+				return;
+			}
+			refillFailures = 0;
+			if (lastShownId() !== last || Number(body.version) < Number(version)) {
+				refillPage();
+				return;
+			}
+			var fresh = body.tasks.filter(function (t) {
+				return validTask(t) && t.id < last && !deletedIds.has(t.id) &&
+					!rowFor(t.id);
 			});
+			var room = pageSize - tbody.querySelectorAll("tr[data-id]").length;
+			var take = fresh.slice(0, Math.max(0, room));
+			take.forEach(function (t) {
+				tbody.appendChild(newRow(t));
+			});
+			if (body.tasks.length < limit && take.length === fresh.length &&
+			    fresh.length === body.tasks.length) {
+				dropOlderLink();
+			} else if (take.length > 0) {
+				setOlderLink(take[take.length - 1].id);
+			}
+			if (take.length > 0) {
+				updateEmpty();
+				startTicking();
+			}
+			/* Still short: more to bring, or some of the answer was
+			 * deleted meanwhile (a new answer no longer has them). */
+			if (take.length > 0 || fresh.length < body.tasks.length) {
+				refillPage();
+			}
+		}, function () {
+			refilling = false;
+			refillLater();
+		});
 	}
 
 	function validTask(task) {

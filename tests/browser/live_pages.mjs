@@ -186,6 +186,33 @@ try {
 	await fullPage(page);
 	check("the next older task moves up into its place, and the older link after it, as a reload shows",
 		await sameAsReload(page, "/"));
+
+	/* One long-poll answer that deletes a row and changes a task further
+	 * down (after a hidden tab or an outage): the gap is filled from the
+	 * next page, not with the changed task. The page's long polls are
+	 * held back meanwhile. */
+	let release;
+	const released = new Promise((r) => { release = r; });
+	await page.route(/\/api\/tasks\?since=/, async (route) => {
+		await released;
+		await route.continue();
+	});
+	ids = await rowIds(page);
+	const onPage = ids[10];
+	const below = (await api("GET", `/api/tasks?status=cancelled&limit=1&before=${ids[49] - 20}`)).json.tasks[0].id;
+	/* Answers the long poll already out, so that the next one is held. */
+	await change(page, "POST", `/api/tasks/${ids[0]}/cancel`, {});
+	await api("DELETE", `/api/tasks/${onPage}`);
+	await api("POST", `/api/tasks/${below}/retry`, {});
+	const v = await version();
+	release();
+	await caughtUp(page, v);
+	await fullPage(page);
+	ids = await rowIds(page);
+	check("a deletion and a change below the page in one answer: the gap is filled from the next page, as a reload shows",
+		!ids.includes(onPage) && !ids.includes(below) && await sameAsReload(page, "/"),
+		JSON.stringify({ onPage, below, last: ids.slice(-3) }));
+	await page.unroute(/\/api\/tasks\?since=/);
 	await page.close();
 
 	/* The queued page with exactly 50 tasks: no older link at first. */
