@@ -2,14 +2,6 @@
 #include "metrics.h"
 #include "store.h"
 
-/* The histogram's bounds: as Prometheus labels and in milliseconds. */
-static const char *const metrics_le[TASK_TIME_BOUNDS] = {
-	"0.01", "0.1", "1", "10", "60", "600", "3600",
-};
-static const long long metrics_le_ms[TASK_TIME_BOUNDS] = {
-	10, 100, 1000, 10000, 60000, 600000, 3600000,
-};
-
 /* Appends "# HELP name help" and "# TYPE name type". */
 static void
 metrics_head(struct buf *b, const char *name, const char *type,
@@ -35,7 +27,7 @@ metrics_get(struct ctx *ctx)
 	/* One snapshot, so that the numbers agree with each other. */
 	if ((rc = task_snapshot_begin(c)) != TASK_OK ||
 	    (rc = task_counts(c, counts)) != TASK_OK ||
-	    (rc = task_times(c, metrics_le_ms, &times)) != TASK_OK ||
+	    (rc = task_times(c, &times)) != TASK_OK ||
 	    (rc = task_worker_seen(c, &seen)) != TASK_OK) {
 		task_snapshot_end(c);
 		ctx_fail_rc(ctx, rc, 0);
@@ -55,15 +47,17 @@ metrics_get(struct ctx *ctx)
 		     "Tasks waiting for the worker (status queued).");
 	buf_printf(b, "nthpi_queue_depth %lld\n", counts[TASK_QUEUED]);
 	metrics_head(b, "nthpi_compute_seconds", "histogram",
-		     "Seconds from start to finish of the done tasks.");
-	for (i = 0; i < TASK_TIME_BOUNDS; i++)
-		buf_printf(b, "nthpi_compute_seconds_bucket{le=\"%s\"} %lld\n",
-			   metrics_le[i], times.le[i]);
+		     "Seconds from start to finish of the tasks done so far "
+		     "(deleting a task does not take it out).");
+	/* The bounds in seconds, as short as they go: 0.01, 1, 3600. */
+	for (i = 0; i < times.bounds; i++)
+		buf_printf(b, "nthpi_compute_seconds_bucket{le=\"%g\"} %lld\n",
+			   (double)times.le_ms[i] / 1000, times.le[i]);
 	buf_printf(b,
 		   "nthpi_compute_seconds_bucket{le=\"+Inf\"} %lld\n"
 		   "nthpi_compute_seconds_sum %.3f\n"
 		   "nthpi_compute_seconds_count %lld\n",
-		   times.count, times.sum_ms / 1000, times.count);
+		   times.count, (double)times.sum_ms / 1000, times.count);
 	if (decimals >= 0) {
 		metrics_head(b, "nthpi_digit_store_decimals", "gauge",
 			     "Decimals of pi the digit store holds.");

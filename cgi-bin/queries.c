@@ -39,14 +39,11 @@ const char *const query_sql[Q__MAX] = {
 	/* One pass over the done tasks for the whole histogram of
 	 * /metrics: how many took at most each bound (ms), their count and
 	 * their total. The bounds are bound by metrics.c. */
-	[Q_COMPUTE_TIMES] = "SELECT count(*), total(d),"
-			    " total(d <= ?1), total(d <= ?2), total(d <= ?3),"
-			    " total(d <= ?4), total(d <= ?5), total(d <= ?6),"
-			    " total(d <= ?7)"
-			    " FROM (SELECT finished_at - started_at AS d"
-			    "  FROM tasks WHERE status = 'done'"
-			    "  AND started_at IS NOT NULL"
-			    "  AND finished_at IS NOT NULL)",
+	/* Kept up by triggers (sql/schema.sql): no scan of the tasks. */
+	[Q_COMPUTE_TOTALS] = "SELECT tasks, sum_ms FROM compute_totals"
+			     " WHERE id = 1",
+	[Q_COMPUTE_BUCKETS] = "SELECT le_ms, tasks FROM compute_time_buckets"
+			      " ORDER BY le_ms",
 	[Q_WORKER_SEEN] = "SELECT last_seen FROM worker_state WHERE id = 1",
 	[Q_CHANGED] = "SELECT " TASK_COLUMNS " FROM tasks"
 		      " WHERE version > ?1 ORDER BY version LIMIT ?2",
@@ -83,7 +80,8 @@ const char *const query_names[Q__MAX] = {
 	[Q_LIST_STATUS_BEFORE] = "list status before",
 	[Q_LIST_AFTER] = "list after",
 	[Q_LIST_STATUS_AFTER] = "list status after",
-	[Q_COMPUTE_TIMES] = "compute times",
+	[Q_COMPUTE_TOTALS] = "compute totals",
+	[Q_COMPUTE_BUCKETS] = "compute buckets",
 	[Q_WORKER_SEEN] = "worker seen",
 	[Q_CHANGED] = "changed",
 	[Q_DELETED] = "deleted",

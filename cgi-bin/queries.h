@@ -19,10 +19,11 @@ enum query {
 	Q_LIST_STATUS_BEFORE,
 	Q_LIST_AFTER, /* oldest first, id > ?: the page of newer tasks */
 	Q_LIST_STATUS_AFTER,
-	Q_COMPUTE_TIMES, /* /metrics: done tasks by time taken */
-	Q_WORKER_SEEN,   /* /metrics: when the worker last reported in */
-	Q_CHANGED,       /* tasks changed after a version, oldest first */
-	Q_DELETED,       /* tasks deleted after a version, oldest first */
+	Q_COMPUTE_TOTALS,  /* /metrics: tasks done so far, their time */
+	Q_COMPUTE_BUCKETS, /* /metrics: the histogram's buckets */
+	Q_WORKER_SEEN,     /* /metrics: when the worker last reported in */
+	Q_CHANGED,         /* tasks changed after a version, oldest first */
+	Q_DELETED,         /* tasks deleted after a version, oldest first */
 	Q_INSERT,
 	Q_CANCEL_QUEUED,  /* queued -> cancelled */
 	Q_CANCEL_RUNNING, /* running: ask the worker to stop */

@@ -205,25 +205,30 @@ task_counts(struct dbconn *c, long long counts[TASK_STATUS__MAX])
 }
 
 enum task_rc
-task_times(struct dbconn *c, const long long bounds[TASK_TIME_BOUNDS],
-	   struct task_times *out)
+task_times(struct dbconn *c, struct task_times *out)
 {
-	sqlite3_stmt *st = c->st[Q_COMPUTE_TIMES];
+	sqlite3_stmt *st = c->st[Q_COMPUTE_TOTALS];
 	enum task_rc ret = TASK_OK;
-	int rc, i;
+	int rc;
 
 	memset(out, 0, sizeof(*out));
-	for (i = 0; i < TASK_TIME_BOUNDS; i++)
-		sqlite3_bind_int64(st, i + 1, bounds[i]);
 	if ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		out->count = sqlite3_column_int64(st, 0);
-		out->sum_ms = sqlite3_column_double(st, 1);
-		for (i = 0; i < TASK_TIME_BOUNDS; i++)
-			out->le[i] = sqlite3_column_int64(st, i + 2);
-	} else
-		ret = task_db_error(c, rc, Q_COMPUTE_TIMES);
+		out->sum_ms = sqlite3_column_int64(st, 1);
+	} else if (rc != SQLITE_DONE)
+		ret = task_db_error(c, rc, Q_COMPUTE_TOTALS);
 	sqlite3_reset(st);
-	sqlite3_clear_bindings(st);
+	if (ret != TASK_OK)
+		return ret;
+	st = c->st[Q_COMPUTE_BUCKETS];
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW &&
+	       out->bounds < TASK_TIME_BOUNDS_MAX) {
+		out->le_ms[out->bounds] = sqlite3_column_int64(st, 0);
+		out->le[out->bounds++] = sqlite3_column_int64(st, 1);
+	}
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = task_db_error(c, rc, Q_COMPUTE_BUCKETS);
+	sqlite3_reset(st);
 	return ret;
 }
 

@@ -65,23 +65,23 @@ enum task_rc task_version(struct dbconn *c, long long *version);
 /* Fills counts[status] with how many tasks have each status. */
 enum task_rc task_counts(struct dbconn *c, long long counts[TASK_STATUS__MAX]);
 
-/* Bounds (ms) of the histogram of how long done tasks took. */
-#define TASK_TIME_BOUNDS 7
-
-/* How long the done tasks took, from started_at to finished_at. */
-struct task_times {
-	long long count;                /* done tasks with both times */
-	double sum_ms;                  /* their total time */
-	long long le[TASK_TIME_BOUNDS]; /* how many took at most bound[i] */
-};
+/* The most histogram buckets read; the schema has 7. */
+#define TASK_TIME_BOUNDS_MAX 16
 
 /*
- * Fills *out for the bounds (ms, ascending) in one pass over the done
- * tasks (Q_COMPUTE_TIMES).
+ * How long the tasks done so far took, from started_at to finished_at:
+ * running totals that deleting a task leaves as they are.
  */
-enum task_rc task_times(struct dbconn *c,
-			const long long bounds[TASK_TIME_BOUNDS],
-			struct task_times *out);
+struct task_times {
+	long long count;                       /* tasks done with both times */
+	long long sum_ms;                      /* their total time */
+	int bounds;                            /* buckets below */
+	long long le_ms[TASK_TIME_BOUNDS_MAX]; /* bucket bounds, ascending */
+	long long le[TASK_TIME_BOUNDS_MAX];    /* how many took at most le_ms */
+};
+
+/* Fills *out from the totals the schema's triggers keep. */
+enum task_rc task_times(struct dbconn *c, struct task_times *out);
 
 /* Reads worker_state.last_seen (ms) into *ms, or -1 if the worker never
  * reported in. */

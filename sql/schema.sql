@@ -108,4 +108,49 @@ BEGIN
 	    VALUES (OLD.id, (SELECT version FROM queue_state WHERE id = 1));
 END;
 
-PRAGMA user_version = 3;
+-- The histogram of computation times for /metrics, kept as running totals
+-- by the triggers below: a delete leaves them as they are, so that they
+-- only grow, as Prometheus expects of a histogram.
+CREATE TABLE compute_time_buckets (
+	-- The bucket's upper bound in milliseconds (Prometheus' le).
+	le_ms INTEGER PRIMARY KEY,
+	-- Tasks done so far that took at most le_ms.
+	tasks INTEGER NOT NULL DEFAULT 0
+);
+INSERT INTO compute_time_buckets (le_ms)
+    VALUES (10), (100), (1000), (10000), (60000), (600000), (3600000);
+
+-- A single row: how many tasks were done so far, and their total time.
+CREATE TABLE compute_totals (
+	-- Always 1: there is one total.
+	id INTEGER PRIMARY KEY CHECK (id = 1),
+	-- Tasks done with both times set.
+	tasks INTEGER NOT NULL,
+	-- Their time from started_at to finished_at, summed, in milliseconds.
+	sum_ms INTEGER NOT NULL
+);
+INSERT INTO compute_totals (id, tasks, sum_ms) VALUES (1, 0, 0);
+
+-- The worker finishes a task by setting it done (QUEUE_FINISH).
+CREATE TRIGGER tasks_compute_time_update AFTER UPDATE OF status ON tasks
+    WHEN NEW.status = 'done' AND OLD.status <> 'done'
+    AND NEW.started_at IS NOT NULL AND NEW.finished_at IS NOT NULL
+BEGIN
+	UPDATE compute_totals SET tasks = tasks + 1,
+	    sum_ms = sum_ms + (NEW.finished_at - NEW.started_at) WHERE id = 1;
+	UPDATE compute_time_buckets SET tasks = tasks + 1
+	    WHERE le_ms >= NEW.finished_at - NEW.started_at;
+END;
+
+-- A task inserted done (an import, a test) counts too.
+CREATE TRIGGER tasks_compute_time_insert AFTER INSERT ON tasks
+    WHEN NEW.status = 'done'
+    AND NEW.started_at IS NOT NULL AND NEW.finished_at IS NOT NULL
+BEGIN
+	UPDATE compute_totals SET tasks = tasks + 1,
+	    sum_ms = sum_ms + (NEW.finished_at - NEW.started_at) WHERE id = 1;
+	UPDATE compute_time_buckets SET tasks = tasks + 1
+	    WHERE le_ms >= NEW.finished_at - NEW.started_at;
+END;
+
+PRAGMA user_version = 4;

@@ -324,6 +324,22 @@ def test_metrics(s):
     seen2 = m2.get("nthpi_worker_last_seen_seconds", 0)
     check("an idle worker reports in again within 6 s",
           seen2 > seen and abs(time.time() - seen2) < 6, (seen, seen2))
+    # A histogram only grows (Prometheus reads a drop as a restart):
+    # deleting a done task leaves it, and the gauge of done tasks falls.
+    done = s.sql("SELECT id FROM tasks WHERE status = 'done' AND "
+                 "started_at IS NOT NULL LIMIT 1")
+    if check("a done task to delete", done, done):
+        st, _, _ = s.api("DELETE", "/api/tasks/%d" % done[0][0])
+        st2, h, m3, problems = scrape(s)
+        check("deleting a done task leaves the histogram as it was, and "
+              "the done gauge falls by one",
+              st == 200 and all(
+                  m3.get(k) == m2.get(k) for k in m2
+                  if k.startswith("nthpi_compute_seconds")) and
+              m3.get('nthpi_tasks{status="done"}') ==
+              m2.get('nthpi_tasks{status="done"}') - 1,
+              (st, {k: (m2.get(k), m3.get(k)) for k in m2
+                    if "compute_seconds_count" in k or "done" in k}))
     st, h, body = s.request("GET", "/metrics", source="127.0.0.2")
     check("/metrics from another address than 127.0.0.1 is refused by "
           "nginx (403)", st == 403, st)

@@ -204,6 +204,11 @@ test_migrates_and_keeps_tasks(const char *old_path, const char *new_path)
 			 NULL, NULL, NULL) == SQLITE_OK &&
 		scalar(db, "SELECT version FROM queue_state") == version + 1,
 	    "the triggers still move the version");
+	T_CHECK(scalar(db, "SELECT tasks FROM compute_totals") == 1 &&
+		    scalar(db, "SELECT sum_ms FROM compute_totals") == 1 &&
+		    scalar(db, "SELECT min(tasks) FROM compute_time_buckets") ==
+			1,
+		"the histogram totals start from the done task (1 ms)");
 	schema_of(db, &migrated);
 	sqlite3_close(db);
 
