@@ -119,9 +119,12 @@ task_page_link(struct buf *b, long long id, long long p, const char *rel,
 /*
  * Appends the links between the pages of decimals, with page page shown
  * (0: the overview), and a form that goes to any page without a script.
+ * A page has a pager above its digits and one below: where ("top",
+ * "bottom") keeps the ids of their page boxes apart.
  */
 static void
-task_pager(struct buf *b, const struct task *t, long long page)
+task_pager(struct buf *b, const struct task *t, long long page,
+	   const char *where)
 {
 	long long pages = task_pages(t->n);
 
@@ -150,10 +153,12 @@ task_pager(struct buf *b, const struct task *t, long long page)
 	html_raw_unescaped(b, "<form class=\"page-jump\" method=\"get\" "
 			      "action=\"/tasks/");
 	html_int(b, t->id);
-	html_raw_unescaped(b, "\"><label for=\"page-number\">Page</label> "
-			      "<input id=\"page-number\" name=\"page\" "
-			      "inputmode=\"numeric\" size=\"6\" "
-			      "autocomplete=\"off\" value=\"");
+	html_raw_unescaped(b, "\"><label for=\"page-number-");
+	html_attr(b, where);
+	html_raw_unescaped(b, "\">Page</label> <input id=\"page-number-");
+	html_attr(b, where);
+	html_raw_unescaped(b, "\" name=\"page\" inputmode=\"numeric\" "
+			      "size=\"6\" autocomplete=\"off\" value=\"");
 	html_int(b, page > 0 ? page : 1);
 	html_raw_unescaped(b, "\"> of ");
 	html_int(b, pages);
@@ -181,7 +186,7 @@ task_digits_page(struct ctx *ctx, const struct task *t, long long page)
 			     ? first + PAGE_TASK_PAGE - 1
 			     : t->n;
 
-	task_pager(b, t, page);
+	task_pager(b, t, page, "top");
 	html_raw_unescaped(b, "<p id=\"page-range\">Decimals ");
 	html_int(b, first);
 	html_raw_unescaped(b, " to ");
@@ -192,7 +197,7 @@ task_digits_page(struct ctx *ctx, const struct task *t, long long page)
 	if (task_digit_block(ctx, "digits-page", first, last - first + 1,
 			     t->n) == -1)
 		task_digits_failed(b);
-	task_pager(b, t, page);
+	task_pager(b, t, page, "bottom");
 }
 
 /* Appends the digits section of a done task: page page of its decimals,
@@ -210,8 +215,10 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page)
 	else if (t->n <= PAGE_TASK_FULL_MAX) {
 		html_raw_unescaped(b, "<p>π to ");
 		html_int(b, t->n);
-		html_raw_unescaped(b, " decimal places, in groups of ten; "
-				      "decimal ");
+		html_raw_unescaped(
+		    b, t->n == 1 ? " decimal place"
+				 : " decimal places, in groups of ten");
+		html_raw_unescaped(b, "; decimal ");
 		html_int(b, t->n);
 		html_raw_unescaped(b, " is marked.</p>\n");
 		failed = task_digit_block(ctx, "digits", 1, t->n, t->n);
@@ -241,7 +248,7 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page)
 		html_raw_unescaped(b, "<p>All the decimals, ");
 		html_int(b, PAGE_TASK_PAGE);
 		html_raw_unescaped(b, " a page:</p>\n");
-		task_pager(b, t, 0);
+		task_pager(b, t, 0, "top");
 	}
 	if (failed)
 		task_digits_failed(b);
@@ -249,8 +256,10 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page)
 	html_int(b, t->id);
 	html_raw_unescaped(b, "/pi.txt\">All ");
 	html_int(b, t->n);
-	html_raw_unescaped(b, " decimals as text (pi.txt)</a></p>\n"
-			      "</section>\n");
+	html_raw_unescaped(b, t->n == 1
+				  ? " decimal as text (pi.txt)</a></p>\n"
+				  : " decimals as text (pi.txt)</a></p>\n");
+	html_raw_unescaped(b, "</section>\n");
 }
 
 /* Appends one <dt>/<dd> pair whose value is a time or a dash. */

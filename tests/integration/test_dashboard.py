@@ -182,6 +182,11 @@ def test_task_pages(s, small, big, big_text):
                (base, k - 1)) and
               (k == pages or nxt[0].attrs.get("href") == "%s?page=%d" %
                (base, k + 1)), [a.attrs for a in p.find("a")])
+        ids = re.findall(rb'\sid="([^"]*)"', body)
+        fors = re.findall(rb'<label for="([^"]*)"', body)
+        check("page %d has no id twice, and each label names an id" % k,
+              len(ids) == len(set(ids)) and all(f in ids for f in fors),
+              (ids, fors))
         if k == pages:
             check("the last page marks decimal n",
                   marked_digit(body) == text[-1], marked_digit(body))

@@ -142,6 +142,11 @@ def test_task_page(s):
               "mark#nth holds %r" % marked_digit(body))
         check("the task of n=%d has digit %s" % (n, REF[n]),
               t["digit"] == REF[n], t)
+        words = (b"to 1 decimal place;", b"All 1 decimal as text") \
+            if n == 1 else (b"to %d decimal places," % n,
+                            b"All %d decimals as text" % n)
+        check("the task page of n=%d says %s" % (n, words[0].decode()),
+              all(w in body for w in words), body[-1200:])
 
 
 def test_n_max_accepted(s):
