@@ -1143,6 +1143,10 @@
 		var tr = f.closest("tr");
 		var seqBefore = tr ? rowSeq.get(tr) : undefined;
 		var buttons = f.querySelectorAll("button");
+		/* Disabling the button drops the keyboard's place: put it back
+		 * once the action is done (see refocusAfter). */
+		var hadFocus = f.contains(document.activeElement);
+		var neighbour = tr ? (tr.nextElementSibling || tr.previousElementSibling) : null;
 		if (tr) {
 			tr.classList.add("is-busy");
 		}
@@ -1176,7 +1180,35 @@
 				tr.classList.remove("is-busy");
 			}
 			Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+			if (hadFocus) {
+				refocusAfter(tr, neighbour);
+			}
 		});
+	}
+
+	/* After a row action begun from the keyboard, unless focus went
+	 * elsewhere meanwhile: the row's first action (its actions may have
+	 * changed) or, while it has none (a cancel on its way), its link; a
+	 * neighbouring row's if it was deleted; else the form. */
+	function refocusAfter(tr, neighbour) {
+		var active = document.activeElement;
+		if (active && active !== document.body && document.contains(active)) {
+			return;
+		}
+		var rows = [tr, neighbour];
+		for (var i = 0; i < rows.length; i++) {
+			var el = rows[i] && document.contains(rows[i])
+				? rows[i].querySelector("td.actions button:not([disabled])") ||
+					rows[i].querySelector("td.id a")
+				: null;
+			if (el) {
+				el.focus();
+				return;
+			}
+		}
+		if (input) {
+			input.focus();
+		}
 	}
 
 	if (tbody) {

@@ -304,14 +304,32 @@ if (loaded) {
 		if (!check(`a big task (n=${big}) is accepted`, r.status === 201, JSON.stringify(r))) return;
 		const id = r.body.id;
 		await waitRowStatus(page, id, ["queued", "running"], 15000);
-		const clickAction = (act) =>
-			page.locator(`#task-${id} td.actions form[action$="/${act}"] button`).click();
+		/* From the keyboard, as the actions are buttons: focus, Enter. */
+		const clickAction = async (act) => {
+			await page.locator(`#task-${id} td.actions form[action$="/${act}"] button`).focus();
+			await page.keyboard.press("Enter");
+		};
+		/* Where the keyboard is once an action is done: a button or the
+		 * link of the row (or, once it is deleted, of another row), not
+		 * the page. */
+		const focusIn = async (where) => page.waitForFunction((where) => {
+			const a = document.activeElement;
+			if (!a || !/^(BUTTON|A)$/.test(a.tagName) || a.disabled) return false;
+			const tr = a.closest("tr");
+			return where === "other" ? tr && tr.id !== "" : tr && tr.id === where;
+		}, where, { timeout: 5000, polling: 50 }).then(() => true, () => false);
+		const focused = () => page.evaluate(() => {
+			const a = document.activeElement;
+			return a ? `${a.tagName} ${a.textContent} in ${a.closest("tr") ? a.closest("tr").id : "-"}` : "none";
+		});
 		await clickAction("cancel");
 		await waitRowStatus(page, id, ["cancelled", "done", "error"], 30000);
 		let info = await rowInfo(page, id);
 		check("cancel from the row makes the task cancelled", info.status === "cancelled" &&
 			/badge-cancelled/.test(info.badgeClass) && info.actions.includes("retry"),
 			JSON.stringify(info));
+		check("after cancel the keyboard stays in the row, not lost",
+			await focusIn(`task-${id}`), await focused());
 		if (info.status === "cancelled") {
 			await clickAction("retry");
 			await waitRowStatus(page, id, ["queued", "running"], 15000);
@@ -325,6 +343,8 @@ if (loaded) {
 		await page.waitForFunction((id) => !document.getElementById("task-" + id), id,
 			{ timeout: 15000 });
 		check("delete from the row removes it", true);
+		check("after delete the keyboard is in a neighbouring row",
+			await focusIn("other"), await focused());
 		// The deletion reaches other clients through the long-poll too.
 		const res = await fetch(`${BASE}/api/tasks/${id}`);
 		check("the deleted task is gone from the API", res.status === 404, `status ${res.status}`);
