@@ -17,11 +17,12 @@ zero, signs, spaces, 20 digits, ...) and the basic CSRF cases of POST
 """
 
 import json
+import os
 import re
 import socket
 
 import tap
-from harness import Stack
+from harness import REPO, Stack
 from pages import Page
 
 check = tap.check
@@ -68,10 +69,30 @@ def header_problems(h):
     return p
 
 
+def nginx_bodies():
+    """The answers nginx.conf words itself (its error_page locations:
+    return CODE "text"), as nginx sends them."""
+    with open(os.path.join(REPO, "nginx.conf")) as f:
+        conf = f.read()
+    out = set()
+    for m in re.finditer(r"""return\s+4\d\d\s+(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)");""",
+                         conf):
+        text = m.group(1) if m.group(1) is not None else m.group(2)
+        text = re.sub(r"\\(.)", lambda e: {"n": "\n", "t": "\t"}.get(
+            e.group(1), e.group(1)), text)
+        out.add(text.encode())
+    return out
+
+
+NGINX_BODIES = nginx_bodies()
+
+
 def from_nginx(h, body):
-    """Whether the answer is one of nginx's own error pages."""
-    return (not h.get("content-type", "").startswith(JSON) and
-            b"<center>nginx</center>" in body)
+    """Whether the answer is one of nginx's own: its built-in error pages,
+    or the ones nginx.conf words."""
+    return body in NGINX_BODIES or (
+        not h.get("content-type", "").startswith(JSON) and
+        b"<center>nginx</center>" in body)
 
 
 def message_of(h, body):

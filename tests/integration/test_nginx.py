@@ -2,6 +2,7 @@
 static files with caching and security headers, no version in Server, the
 body size limit, /metrics for loopback only, and the rate limit on POSTs."""
 
+import json
 import os
 import subprocess
 import tempfile
@@ -100,11 +101,45 @@ def test_limits(s):
     st, h, body = s.request("POST", "/api/tasks", b'{"n": 5' + b" " * 20000
                             + b"}", {"Content-Type": "application/json"})
     check("a 20 kB body is refused with 413", st == 413, st)
+    check("the API's 413 is JSON that says the limit",
+          api_error(h, body, "16 KiB"), (h.get("content-type"), body[:300]))
+    st, h, body = s.request("POST", "/tasks", b"n=5&x=" + b"a" * 20000,
+                            {"Content-Type":
+                             "application/x-www-form-urlencoded"})
+    check("a 20 kB form is refused with a page that says the limit and "
+          "links back", st == 413 and page_says(h, body, b"16 KiB"),
+          (st, h.get("content-type"), body[:300]))
+    st, h, body = s.request("GET", "/no/such/page")
+    check("an unknown address gets a 404 page that links to the task "
+          "list, with the security headers",
+          st == 404 and page_says(h, body, b"Not found") and
+          secure_headers(h), (st, h, body[:300]))
     st, h, body = s.request("GET", "/metrics")
     check("/metrics is not refused from 127.0.0.1", st != 403, st)
     st, h, body = s.request("GET", "/metrics", source="127.0.0.2")
     check("/metrics is refused from another address (127.0.0.2)",
           st == 403, st)
+
+
+def api_error(h, body, words):
+    """Whether body is the API's {"error": sentence} holding words."""
+    try:
+        err = json.loads(body).get("error", "")
+    except ValueError:
+        return False
+    return h.get("content-type", "").startswith("application/json") and \
+        words in err
+
+
+def page_says(h, body, words):
+    """Whether body is an HTML page holding words and a link to /."""
+    return h.get("content-type", "").startswith("text/html") and \
+        words in body and b'href="/"' in body
+
+
+def secure_headers(h):
+    return "default-src 'self'" in h.get("content-security-policy", "") \
+        and h.get("x-content-type-options") == "nosniff"
 
 
 def test_unknown_host(s):
@@ -134,6 +169,17 @@ def test_rate_limit():
             statuses.append(st)
         check("POSTs beyond the burst are answered 429",
               429 in statuses[6:] and 429 not in statuses[:5], statuses)
+        st, h, body = s.request("POST", "/api/tasks", '{"n": 0}',
+                                {"Content-Type": "application/json"})
+        check("the API's 429 is JSON that says to wait, with the security "
+              "headers", st == 429 and api_error(h, body, "Wait") and
+              secure_headers(h), (st, h, body[:300]))
+        st, h, body = s.request("POST", "/tasks", "n=5",
+                                {"Content-Type":
+                                 "application/x-www-form-urlencoded"})
+        check("a form's 429 is a page that says to wait and links back",
+              st == 429 and page_says(h, body, b"Wait a few seconds"),
+              (st, h.get("content-type"), body[:300]))
         gets = [s.request("GET", "/api/tasks?limit=1")[0] for _ in range(30)]
         check("GETs are not rate limited", all(g == 200 for g in gets),
               gets)
