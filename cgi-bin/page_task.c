@@ -495,6 +495,12 @@ page_task_text(struct ctx *ctx)
 	 * download resumed with If-Range gets the rest only if it asked
 	 * for the same digits. */
 	snprintf(etag, sizeof(etag), "\"pi-%lld\"", t.n);
+	/* A client that holds these digits already gets no body again. */
+	if (range_etag_listed(req->if_none_match, etag)) {
+		r->status = 304;
+		response_header(r, "ETag", etag);
+		return;
+	}
 	if (req->if_range == NULL || strcmp(req->if_range, etag) == 0)
 		range = range_parse(req->range, length, &first, &last);
 	response_header(r, "Accept-Ranges", "bytes");

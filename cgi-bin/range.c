@@ -68,3 +68,30 @@ range_parse(const char *header, long long length, long long *first,
 	*last = b == -1 || b >= length ? length - 1 : b;
 	return RANGE_OK;
 }
+
+int
+range_etag_listed(const char *header, const char *etag)
+{
+	size_t len = strlen(etag);
+	const char *p = header, *end;
+
+	if (p == NULL)
+		return 0;
+	for (;;) {
+		while (*p == ' ' || *p == '\t' || *p == ',')
+			p++;
+		if (*p == '\0')
+			return 0;
+		if (*p == '*')
+			return 1;
+		if (p[0] == 'W' && p[1] == '/')
+			p += 2;
+		/* A tag runs from its opening quote to the next one. */
+		if (*p != '"' || (end = strchr(p + 1, '"')) == NULL)
+			return 0;
+		end++;
+		if ((size_t)(end - p) == len && memcmp(p, etag, len) == 0)
+			return 1;
+		p = end;
+	}
+}

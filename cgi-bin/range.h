@@ -22,4 +22,10 @@ enum range_result {
 enum range_result range_parse(const char *header, long long length,
 			      long long *first, long long *last);
 
+/*
+ * Whether an If-None-Match header (a list of entity tags, or "*") names
+ * etag, compared weakly as RFC 9110 section 13.1.2 has it (W/ ignored).
+ */
+int range_etag_listed(const char *header, const char *etag);
+
 #endif

@@ -139,6 +139,7 @@ request_parse(struct request *r, request_getter get, void *arg, char *err,
 	r->server_port = get(arg, "SERVER_PORT");
 	r->range = get(arg, "HTTP_RANGE");
 	r->if_range = get(arg, "HTTP_IF_RANGE");
+	r->if_none_match = get(arg, "HTTP_IF_NONE_MATCH");
 	https = get(arg, "HTTPS");
 	r->https = https != NULL && strcasecmp(https, "on") == 0;
 	if ((cookie = get(arg, "HTTP_COOKIE")) != NULL) {

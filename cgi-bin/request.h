@@ -29,15 +29,16 @@ struct request {
 	const char *method_name;         /* as sent, for logs */
 	char path[REQUEST_PATH_MAX + 1]; /* percent-decoded */
 	struct params query;
-	const char *content_type; /* NULL if absent */
-	long long content_length; /* 0 if absent */
-	const char *origin;       /* Origin header, NULL if absent */
-	const char *fetch_site;   /* Sec-Fetch-Site, NULL if absent */
-	const char *host;         /* Host header, NULL if absent */
-	const char *server_port;  /* SERVER_PORT, NULL if absent */
-	const char *range;        /* Range header, NULL if absent */
-	const char *if_range;     /* If-Range header, NULL if absent */
-	int https;                /* nginx said HTTPS=on */
+	const char *content_type;  /* NULL if absent */
+	long long content_length;  /* 0 if absent */
+	const char *origin;        /* Origin header, NULL if absent */
+	const char *fetch_site;    /* Sec-Fetch-Site, NULL if absent */
+	const char *host;          /* Host header, NULL if absent */
+	const char *server_port;   /* SERVER_PORT, NULL if absent */
+	const char *range;         /* Range header, NULL if absent */
+	const char *if_range;      /* If-Range header, NULL if absent */
+	const char *if_none_match; /* If-None-Match header, NULL if absent */
+	int https;                 /* nginx said HTTPS=on */
 	/* The nthpi_csrf cookie if it is well-formed, else "". */
 	char csrf_cookie[CSRF_TOKEN_LEN + 1];
 	/* The body, NUL-terminated, once request_read_body ran. */

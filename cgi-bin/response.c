@@ -22,6 +22,7 @@ static const struct {
 	{ 204, "No Content" },
 	{ 206, "Partial Content" },
 	{ 303, "See Other" },
+	{ 304, "Not Modified" },
 	{ 400, "Bad Request" },
 	{ 403, "Forbidden" },
 	{ 404, "Not Found" },
@@ -115,12 +116,14 @@ response_header(struct response *r, const char *name, const char *value)
 static void
 response_head(struct response *r, struct buf *out, long long length)
 {
-	buf_printf(out,
-		   "Status: %d %s\r\n"
-		   "Content-Type: %s\r\n"
-		   "Content-Length: %lld\r\n",
-		   r->status, response_reason(r->status), r->content_type,
-		   length);
+	buf_printf(out, "Status: %d %s\r\n", r->status,
+		   response_reason(r->status));
+	/* A 304 has no body, and no length of one to describe. */
+	if (r->status != 304)
+		buf_printf(out,
+			   "Content-Type: %s\r\n"
+			   "Content-Length: %lld\r\n",
+			   r->content_type, length);
 	buf_append(out, response_security_headers,
 		   sizeof(response_security_headers) - 1);
 	if (r->elapsed_us >= 0)

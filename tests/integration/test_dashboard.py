@@ -131,6 +131,17 @@ def test_pi_txt(s, t):
             "Range": "bytes=2-11", "If-Range": other})
         check("If-Range: %s (not this file) gets the whole file" % other,
               st == 200 and body == full, st)
+    st, h, body = s.request("GET", path, headers={"If-None-Match": etag or
+                                                  "x"})
+    check("If-None-Match with the ETag answers 304 without the digits",
+          etag is not None and st == 304 and body == b"" and
+          h.get("etag") == etag, (etag, st, len(body)))
+    st, h, body = s.request("GET", path, headers={
+        "If-None-Match": 'W/"other", ' + (etag or "x")})
+    check("... also as the second of a list", st == 304, st)
+    st, h, body = s.request("GET", path, headers={"If-None-Match": '"pi-1"'})
+    check("If-None-Match with another tag gets the whole file",
+          st == 200 and body == full, st)
     st, h, body = s.request("HEAD", path, headers={"Range": "bytes=0-9"})
     check("HEAD with a Range answers 206 with its length and no body",
           st == 206 and body == b"" and h.get("content-length") == "10" and

@@ -76,9 +76,42 @@ test_ranges(void)
 	}
 }
 
+/* If-None-Match: a list of tags, weak ones too, or "*". */
+static void
+test_etag_lists(void)
+{
+	static const struct {
+		const char *header;
+		int want;
+	} cases[] = {
+		{ NULL, 0 },
+		{ "", 0 },
+		{ "\"pi-5\"", 1 },
+		{ "W/\"pi-5\"", 1 },
+		{ "*", 1 },
+		{ "\"pi-50\"", 0 },
+		{ "\"pi-\"", 0 },
+		{ "pi-5", 0 },
+		{ "\"a\", \"pi-5\"", 1 },
+		{ "\"a\",W/\"b\" ,\t\"pi-5\"", 1 },
+		{ "\"a\", \"b\"", 0 },
+		{ "\"pi-5", 0 },
+		{ "\"a\" junk \"pi-5\"", 0 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++)
+		T_CHECK(range_etag_listed(cases[i].header, "\"pi-5\"") ==
+			    cases[i].want,
+			"If-None-Match %s %s \"pi-5\"",
+			cases[i].header ? cases[i].header : "(none)",
+			cases[i].want ? "names" : "does not name");
+}
+
 int
 main(void)
 {
 	test_ranges();
+	test_etag_lists();
 	return T_EXIT();
 }
