@@ -254,7 +254,7 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page)
 		task_digits_failed(b);
 	html_raw_unescaped(b, "<p><a href=\"/tasks/");
 	html_int(b, t->id);
-	html_raw_unescaped(b, "/pi.txt\">All ");
+	html_raw_unescaped(b, "/pi.txt\" download>All ");
 	html_int(b, t->n);
 	html_raw_unescaped(b, t->n == 1
 				  ? " decimal as text (pi.txt)</a></p>\n"

@@ -166,7 +166,10 @@ def test_task_pages(s, small, big, big_text):
           window is not None and big_text.decode().endswith(window) and
           marked_digit(body) == big_text.decode()[-1],
           window and window[-20:])
-    check("it links to pi.txt", p.find("a", href=base + "/pi.txt"))
+    links = p.find("a", href=base + "/pi.txt")
+    check("it links to pi.txt as a download (not 20 MB shown in the tab)",
+          links and "download" in links[0].attrs,
+          [a.attrs for a in links])
     check("it links to page 1 and the last page of decimals",
           p.find("a", href=base + "?page=1") and
           p.find("a", href=base + "?page=%d" % pages), body[-1500:])
