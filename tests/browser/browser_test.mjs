@@ -522,6 +522,20 @@ if (loaded) {
 		await mp.screenshot({ path: join(OUT_DIR, "mobile.png"), fullPage: true });
 		const wide = await mp.evaluate(() => document.documentElement.scrollWidth);
 		check("the main page fits a phone screen", wide <= 392, `scrollWidth ${wide}`);
+		const pill = await mp.$eval("li.count-all a", (a) => a.getBoundingClientRect().height);
+		check("on a phone the status pills are links of a finger's height (32 px or more)",
+			pill >= 32, `height ${pill}`);
+		if (newId != null) {
+			await mp.goto(`${BASE}/tasks/${newId}`);
+			const fit = await mp.evaluate(() => {
+				const pre = document.querySelector("pre.digits");
+				const mark = document.getElementById("nth");
+				return pre && mark ? { scroll: pre.scrollWidth, client: pre.clientWidth,
+					right: mark.getBoundingClientRect().right } : null;
+			});
+			check("on a phone the digits wrap, with the marked one in view (no sideways scroll)",
+				fit && fit.scroll <= fit.client && fit.right <= 390, JSON.stringify(fit));
+		}
 		await m.close();
 	});
 
