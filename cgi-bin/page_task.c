@@ -399,7 +399,7 @@ page_task_get(struct ctx *ctx)
 		html_raw_unescaped(b, "</p>\n");
 	}
 	html_raw_unescaped(b, "<div class=\"actions\">");
-	taskview_actions(b, &t, token);
+	taskview_actions(b, &t, token, 1);
 	html_raw_unescaped(b, "</div>\n");
 	if (t.status == TASK_DONE)
 		task_digits_section(ctx, &t, page);
@@ -529,16 +529,26 @@ page_task_text(struct ctx *ctx)
 		task_text_body(ctx, &t, first, last);
 }
 
-/* The form actions: do it, then 303 to /, or answer why not. */
+/*
+ * The form actions: do it, then 303 to the task list, or back to the task
+ * page that asked (back=task; a deleted task has none), or answer why not.
+ */
 static void
 task_form_action(struct ctx *ctx, enum task_action action)
 {
+	const char *back = params_get(&ctx->req->form, "back");
+	char where[64];
 	struct task t;
 
 	if (ctx_task_action(ctx, action, &t) == -1)
 		return;
+	if (back != NULL && strcmp(back, "task") == 0 &&
+	    action != TASK_ACTION_DELETE)
+		snprintf(where, sizeof(where), "/tasks/%lld", ctx->id);
+	else
+		snprintf(where, sizeof(where), "/");
 	ctx->resp->status = 303;
-	response_header(ctx->resp, "Location", "/");
+	response_header(ctx->resp, "Location", where);
 	html_raw_unescaped(
 	    &ctx->resp->body,
 	    "<!DOCTYPE html>\n<title>Done</title>\n"

@@ -87,7 +87,8 @@ taskview_ran(struct buf *b, const struct task *t, long long now)
 }
 
 void
-taskview_actions(struct buf *b, const struct task *t, const char *token)
+taskview_actions(struct buf *b, const struct task *t, const char *token,
+		 int back)
 {
 	int a;
 
@@ -106,7 +107,11 @@ taskview_actions(struct buf *b, const struct task *t, const char *token)
 		html_raw_unescaped(b, "\"><input type=\"hidden\" name=\"csrf\" "
 				      "value=\"");
 		html_attr(b, token);
-		html_raw_unescaped(b, "\"><button type=\"submit\" "
+		html_raw_unescaped(b, "\">");
+		if (back && a != TASK_ACTION_DELETE)
+			html_raw_unescaped(b, "<input type=\"hidden\" "
+					      "name=\"back\" value=\"task\">");
+		html_raw_unescaped(b, "<button type=\"submit\" "
 				      "aria-label=\"");
 		html_attr(b, taskview_action_labels[a]);
 		html_raw_unescaped(b, " task ");
@@ -145,6 +150,6 @@ taskview_row(struct buf *b, const struct task *t, long long now,
 	html_raw_unescaped(b, "</td>\n<td class=\"ran\">");
 	taskview_ran(b, t, now);
 	html_raw_unescaped(b, "</td>\n<td class=\"actions\">");
-	taskview_actions(b, t, token);
+	taskview_actions(b, t, token, 0);
 	html_raw_unescaped(b, "</td>\n</tr>\n");
 }

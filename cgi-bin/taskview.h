@@ -24,7 +24,12 @@ void taskview_ran(struct buf *b, const struct task *t, long long now);
  * Appends one POST form per action that applies to t (cancel, retry,
  * delete), each with the hidden csrf field holding token.
  */
-void taskview_actions(struct buf *b, const struct task *t, const char *token);
+/*
+ * Appends the action forms that apply to t. back: the task page's own,
+ * whose cancel and retry come back to it (a hidden back=task field).
+ */
+void taskview_actions(struct buf *b, const struct task *t, const char *token,
+		      int back);
 
 /*
  * Appends the table row of docs/design.md for t: <tr id="task-ID" ...>

@@ -427,9 +427,28 @@ def test_actions_csrf(s):
                   st == 403 and status_of(s, tid) == before,
                   (st, status_of(s, tid)))
         st, h, body = s.form_post(path, [], csrf=(token, cookie))
-        check("the %s form with the token answers 303 and acts" % action,
-              st == 303 and status_of(s, tid) == done,
-              (st, status_of(s, tid)))
+        check("the %s form with the token answers 303 to the list and acts"
+              % action, st == 303 and status_of(s, tid) == done and
+              h.get("location") == "/", (st, h.get("location"),
+                                         status_of(s, tid)))
+        # The same form on the task page comes back to it, but a deleted
+        # task has no page left.
+        tid = new_task(cancelled)
+        st, h, page = s.request("GET", "/tasks/%d" % tid)
+        forms = [f for f in Page(page).find("form")
+                 if f.attrs.get("action") == "/tasks/%d/%s" % (tid, action)]
+        m = re.search(rb'action="/tasks/%d/%s".*?</form>' %
+                      (tid, action.encode()), page, re.S)
+        back = bool(m) and b'name="back" value="task"' in m.group(0)
+        st, h, body = s.form_post("/tasks/%d/%s" % (tid, action),
+                                  [("back", "task")] if back else [],
+                                  csrf=(token, cookie))
+        want = "/" if action == "delete" else "/tasks/%d" % tid
+        check("from the task page, the %s form answers 303 to %s" %
+              (action, "the list" if action == "delete" else "the task page"),
+              forms and back == (action != "delete") and st == 303 and
+              h.get("location") == want and status_of(s, tid) == done,
+              (len(forms), back, st, h.get("location")))
 
     api_refusals = [
         ("from a foreign Origin", {"Origin": "http://evil.example"}, None,
