@@ -113,8 +113,9 @@ index_form(struct buf *b, const struct config *cfg, const char *token,
 		html_attr(b, typed);
 		html_raw_unescaped(b, "\"");
 	}
+	/* Back with an error (no script): the field is where to go on. */
 	if (error != NULL)
-		html_raw_unescaped(b, " aria-invalid=\"true\"");
+		html_raw_unescaped(b, " aria-invalid=\"true\" autofocus");
 	html_raw_unescaped(b, ">\n<button type=\"submit\">Compute</button>\n"
 			      "<p id=\"n-help\" class=\"field-help\">");
 	html_text(b, help);

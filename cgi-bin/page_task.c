@@ -391,7 +391,10 @@ page_task_get(struct ctx *ctx)
 	task_fact_time(b, "Started (UTC)", t.started_at);
 	task_fact_time(b, "Finished (UTC)", t.finished_at);
 	html_raw_unescaped(b, "<dt>Ran for</dt><dd class=\"ran\">");
-	taskview_ran(b, &t, ctx->now);
+	if (t.started_at >= 0)
+		taskview_ran(b, &t, ctx->now);
+	else
+		html_raw_unescaped(b, "—");
 	html_raw_unescaped(b, "</dd>\n</dl>\n");
 	if (t.status != TASK_DONE) {
 		html_raw_unescaped(b, "<p class=\"explain\">");
@@ -475,10 +478,18 @@ page_task_text(struct ctx *ctx)
 		return;
 	}
 	if (t.status != TASK_DONE) {
-		snprintf(msg, sizeof(msg),
-			 "Task %lld is %s; its digits can be downloaded once "
-			 "it is done.",
-			 t.id, task_status_names[t.status]);
+		if (t.status == TASK_QUEUED || t.status == TASK_RUNNING)
+			snprintf(msg, sizeof(msg),
+				 "Task %lld is %s; its digits can be "
+				 "downloaded once it is done.",
+				 t.id, task_status_names[t.status]);
+		else
+			snprintf(msg, sizeof(msg),
+				 "Task %lld %s, so it has no digits. Retry it "
+				 "to compute them.",
+				 t.id,
+				 t.status == TASK_ERROR ? "failed"
+							: "was cancelled");
 		ctx_fail(ctx, 409, msg);
 		return;
 	}

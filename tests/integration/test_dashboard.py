@@ -542,6 +542,24 @@ def walk(s, start, rel):
     return out
 
 
+def test_pi_txt_not_done(s):
+    """pi.txt of a task without digits says why, and what to do."""
+    st, _, t = s.api("POST", "/api/tasks", {"n": 12})
+    path = "/tasks/%d/pi.txt" % t["id"]
+    st, h, body = s.request("GET", path)
+    check("pi.txt of a queued task answers 409: once it is done",
+          st == 409 and b"once it is done" in body, (st, body[:200]))
+    s.api("POST", "/api/tasks/%d/cancel" % t["id"], {})
+    st, h, body = s.request("GET", path)
+    check("pi.txt of a cancelled task answers 409: it has no digits, retry "
+          "it", st == 409 and b"was cancelled" in body and
+          b"Retry it" in body, (st, body[:200]))
+    st, h, body = s.request("GET", "/tasks/%d" % t["id"])
+    check("the page of a task not started shows a dash for Ran for",
+          re.search(rb'<dd class="ran">\xe2\x80\x94</dd>', body) is not None,
+          body[:100])
+
+
 def test_paging(s):
     insert_tasks(s, 300)
     ids = [r[0] for r in s.sql("SELECT id FROM tasks ORDER BY id DESC")]
@@ -764,6 +782,7 @@ def run():
         test_logs(s)
     with Stack(worker=False, label="actions stack") as s:
         test_actions_csrf(s)
+        test_pi_txt_not_done(s)
     with Stack(worker=False, label="live pages stack") as s:
         test_live_pages(s)
     with Stack(worker=False, label="scale stack") as s:

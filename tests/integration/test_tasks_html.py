@@ -190,6 +190,10 @@ def test_bad_n(s):
             check("POST /tasks with n %s keeps what was typed" % what,
                   n is not None and (n.attrs.get("value") or "") == value,
                   "value=%r" % (n and (n.attrs.get("value") or "")[:40]))
+        if what == "empty":
+            check("the field is marked invalid and takes the focus",
+                  n is not None and n.attrs.get("aria-invalid") == "true" and
+                  "autofocus" in n.attrs, n and n.attrs)
         if what == "markup":
             check("what was typed is escaped in the page",
                   value.encode() not in body)
