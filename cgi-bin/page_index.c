@@ -219,8 +219,11 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	for (i = 0; i < TASK_STATUS__MAX; i++)
 		total += counts[i];
 	ctx->resp->status = status;
-	layout_begin_filtered(b, "Tasks", counts,
-			      v.has_status ? (int)v.status : -1);
+	/* A refused n says so first in the title too: it is what a screen
+	 * reader reads when the page loads. */
+	layout_begin_filtered(
+	    b, error != NULL ? "Error: n was not taken" : "Tasks", counts,
+	    v.has_status ? (int)v.status : -1);
 	index_form(b, ctx->app->cfg, rows.token, typed, error);
 	html_raw_unescaped(b, "<section class=\"task-list\">\n<h2>");
 	if (v.has_status) {

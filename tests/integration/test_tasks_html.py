@@ -194,6 +194,8 @@ def test_bad_n(s):
             check("the field is marked invalid and takes the focus",
                   n is not None and n.attrs.get("aria-invalid") == "true" and
                   "autofocus" in n.attrs, n and n.attrs)
+            check("the page's title starts with Error:",
+                  b"<title>Error: " in body, body[:300])
         if what == "markup":
             check("what was typed is escaped in the page",
                   value.encode() not in body)
