@@ -23,11 +23,12 @@
  * Appends decimals first..first+count-1 (digits holds them) in groups of
  * 10, lines of 100, aligned as if counted from decimal 1; the n-th is
  * marked. Line starts other than the first are indented by two spaces so
- * the groups line up under those after "3.".
+ * the groups line up under those after "3.". Decimal sought (0: none),
+ * which a reader asked for by number, is marked too.
  */
 static void
 task_digits(struct buf *b, const char *digits, long long first, long long count,
-	    long long n)
+	    long long n, long long sought)
 {
 	long long i;
 
@@ -52,6 +53,10 @@ task_digits(struct buf *b, const char *digits, long long first, long long count,
 			html_raw_unescaped(b, "<mark id=\"nth\">");
 			html_text_len(b, digits + i, 1);
 			html_raw_unescaped(b, "</mark>");
+		} else if (pos == sought) {
+			html_raw_unescaped(b, "<mark id=\"sought\">");
+			html_text_len(b, digits + i, 1);
+			html_raw_unescaped(b, "</mark>");
 		} else
 			html_text_len(b, digits + i, 1);
 	}
@@ -60,7 +65,7 @@ task_digits(struct buf *b, const char *digits, long long first, long long count,
 /* Reads decimals first..first+count-1 and appends them as a <pre>. */
 static int
 task_digit_block(struct ctx *ctx, const char *id_attr, long long first,
-		 long long count, long long n)
+		 long long count, long long n, long long sought)
 {
 	struct buf *b = &ctx->resp->body;
 	char *digits = malloc((size_t)count);
@@ -76,7 +81,7 @@ task_digit_block(struct ctx *ctx, const char *id_attr, long long first,
 	html_raw_unescaped(b, "\">");
 	if (first == 1)
 		html_raw_unescaped(b, "3.");
-	task_digits(b, digits, first, count, n);
+	task_digits(b, digits, first, count, n, sought);
 	html_raw_unescaped(b, "</pre>\n");
 	rc = 0;
 out:
@@ -163,7 +168,19 @@ task_pager(struct buf *b, const struct task *t, long long page,
 	html_raw_unescaped(b, "\"> of ");
 	html_int(b, pages);
 	html_raw_unescaped(b, " <button type=\"submit\">Go</button>"
-			      "</form>\n</nav>\n");
+			      "</form>\n");
+	/* Or straight to the page that holds a given decimal. */
+	html_raw_unescaped(b, "<form class=\"page-jump\" method=\"get\" "
+			      "action=\"/tasks/");
+	html_int(b, t->id);
+	html_raw_unescaped(b, "\"><label for=\"decimal-");
+	html_attr(b, where);
+	html_raw_unescaped(b, "\">Decimal</label> <input id=\"decimal-");
+	html_attr(b, where);
+	html_raw_unescaped(b, "\" name=\"decimal\" inputmode=\"numeric\" "
+			      "size=\"10\" autocomplete=\"off\"> "
+			      "<button type=\"submit\">Show</button></form>\n"
+			      "</nav>\n");
 }
 
 /* Appends the note that the store could not be read just now. */
@@ -176,9 +193,11 @@ task_digits_failed(struct buf *b)
 			      "the page in a moment.</p>\n");
 }
 
-/* Appends page page (1 up, checked) of a done task's decimals. */
+/* Appends page page (1 up, checked) of a done task's decimals, decimal
+ * sought marked if it is there. */
 static void
-task_digits_page(struct ctx *ctx, const struct task *t, long long page)
+task_digits_page(struct ctx *ctx, const struct task *t, long long page,
+		 long long sought)
 {
 	struct buf *b = &ctx->resp->body;
 	long long first = (page - 1) * PAGE_TASK_PAGE + 1;
@@ -191,19 +210,26 @@ task_digits_page(struct ctx *ctx, const struct task *t, long long page)
 	html_int(b, first);
 	html_raw_unescaped(b, " to ");
 	html_int(b, last);
+	if (sought >= first && sought <= last && sought != t->n) {
+		html_raw_unescaped(b, ", decimal ");
+		html_int(b, sought);
+		html_raw_unescaped(b, " marked");
+	}
 	if (last == t->n)
 		html_raw_unescaped(b, ", decimal n marked");
 	html_raw_unescaped(b, ":</p>\n");
-	if (task_digit_block(ctx, "digits-page", first, last - first + 1,
-			     t->n) == -1)
+	if (task_digit_block(ctx, "digits-page", first, last - first + 1, t->n,
+			     sought) == -1)
 		task_digits_failed(b);
 	task_pager(b, t, page, "bottom");
 }
 
 /* Appends the digits section of a done task: page page of its decimals,
- * or with page 0 all of a small n and the overview of a large one. */
+ * or with page 0 all of a small n and the overview of a large one;
+ * decimal sought (0: none) marked where it shows. */
 static void
-task_digits_section(struct ctx *ctx, const struct task *t, long long page)
+task_digits_section(struct ctx *ctx, const struct task *t, long long page,
+		    long long sought)
 {
 	struct buf *b = &ctx->resp->body;
 	int failed = 0;
@@ -211,7 +237,7 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page)
 	html_raw_unescaped(b, "<section class=\"digits-section\">\n"
 			      "<h2>The digits</h2>\n");
 	if (page > 0)
-		task_digits_page(ctx, t, page);
+		task_digits_page(ctx, t, page, sought);
 	else if (t->n <= PAGE_TASK_FULL_MAX) {
 		html_raw_unescaped(b, "<p>π to ");
 		html_int(b, t->n);
@@ -221,7 +247,7 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page)
 		html_raw_unescaped(b, "; decimal ");
 		html_int(b, t->n);
 		html_raw_unescaped(b, " is marked.</p>\n");
-		failed = task_digit_block(ctx, "digits", 1, t->n, t->n);
+		failed = task_digit_block(ctx, "digits", 1, t->n, t->n, sought);
 	} else {
 		long long line = (t->n - 1) / DIGITS_LINE;
 		long long first =
@@ -233,7 +259,7 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page)
 		html_int(b, PAGE_TASK_HEAD);
 		html_raw_unescaped(b, " decimals:</p>\n");
 		failed =
-		    task_digit_block(ctx, "digits", 1, PAGE_TASK_HEAD, t->n);
+		    task_digit_block(ctx, "digits", 1, PAGE_TASK_HEAD, t->n, 0);
 		if (!failed) {
 			html_raw_unescaped(b, "<p>…and decimals ");
 			html_int(b, first);
@@ -243,7 +269,7 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page)
 			html_int(b, t->n);
 			html_raw_unescaped(b, " marked:</p>\n");
 			failed = task_digit_block(ctx, "digits-window", first,
-						  t->n - first + 1, t->n);
+						  t->n - first + 1, t->n, 0);
 		}
 		html_raw_unescaped(b, "<p>All the decimals, ");
 		html_int(b, PAGE_TASK_PAGE);
@@ -336,13 +362,21 @@ page_task_get(struct ctx *ctx)
 	enum task_rc rc;
 	char title[64];
 	struct task t;
-	long long page = 0;
+	long long page = 0, sought = 0;
+	char msg[200];
 
 	if (params_get_int(&ctx->req->query, "page", 1, INT64_MAX, &page) ==
 	    -1) {
 		ctx_fail(ctx, 400,
 			 "\"page\" must be a page number: a whole number from "
 			 "1 up, such as ?page=2.");
+		return;
+	}
+	if (params_get_int(&ctx->req->query, "decimal", 1, INT64_MAX,
+			   &sought) == -1) {
+		ctx_fail(ctx, 400,
+			 "\"decimal\" must be a decimal place: a whole number "
+			 "from 1 up, such as ?decimal=12345.");
 		return;
 	}
 	if ((c = ctx_db(ctx)) == NULL) {
@@ -354,6 +388,19 @@ page_task_get(struct ctx *ctx)
 		return;
 	}
 	ctx_db_release(ctx);
+	/* ?decimal=D shows the page that holds decimal D, D marked. */
+	if (sought > 0 && t.status == TASK_DONE) {
+		if (sought > t.n) {
+			snprintf(msg, sizeof(msg),
+				 "Task %lld has %lld decimals; there is no "
+				 "decimal %lld.",
+				 t.id, t.n, sought);
+			ctx_fail(ctx, 404, msg);
+			return;
+		}
+		page = task_pages(t.n) == 0 ? 0
+					    : (sought - 1) / PAGE_TASK_PAGE + 1;
+	}
 	if (page > 0 && t.status == TASK_DONE &&
 	    task_page_missing(ctx, &t, &page) == -1)
 		return;
@@ -405,7 +452,7 @@ page_task_get(struct ctx *ctx)
 	taskview_actions(b, &t, token, 1);
 	html_raw_unescaped(b, "</div>\n");
 	if (t.status == TASK_DONE)
-		task_digits_section(ctx, &t, page);
+		task_digits_section(ctx, &t, page, sought);
 	html_raw_unescaped(b, "<p><a href=\"/\">Back to the task list</a></p>\n"
 			      "</section>\n");
 	layout_end(b);

@@ -178,6 +178,27 @@ def test_task_pages(s, small, big, big_text):
           forms and forms[0].attrs.get("method") == "get" and
           p.find("input", name="page"), [f.attrs for f in p.find("form")])
     text = big_text.decode()
+    # ?decimal=D: the page that holds D, D marked ("3." then decimal i at
+    # text[i + 1]).
+    for d in (12345, 10000, 10001, n):
+        st, h, body = s.request("GET", "%s?decimal=%d" % (base, d))
+        k = (d - 1) // 10000 + 1
+        first = (k - 1) * 10000 + 1
+        m = re.search(rb'<mark id="(sought|nth)">(.)</mark>', body)
+        check("?decimal=%d shows page %d with decimal %d marked" % (d, k, d),
+              st == 200 and pre_digits(Page(body), "digits-page") ==
+              text[first + 1:min(k * 10000, n) + 2] and m is not None and
+              m.group(2).decode() == text[d + 1] and
+              (m.group(1) == b"nth") == (d == n),
+              (st, m and m.groups()))
+    for q, want in (("?decimal=%d" % (n + 1), 404), ("?decimal=0", 400),
+                    ("?decimal=x", 400)):
+        st, h, body = s.request("GET", base + q)
+        check("%s answers %d saying why" % (q, want), st == want and
+              (b"decimal" in body), (st, body[:200]))
+    st, h, body = s.request("GET", base + "?page=2")
+    check("the pages have a form that goes to a decimal",
+          b'name="decimal"' in body and b'<label for="decimal-top">' in body)
     for k in range(1, pages + 1):
         st, h, body = s.request("GET", "%s?page=%d" % (base, k))
         p = Page(body)
