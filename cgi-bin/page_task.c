@@ -169,11 +169,12 @@ task_pager(struct buf *b, const struct task *t, long long page,
 	html_int(b, pages);
 	html_raw_unescaped(b, " <button type=\"submit\">Go</button>"
 			      "</form>\n");
-	/* Or straight to the page that holds a given decimal. */
+	/* Or straight to the page that holds a given decimal, scrolled to
+	 * it (a GET form keeps the action's fragment). */
 	html_raw_unescaped(b, "<form class=\"page-jump\" method=\"get\" "
 			      "action=\"/tasks/");
 	html_int(b, t->id);
-	html_raw_unescaped(b, "\"><label for=\"decimal-");
+	html_raw_unescaped(b, "#sought\"><label for=\"decimal-");
 	html_attr(b, where);
 	html_raw_unescaped(b, "\">Decimal</label> <input id=\"decimal-");
 	html_attr(b, where);
@@ -553,6 +554,9 @@ page_task_text(struct ctx *ctx)
 	 * download resumed with If-Range gets the rest only if it asked
 	 * for the same digits. */
 	snprintf(etag, sizeof(etag), "\"pi-%lld\"", t.n);
+	/* The digits of n never change: a browser may keep them, asking
+	 * each time (If-None-Match) whether they still hold. */
+	r->cache_control = "no-cache";
 	/* A client that holds these digits already gets no body again. */
 	if (range_etag_listed(req->if_none_match, etag)) {
 		r->status = 304;

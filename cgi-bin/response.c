@@ -9,9 +9,7 @@ static const char response_security_headers[] =
     "Content-Security-Policy: default-src 'self'; frame-ancestors 'none'; "
     "base-uri 'none'; form-action 'self'\r\n"
     "X-Content-Type-Options: nosniff\r\n"
-    "Referrer-Policy: same-origin\r\n"
-    /* Every answer reflects the queue at one moment; none may be reused. */
-    "Cache-Control: no-store\r\n";
+    "Referrer-Policy: same-origin\r\n";
 
 static const struct {
 	int status;
@@ -90,6 +88,7 @@ response_reset(struct response *r)
 	r->status = 200;
 	r->content_type = "text/html; charset=utf-8";
 	r->head_only = 0;
+	r->cache_control = NULL;
 	r->elapsed_us = -1;
 	r->streamed = 0;
 	r->stream_failed = 0;
@@ -126,6 +125,9 @@ response_head(struct response *r, struct buf *out, long long length)
 			   r->content_type, length);
 	buf_append(out, response_security_headers,
 		   sizeof(response_security_headers) - 1);
+	/* Most answers reflect the queue at one moment: none may be reused. */
+	buf_printf(out, "Cache-Control: %s\r\n",
+		   r->cache_control != NULL ? r->cache_control : "no-store");
 	if (r->elapsed_us >= 0)
 		buf_printf(out, "Server-Timing: app;dur=%lld.%03lld\r\n",
 			   r->elapsed_us / 1000, r->elapsed_us % 1000);

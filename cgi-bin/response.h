@@ -16,9 +16,10 @@ struct response {
 	    *content_type;  /* a literal, e.g. "text/html; charset=utf-8" */
 	struct buf headers; /* extra "Name: value\r\n" lines */
 	struct buf body;
-	struct blob *shared;  /* if set, the body instead of body (one ref) */
-	int head_only;        /* HEAD: send headers and Content-Length only */
-	long long elapsed_us; /* for Server-Timing; set by the caller */
+	struct blob *shared; /* if set, the body instead of body (one ref) */
+	int head_only;       /* HEAD: send headers and Content-Length only */
+	const char *cache_control; /* a literal; NULL: "no-store" */
+	long long elapsed_us;      /* for Server-Timing; set by the caller */
 	/* For a streamed body (response_stream_begin): */
 	response_writer write;
 	void *write_arg;

@@ -28,22 +28,25 @@ CREATE TABLE compute_totals (
 
 -- The tasks done before this migration count from the start.
 INSERT INTO compute_totals (id, tasks, sum_ms)
-    SELECT 1, count(*), coalesce(sum(finished_at - started_at), 0)
+    SELECT 1, count(*), coalesce(sum(max(0, finished_at - started_at)), 0)
     FROM tasks WHERE status = 'done' AND started_at IS NOT NULL
     AND finished_at IS NOT NULL;
 UPDATE compute_time_buckets SET tasks = (SELECT count(*) FROM tasks
     WHERE status = 'done' AND started_at IS NOT NULL
-    AND finished_at IS NOT NULL AND finished_at - started_at <= le_ms);
+    AND finished_at IS NOT NULL
+    AND max(0, finished_at - started_at) <= le_ms);
 
--- The worker finishes a task by setting it done (QUEUE_FINISH).
+-- The worker finishes a task by setting it done (QUEUE_FINISH). max(0, …):
+-- a wall clock stepped back must not lower the sum, which only grows.
 CREATE TRIGGER tasks_compute_time_update AFTER UPDATE OF status ON tasks
     WHEN NEW.status = 'done' AND OLD.status <> 'done'
     AND NEW.started_at IS NOT NULL AND NEW.finished_at IS NOT NULL
 BEGIN
 	UPDATE compute_totals SET tasks = tasks + 1,
-	    sum_ms = sum_ms + (NEW.finished_at - NEW.started_at) WHERE id = 1;
+	    sum_ms = sum_ms + max(0, NEW.finished_at - NEW.started_at)
+	    WHERE id = 1;
 	UPDATE compute_time_buckets SET tasks = tasks + 1
-	    WHERE le_ms >= NEW.finished_at - NEW.started_at;
+	    WHERE le_ms >= max(0, NEW.finished_at - NEW.started_at);
 END;
 
 -- A task inserted done (an import, a test) counts too.
@@ -52,9 +55,10 @@ CREATE TRIGGER tasks_compute_time_insert AFTER INSERT ON tasks
     AND NEW.started_at IS NOT NULL AND NEW.finished_at IS NOT NULL
 BEGIN
 	UPDATE compute_totals SET tasks = tasks + 1,
-	    sum_ms = sum_ms + (NEW.finished_at - NEW.started_at) WHERE id = 1;
+	    sum_ms = sum_ms + max(0, NEW.finished_at - NEW.started_at)
+	    WHERE id = 1;
 	UPDATE compute_time_buckets SET tasks = tasks + 1
-	    WHERE le_ms >= NEW.finished_at - NEW.started_at;
+	    WHERE le_ms >= max(0, NEW.finished_at - NEW.started_at);
 END;
 
 PRAGMA user_version = 4;

@@ -82,6 +82,8 @@ def test_pi_txt(s, t):
     check("pi.txt is inline with the file name pi-%d.txt" % n,
           h.get("content-disposition") ==
           'inline; filename="pi-%d.txt"' % n, h.get("content-disposition"))
+    check("pi.txt may be kept and revalidated (Cache-Control: no-cache)",
+          h.get("cache-control") == "no-cache", h.get("cache-control"))
     check("pi.txt is text/plain", h.get("content-type", "").startswith(
         "text/plain"), h.get("content-type"))
     etag = h.get("etag")
@@ -197,8 +199,11 @@ def test_task_pages(s, small, big, big_text):
         check("%s answers %d saying why" % (q, want), st == want and
               (b"decimal" in body), (st, body[:200]))
     st, h, body = s.request("GET", base + "?page=2")
-    check("the pages have a form that goes to a decimal",
-          b'name="decimal"' in body and b'<label for="decimal-top">' in body)
+    check("the pages have a form that goes to a decimal, scrolled to it",
+          b'name="decimal"' in body and b'<label for="decimal-top">' in body
+          and b'action="%s#sought"' % base.encode() in body)
+    check("a page of the task list is never kept (Cache-Control: no-store)",
+          s.request("GET", "/")[1].get("cache-control") == "no-store")
     for k in range(1, pages + 1):
         st, h, body = s.request("GET", "%s?page=%d" % (base, k))
         p = Page(body)

@@ -158,9 +158,10 @@ def test_unknown_host(s):
 
 
 def test_rate_limit():
-    """A stack with 1 POST a second and a burst of 5: the sixth and later
-    POSTs in a quick row get 429; GETs are not limited."""
-    with Stack(worker=False, rate="1r/s", burst=5,
+    """A stack with 1 POST a minute and a burst of 5: the sixth and later
+    POSTs in a quick row get 429 (a minute, so that a stalled machine does
+    not free a slot); GETs are not limited."""
+    with Stack(worker=False, rate="1r/m", burst=5,
                label="rate limit stack") as s:
         statuses = []
         for i in range(12):

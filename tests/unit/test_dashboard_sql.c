@@ -114,6 +114,13 @@ test_times(struct dbconn *c)
 		"%lld %lld)",
 		tt.le[0] - base.le[0], tt.le[2] - base.le[2],
 		tt.le[3] - base.le[3], tt.le[6] - base.le[6]);
+	/* A wall clock stepped back: counts as 0 ms, never lowers the sum. */
+	base = tt;
+	exec(c, "INSERT INTO tasks (n, status, digit, created_at, started_at,"
+		" finished_at) VALUES (8, 'done', 1, 0, 5000, 4000)");
+	T_CHECK(task_times(c, &tt) == TASK_OK && tt.count == base.count + 1 &&
+		    tt.sum_ms == base.sum_ms && tt.le[0] == base.le[0] + 1,
+		"a task that ended before it started counts as 0 ms");
 	exec(c, "DELETE FROM tasks");
 	base = tt;
 	T_CHECK(task_times(c, &tt) == TASK_OK && tt.count == base.count &&
