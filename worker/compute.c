@@ -57,8 +57,8 @@ static int compute_child_fd = -1;
 
 /*
  * AddressSanitizer maps terabytes of address space for its shadow memory
- * and its allocator, so under any RLIMIT_AS a computation could live with
- * every mapping fails ("AddressSanitizer failed to allocate") and each
+ * and its allocator, so under any RLIMIT_AS that a computation could live
+ * with, every mapping fails ("AddressSanitizer failed to allocate") and each
  * task would end as out of memory. An ASan build (the sanitizer test pass)
  * leaves the limit off; memory_limit_mb still sizes the computations.
  */
