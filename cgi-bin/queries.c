@@ -36,10 +36,8 @@ const char *const query_sql[Q__MAX] = {
 	[Q_LIST_STATUS_AFTER] = "SELECT " TASK_COLUMNS " FROM tasks"
 				" WHERE status = ?2 AND id > ?3"
 				" ORDER BY id LIMIT ?1",
-	/* One pass over the done tasks for the whole histogram of
-	 * /metrics: how many took at most each bound (ms), their count and
-	 * their total. The bounds are bound by metrics.c. */
-	/* Kept up by triggers (sql/schema.sql): no scan of the tasks. */
+	/* The histogram of /metrics, kept up by triggers (sql/schema.sql):
+	 * no scan of the tasks. */
 	[Q_COMPUTE_TOTALS] = "SELECT tasks, sum_ms FROM compute_totals"
 			     " WHERE id = 1",
 	[Q_COMPUTE_BUCKETS] = "SELECT le_ms, tasks FROM compute_time_buckets"
