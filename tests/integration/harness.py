@@ -72,6 +72,17 @@ def reference_sha256(decimals):
     raise HarnessError("pi-prefix.sha256 has no line for %d" % decimals)
 
 
+def wait_for(cond, timeout, step=0.02):
+    """Polls cond() until it returns something true; returns that, or the
+    last value after timeout."""
+    deadline = time.monotonic() + timeout
+    while True:
+        v = cond()
+        if v or time.monotonic() > deadline:
+            return v
+        time.sleep(step)
+
+
 def free_port():
     """Returns a TCP port on 127.0.0.1 that nothing listens on just now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:

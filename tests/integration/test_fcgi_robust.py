@@ -16,7 +16,7 @@ import threading
 import time
 
 import tap
-from harness import Stack
+from harness import Stack, wait_for
 
 check = tap.check
 
@@ -94,16 +94,6 @@ def alive(pid):
             return f.read().rsplit(")", 1)[1].split()[0] != "Z"
     except (OSError, IndexError):
         return False
-
-
-def wait_for(cond, timeout, step=0.02):
-    """Polls cond() until it is true; returns its last value."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
 
 def test_stalled_peer():

@@ -14,17 +14,14 @@ import signal
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tap  # noqa: E402
-from harness import free_port, reference_digits  # noqa: E402
+from harness import BUILD, REPO, free_port, reference_digits, wait_for  # noqa: E402,E501
 
 check = tap.check
-REPO = os.path.abspath(os.path.join(os.path.dirname(__file__), "..", ".."))
-BUILD = os.environ.get("NTHPI_BUILD", "build")
 
 
 def start(port, data):
@@ -43,16 +40,6 @@ def output(p):
     p.log.flush()
     p.log.seek(0)
     return p.log.read()
-
-
-def wait_for(pred, timeout, step=0.1):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        v = pred()
-        if v:
-            return v
-        time.sleep(step)
-    return pred()
 
 
 def http(method, url, body=None, headers=None):
@@ -102,7 +89,7 @@ def test_make_run():
         p = start(port, data)
         try:
             up = wait_for(lambda: "Ctrl-C stops it" in output(p) or
-                          p.poll() is not None, 30)
+                          p.poll() is not None, 30, 0.1)
             if not check("run.sh says where nthpi is and how to stop it",
                          up and p.poll() is None and
                          ("http://127.0.0.1:%d/" % port) in output(p),
@@ -158,7 +145,7 @@ def test_make_run():
                 rc = None
             check("Ctrl-C stops run.sh within 15 s, exit status 0",
                   rc == 0, (rc, output(p)[-2000:]))
-            left = wait_for(lambda: not processes_using(data) and True, 5)
+            left = wait_for(lambda: not processes_using(data), 5)
             check("and nginx, the app and the worker are gone (%d "
                   "processes ran)" % len(running),
                   left and len(running) >= 3, processes_using(data))

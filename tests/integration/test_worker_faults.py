@@ -18,21 +18,10 @@ import threading
 import time
 
 import tap
-from harness import Stack, reference_digits
+from harness import Stack, reference_digits, wait_for
 
 check = tap.check
 REF = reference_digits()
-
-
-def wait_for(cond, timeout, step=0.02):
-    """Polls cond() until it returns something true; returns that, or the
-    last value after timeout."""
-    deadline = time.monotonic() + timeout
-    while True:
-        v = cond()
-        if v or time.monotonic() > deadline:
-            return v
-        time.sleep(step)
 
 
 def counts(s):
