@@ -5,8 +5,7 @@
 #        BENCH_BIG=1 sh bench/engine.sh  also 10^8
 #
 # Each program writes "3" and N decimals to a file; the file's sha256 is
-# checked against NTHPI_REFERENCE_DIR/pi-prefix.sha256 (default
-# ../shared/reference beside the checkout). Wall time and peak RSS come
+# checked against tests/data/pi-prefix.sha256. Wall time and peak RSS come
 # from /usr/bin/time. The engine runs through `nthpi-worker --digits N
 # --output FILE` once the worker has that, else through bench/pi_cli.c.
 # With BENCH_REPEAT=R (default 1) each program runs R times, alternating,
@@ -21,7 +20,7 @@ set -eu
 cd "$(dirname "$0")/.."
 root=$(pwd)
 build=${NTHPI_BUILD:-build}
-ref=${NTHPI_REFERENCE_DIR:-$root/../shared/reference}
+ref=$root/tests/data
 threads=${BENCH_THREADS:-2}
 out=$build/bench
 mkdir -p "$out"

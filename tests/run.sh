@@ -24,8 +24,9 @@
 # is "N passed, N failed"; the exit status is 1 if anything failed or nothing
 # ran.
 #
-# Environment: NTHPI_REFERENCE_DIR (default ../shared/reference beside the
-# checkout), UNIT_TIMEOUT (default 120 s), INTEGRATION_TIMEOUT (default
+# The reference digits the tests compare with are in tests/data (facts kept
+# in the repository; nothing outside the checkout is read).
+# Environment: UNIT_TIMEOUT (default 120 s), INTEGRATION_TIMEOUT (default
 # 600 s), NTHPI_BUILD (default build; the harness starts the binaries from
 # there).
 set -u
@@ -43,15 +44,6 @@ out=$root/tests/out
 mkdir -p "$out"
 rm -f "$out"/*.log "$out"/summary.txt
 
-if [ -z "${NTHPI_REFERENCE_DIR:-}" ]; then
-	NTHPI_REFERENCE_DIR=$root/../shared/reference
-fi
-if [ -d "$NTHPI_REFERENCE_DIR" ]; then
-	NTHPI_REFERENCE_DIR=$(cd "$NTHPI_REFERENCE_DIR" && pwd)
-else
-	echo "# warning: no reference digits at $NTHPI_REFERENCE_DIR"
-fi
-export NTHPI_REFERENCE_DIR
 NTHPI_BUILD=${NTHPI_BUILD:-build}
 export NTHPI_BUILD
 

@@ -8,8 +8,7 @@
 // e.g. http://127.0.0.1:8080. OUT_DIR (default tests/out/browser) receives
 // main-page.png (a long task running; copied to docs/screenshot.png for the
 // README), task-page.png and mobile.png. The expected digits come from
-// $NTHPI_REFERENCE_DIR/pi-10000.txt ("3" then the decimals) when that is set,
-// otherwise they are computed here (Machin's formula, BigInt).
+// tests/data/pi-10000.txt ("3" then the decimals), kept in the repository.
 // $CHROMIUM overrides /usr/bin/chromium.
 //
 // Prints `ok - name` / `not ok - name` per check and `# ...` diagnostics;
@@ -17,6 +16,7 @@
 
 import { mkdirSync, readFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
+import { fileURLToPath } from "node:url";
 import { check, diag, finish, launchChromium, watchdog } from "./tap.mjs";
 
 const BASE = (process.argv[2] || process.env.NTHPI_URL || "").replace(/\/+$/, "");
@@ -31,37 +31,8 @@ watchdog(OVERALL_TIMEOUT_MS, "browser test finished in time");
 
 /* ---- Expected digits --------------------------------------------------- */
 
-function piDigits(count) {
-	// "3" followed by `count` decimals, by Machin's formula.
-	const guard = 10n;
-	const one = 10n ** (BigInt(count) + guard);
-	const atanInv = (x) => {
-		const x2 = x * x;
-		let term = one / x;
-		let sum = term;
-		let k = 1n;
-		let sign = -1n;
-		while (term !== 0n) {
-			term /= x2;
-			k += 2n;
-			sum += sign * (term / k);
-			sign = -sign;
-		}
-		return sum;
-	};
-	const pi = 16n * atanInv(5n) - 4n * atanInv(239n);
-	return pi.toString().slice(0, count + 1);
-}
-
-let PI;
-const refDir = process.env.NTHPI_REFERENCE_DIR;
-if (refDir && existsSync(join(refDir, "pi-10000.txt"))) {
-	PI = readFileSync(join(refDir, "pi-10000.txt"), "utf8").trim();
-	diag(`expected digits from ${join(refDir, "pi-10000.txt")}`);
-} else {
-	PI = piDigits(1000);
-	diag("expected digits computed here (NTHPI_REFERENCE_DIR not set)");
-}
+const REF_DIR = fileURLToPath(new URL("../data/", import.meta.url));
+const PI = readFileSync(join(REF_DIR, "pi-10000.txt"), "utf8").trim();
 const expectedDigit = (n) => PI[n];
 
 /* ---- Helpers ----------------------------------------------------------- */

@@ -44,12 +44,8 @@ class HarnessError(Exception):
 
 
 def reference_dir():
-    """The directory of the reference digits: $NTHPI_REFERENCE_DIR, or
-    shared/reference beside the checkout."""
-    d = os.environ.get("NTHPI_REFERENCE_DIR")
-    if not d:
-        d = os.path.join(REPO, "..", "shared", "reference")
-    return os.path.abspath(d)
+    """The directory of the reference digits, kept in the repository."""
+    return os.path.join(REPO, "tests", "data")
 
 
 def reference_digits():

@@ -22,7 +22,7 @@ import threading
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import tap  # noqa: E402
-from harness import REPO, Stack, reference_dir  # noqa: E402
+from harness import REPO, Stack  # noqa: E402
 
 BROWSER_DIR = os.path.join(REPO, "tests", "browser")
 SCRIPT = os.path.join("tests", "browser", "browser_test.mjs")
@@ -73,7 +73,6 @@ def test_browser():
     os.makedirs(os.path.join(REPO, OUT_DIR), exist_ok=True)
     with Stack(label="browser stack") as s:
         env = dict(os.environ)
-        env["NTHPI_REFERENCE_DIR"] = reference_dir()
         env["CHROMIUM"] = CHROMIUM
         env.setdefault("BROWSER_TEST_TIMEOUT_MS", str((TIMEOUT_S - 30) * 1000))
         tap.diag("running: node %s %s %s" % (SCRIPT, s.url, OUT_DIR))

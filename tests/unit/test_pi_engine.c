@@ -15,9 +15,10 @@
 #include "pi_ctl.h"
 #include "pi_engine.h"
 #include "pi_tune.h"
+#include "sha256.h"
 #include "t.h"
 
-/* "3" followed by REF_DECIMALS decimals, from the shared reference. */
+/* "3" followed by REF_DECIMALS decimals, from tests/data/pi-10000.txt. */
 #define REF_DECIMALS 10000
 static char ref[REF_DECIMALS + 2];
 
@@ -40,12 +41,11 @@ rng_below(size_t n)
 	return (size_t)((rng_state >> 33) % n);
 }
 
+/* The reference digits are kept in the repository: tests run from its root. */
 static const char *
 reference_dir(void)
 {
-	const char *d = getenv("NTHPI_REFERENCE_DIR");
-
-	return d != NULL && *d != '\0' ? d : "../shared/reference";
+	return "tests/data";
 }
 
 static int
@@ -307,38 +307,19 @@ test_mpfr_random_n(void)
 	mpfr_free_str(m);
 }
 
-/* The sha256 of "3" followed by d (n decimals), via sha256sum. */
+/* The sha256 of "3" followed by d (n decimals). */
 static int
 sha256_of(const char *d, size_t n, char hex[65])
 {
-	char path[] = "/tmp/test_pi_engine.XXXXXX", cmd[128];
-	FILE *fp;
-	int fd, ok = -1;
+	struct sha256 s;
+	unsigned char digest[SHA256_LEN];
 
-	fd = mkstemp(path);
-	if (fd < 0)
-		return -1;
-	fp = fdopen(fd, "w");
-	if (fp == NULL) {
-		close(fd);
-		goto out;
-	}
-	if (fputc('3', fp) == EOF || fwrite(d, 1, n, fp) != n) {
-		fclose(fp);
-		goto out;
-	}
-	if (fclose(fp) != 0)
-		goto out;
-	snprintf(cmd, sizeof(cmd), "sha256sum < %s", path);
-	fp = popen(cmd, "r");
-	if (fp == NULL)
-		goto out;
-	if (fscanf(fp, "%64s", hex) == 1 && strlen(hex) == 64)
-		ok = 0;
-	pclose(fp);
-out:
-	unlink(path);
-	return ok;
+	sha256_init(&s);
+	sha256_update(&s, "3", 1);
+	sha256_update(&s, d, n);
+	sha256_final(&s, digest);
+	sha256_hex(digest, hex);
+	return 0;
 }
 
 /* The sha256 listed in pi-prefix.sha256 for n decimals. */
