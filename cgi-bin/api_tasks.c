@@ -1,4 +1,4 @@
-/* api_tasks.c: the JSON API under /api/tasks, long-poll included. */
+/* api_tasks.c: the JSON API under /api/tasks (long polls: api_live.c). */
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
@@ -9,7 +9,7 @@
 #include "log.h"
 #include "nparse.h"
 #include "params.h"
-#include "pollcache.h"
+#include "api_live.h"
 #include "timefmt.h"
 
 /* Appends "name": ISO time or null. */
@@ -28,7 +28,7 @@ api_time(struct buf *b, const char *name, long long ms)
 }
 
 void
-api_task_json(struct buf *b, const struct task *t)
+api_task_json_open(struct buf *b, const struct task *t)
 {
 	char digit[2] = { 0, 0 };
 
@@ -51,9 +51,18 @@ api_task_json(struct buf *b, const struct task *t)
 	api_time(b, ", \"created_at\": ", t->created_at);
 	api_time(b, ", \"started_at\": ", t->started_at);
 	api_time(b, ", \"finished_at\": ", t->finished_at);
+	json_raw_unescaped(b, ", \"cancel_requested\": ");
+	json_raw_unescaped(b, t->cancel_requested ? "true" : "false");
 	json_raw_unescaped(b, ", \"url\": \"/tasks/");
 	json_int(b, t->id);
-	json_raw_unescaped(b, "\"}");
+	json_raw_unescaped(b, "\"");
+}
+
+void
+api_task_json(struct buf *b, const struct task *t)
+{
+	api_task_json_open(b, t);
+	json_raw_unescaped(b, "}");
 }
 
 /* Starts a JSON answer. */
@@ -92,196 +101,6 @@ api_list_task(void *arg, const struct task *t)
 	return 0;
 }
 
-/* The changes answer collects deleted ids aside, as they come mixed. */
-struct api_changes {
-	struct buf *b;
-	struct buf *deleted;
-	int tasks, ndeleted;
-};
-
-static int
-api_changes_task(void *arg, const struct task *t)
-{
-	struct api_changes *ch = arg;
-
-	if (ch->tasks++ > 0)
-		json_raw_unescaped(ch->b, ",\n");
-	api_task_json(ch->b, t);
-	return 0;
-}
-
-static int
-api_changes_deleted(void *arg, long long id)
-{
-	struct api_changes *ch = arg;
-
-	if (ch->ndeleted++ > 0)
-		json_raw_unescaped(ch->deleted, ", ");
-	json_int(ch->deleted, id);
-	return 0;
-}
-
-/*
- * Appends the answer for the changes after since, read on c, to b. Returns
- * TASK_OK, sets *got to 1 if it should go out now (there were changes, or
- * the client's version is not the current one) and *at to the version of
- * the snapshot it was read from.
- */
-static enum task_rc
-api_changes_body(struct dbconn *c, long long since, struct buf *b, int *got,
-		 long long *at)
-{
-	struct buf tasks = { 0 }, deleted = { 0 };
-	struct api_changes ch = { &tasks, &deleted, 0, 0 };
-	struct task_changes tc;
-	enum task_rc rc;
-
-	rc = task_changes(c, since, api_changes_task, api_changes_deleted, &ch,
-			  &tc);
-	if (rc != TASK_OK)
-		goto out;
-	/* The version is known last but goes first, as docs/design.md
-	 * shows it. */
-	json_raw_unescaped(b, "{\"version\": ");
-	json_int(b, tc.version);
-	json_raw_unescaped(b, ", \"tasks\": [");
-	buf_append(b, tasks.data ? tasks.data : "", tasks.len);
-	json_raw_unescaped(b, "], \"deleted\": [");
-	buf_append(b, deleted.data ? deleted.data : "", deleted.len);
-	json_raw_unescaped(b, "]");
-	if (tc.more)
-		json_raw_unescaped(b, ", \"more\": true");
-	json_raw_unescaped(b, "}\n");
-	if (tasks.failed || deleted.failed)
-		b->failed = 1;
-	/* A since= ahead of the database (it was recreated) is answered at
-	 * once with the current version, so the client can start over. */
-	*got = tc.count > 0 || tc.version != since;
-	*at = tc.current;
-out:
-	buf_free(&tasks);
-	buf_free(&deleted);
-	return rc;
-}
-
-/* The answer for the changes after since, into the response body. */
-static enum task_rc
-api_read_changes(struct ctx *ctx, long long since, int *got, long long *at)
-{
-	struct buf *b = api_begin(ctx, 200);
-	struct dbconn *c;
-
-	if ((c = ctx_db(ctx)) == NULL)
-		return TASK_UNAVAILABLE;
-	return api_changes_body(c, since, b, got, at);
-}
-
-/*
- * The answer after a hold: shared through the process's cache with the
- * other requests that woke for the same change (see pollcache.c); the
- * watcher has usually built it already (api_tasks_prepare).
- */
-static enum task_rc
-api_changes_after_hold(struct ctx *ctx, long long since, long long seen)
-{
-	struct pollcache *cache = ctx->app->cache;
-	unsigned long long ticket = 0;
-	struct blob *kept;
-	struct buf *b;
-	enum task_rc rc;
-	long long at = 0;
-	int got = 0;
-
-	if (seen < since)
-		seen = since;
-	if (cache != NULL &&
-	    (kept = pollcache_get(cache, since, seen, 0, &ticket)) != NULL) {
-		api_begin(ctx, 200);
-		response_share_body(ctx->resp, kept);
-		blob_unref(kept);
-		return TASK_OK;
-	}
-	rc = api_read_changes(ctx, since, &got, &at);
-	if (ticket != 0) {
-		b = &ctx->resp->body;
-		if (rc == TASK_OK && !b->failed)
-			pollcache_put(cache, ticket, at, b->data, b->len);
-		else
-			pollcache_abandon(cache, ticket);
-	}
-	return rc;
-}
-
-void
-api_tasks_prepare(void *arg, struct dbconn *c, long long version,
-		  const long long *since, int n)
-{
-	struct pollcache *cache = arg;
-	struct buf b = { 0 };
-	long long at;
-	int i, got;
-
-	for (i = 0; i < n; i++) {
-		unsigned long long ticket;
-		struct blob *kept =
-		    pollcache_get(cache, since[i], version, 1, &ticket);
-
-		/* Built already, or being built by a request (the watcher
-		 * must not wait), or no entry free. */
-		blob_unref(kept);
-		if (ticket == 0)
-			continue;
-		buf_reset(&b);
-		if (api_changes_body(c, since[i], &b, &got, &at) == TASK_OK &&
-		    !b.failed)
-			pollcache_put(cache, ticket, at, b.data, b.len);
-		else
-			pollcache_abandon(cache, ticket);
-	}
-	buf_free(&b);
-}
-
-/* GET /api/tasks?since=V: answer now if V is old, else hold. */
-static void
-api_long_poll(struct ctx *ctx, long long since)
-{
-	const struct app *app = ctx->app;
-	long long start, deadline, seen = -1, at = 0;
-	enum watch_result wr;
-	enum task_rc rc;
-	int got = 0;
-
-	if ((rc = api_read_changes(ctx, since, &got, &at)) != TASK_OK)
-		goto fail;
-	if (got || app->watch == NULL)
-		return;
-	/* Nothing new: hold without a connection, a query or a CPU tick
-	 * until the watcher sees the version move. */
-	ctx_db_release(ctx);
-	start = time_mono_ms();
-	deadline = start + (long long)app->cfg->hold_seconds * 1000;
-	wr = watch_wait(app->watch, since, deadline, ctx->conn_fd, &seen);
-	ctx->wait_ms = time_mono_ms() - start;
-	if (wr == WATCH_FULL) {
-		/* Holding it would take one of the threads kept for page
-		 * loads: answer "nothing new" now, as a hold that ended. The
-		 * page script asks again after a pause (MIN_EMPTY_POLL_MS). */
-		log_debug("long-poll answered at once: %d are held already",
-			  watch_waiters(app->watch));
-		return;
-	}
-	if (wr == WATCH_GONE) {
-		/* nginx closed the connection: its client left. */
-		ctx->client_gone = 1;
-		return;
-	}
-	if ((rc = api_changes_after_hold(ctx, since, seen)) != TASK_OK)
-		goto fail;
-	return;
-fail:
-	ctx_fail_rc(ctx, rc, 0);
-}
-
 void
 api_tasks_list(struct ctx *ctx)
 {
@@ -303,8 +122,12 @@ api_tasks_list(struct ctx *ctx)
 			 "the \"version\" of an earlier answer.");
 		return;
 	}
+	if (api_live_wants_stream(ctx)) {
+		api_live_stream(ctx, 0);
+		return;
+	}
 	if (params_get(q, "since") != NULL) {
-		api_long_poll(ctx, v);
+		api_live_poll(ctx, 0, v);
 		return;
 	}
 	if (params_get_int(q, "limit", 1, API_LIMIT_MAX, &v) == -1) {
@@ -448,10 +271,26 @@ api_tasks_create(struct ctx *ctx)
 void
 api_tasks_get(struct ctx *ctx)
 {
+	const struct params *q = &ctx->req->query;
 	struct dbconn *c;
 	enum task_rc rc;
 	struct task t;
+	long long since;
 
+	if (params_get_int(q, "since", 0, INT64_MAX, &since) == -1) {
+		ctx_fail(ctx, 400,
+			 "\"since\" must be a version: a whole number such as "
+			 "the \"version\" of an earlier answer.");
+		return;
+	}
+	if (api_live_wants_stream(ctx)) {
+		api_live_stream(ctx, ctx->id);
+		return;
+	}
+	if (params_get(q, "since") != NULL) {
+		api_live_poll(ctx, ctx->id, since);
+		return;
+	}
 	if ((c = ctx_db(ctx)) == NULL) {
 		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
 		return;

@@ -1,4 +1,4 @@
-/* api_tasks.h: the JSON API under /api/tasks, long-poll included. */
+/* api_tasks.h: the JSON API under /api/tasks (long polls: api_live.h). */
 #ifndef NTHPI_API_TASKS_H
 #define NTHPI_API_TASKS_H
 
@@ -12,29 +12,27 @@
 /*
  * Appends a task as the JSON object of docs/design.md: id, n, status,
  * progress, digit (a one-character string or null), error, created_at,
- * started_at, finished_at (ISO 8601 or null) and url.
+ * started_at, finished_at (ISO 8601 or null), cancel_requested and url.
  */
 void api_task_json(struct buf *b, const struct task *t);
 
-/*
- * GET /api/tasks: the newest tasks with counts and version (?limit=,
- * ?before=, ?status=), or with ?since=V the changes after V, held up to
- * hold_seconds until there is one.
- */
-void api_tasks_list(struct ctx *ctx);
+/* As api_task_json, without the closing brace, so that a caller can add
+ * members. */
+void api_task_json_open(struct buf *b, const struct task *t);
 
 /*
- * The watcher's prepare hook (watch_prepare_fn; arg is the process's
- * pollcache): builds the answers to since[0..n) after a change to version,
- * on the watcher's connection c, into the cache, before the waiters wake.
+ * GET /api/tasks: the newest tasks with counts and version (?limit=,
+ * ?before=, ?status=); with ?since=V the changes after V, held up to
+ * hold_seconds until there is one; with Accept: text/event-stream, the
+ * changes as a stream (api_live.h).
  */
-void api_tasks_prepare(void *arg, struct dbconn *c, long long version,
-		       const long long *since, int n);
+void api_tasks_list(struct ctx *ctx);
 
 /* POST /api/tasks {"n": 1234}: 201 with Location and the task. */
 void api_tasks_create(struct ctx *ctx);
 
-/* GET /api/tasks/{id}: the task or 404. */
+/* GET /api/tasks/{id}: the task or 404; ?since=V and the event stream
+ * follow that task alone (api_live.h). */
 void api_tasks_get(struct ctx *ctx);
 
 /* POST /api/tasks/{id}/cancel and /retry: 200 with the task, 404, 409. */

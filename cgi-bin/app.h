@@ -9,16 +9,17 @@
 #include "response.h"
 #include "task.h"
 #include "listcache.h"
-#include "pollcache.h"
-#include "watch.h"
+#include "liveboard.h"
 
 /* Shared by every thread of a process; read-only after start. */
 struct app {
 	const struct config *cfg;
 	struct dbpool *pool;
-	struct watch *watch;     /* NULL: long-polls answer at once (tests) */
-	struct pollcache *cache; /* long-poll answers; NULL: none */
+	/* How far the publisher got; NULL: long polls answer at once
+	 * (unit tests). */
+	const struct liveboard *live;
 	struct listcache *lists; /* GET /api/tasks answers; NULL: none */
+	int handoff_delay_ms;    /* a test's pause before nginx holds a poll */
 };
 
 /* One request being handled. */
@@ -30,9 +31,7 @@ struct ctx {
 	long long id;      /* the {id} of the route, or 0 */
 	int api;           /* a /api route: errors are JSON */
 	long long now;     /* time_now_ms() when the request came */
-	long long wait_ms; /* time spent holding a long-poll */
 	int conn_fd;       /* the FastCGI connection, or -1 (tests) */
-	int client_gone;   /* it closed while held: answer no one */
 	/* The CSRF token for forms on this page; "" until ctx_csrf_token. */
 	char csrf[CSRF_TOKEN_LEN + 1];
 };
@@ -45,7 +44,7 @@ struct ctx {
  */
 struct dbconn *ctx_db(struct ctx *ctx);
 
-/* Gives the connection back early (before a long wait). */
+/* Gives the connection back early (before a wait). */
 void ctx_db_release(struct ctx *ctx);
 
 /*

@@ -10,7 +10,6 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/time.h>
@@ -18,7 +17,6 @@
 #include <unistd.h>
 
 #include "asan.h"
-#include "api_tasks.h"
 #include "child.h"
 #include "log.h"
 #include "serve.h"
@@ -41,12 +39,6 @@ static atomic_int child_stopping;
 
 /* One thread of the child at a time waits in accept(2): see child_accept. */
 static pthread_mutex_t child_accept_lock = PTHREAD_MUTEX_INITIALIZER;
-
-/* The busy threads of every child, this one's slot, and its limit of
- * held long-polls. */
-static struct child_board *child_board;
-static int child_index;
-static int child_hold_max;
 
 /* FCGI_WEB_SERVER_ADDRS: the IPv4 addresses a TCP peer may have (libfcgi's
  * own check, which our accept replaces), or NULL for any. */
@@ -123,54 +115,6 @@ child_peer_allowed(const struct sockaddr_storage *sa)
 }
 
 /*
- * Before an accept: if this child has more busy threads than the least
- * busy other child (by more than CHILD_BALANCE_SLACK) and at least half
- * its long-poll limit, waits a little (up to CHILD_BALANCE_US) with no
- * thread of this child in accept, so that the kernel hands the next
- * connections to the others; if it is at its limit while another is not,
- * up to CHILD_FULL_WAIT_US. Otherwise a burst of long-polls fills one
- * child to its limit (its next polls are answered at once, WATCH_FULL)
- * while others have room. Busy threads, not held polls, because a poll
- * accepted a moment ago is not held yet. Called with child_accept_lock
- * held.
- */
-static void
-child_balance(void)
-{
-	int waited, i;
-
-	for (waited = 0;; waited += 250) {
-		int mine = atomic_load(&child_board->busy[child_index]);
-		int least = INT_MAX, full;
-
-		for (i = 0; i < child_board->n; i++) {
-			int busy = atomic_load(&child_board->busy[i]);
-
-			if (i != child_index && busy < least)
-				least = busy;
-		}
-		/* No other child running: least is CHILD_BOARD_GONE. */
-		if (least == CHILD_BOARD_GONE || atomic_load(&child_stopping))
-			return;
-		full = mine >= child_hold_max && least < child_hold_max;
-		if (!full && (mine < child_hold_max / 2 ||
-			      mine <= least + CHILD_BALANCE_SLACK))
-			return;
-		if (waited >= (full ? CHILD_FULL_WAIT_US : CHILD_BALANCE_US))
-			return;
-		usleep(250);
-	}
-}
-
-/* Counts a thread in (1) or out (-1) of a request on the board. */
-static void
-child_busy(int d)
-{
-	if (child_board != NULL)
-		atomic_fetch_add(&child_board->busy[child_index], d);
-}
-
-/*
  * Waits for the next connection. Returns its descriptor (and sets *local
  * to 1 for a unix socket), -1 to try again (interrupted, refused peer, or
  * an error: logged), or -2 once the child is stopping.
@@ -184,14 +128,12 @@ child_busy(int d)
  * accept, which it may interrupt, from one reading a request it took,
  * which it must not.
  *
- * Why still one thread at a time per child: not for the thundering herd
- * (Linux wakes one of the threads blocked in accept(2) per connection,
- * and libfcgi 2.4.2 takes no lock of its own there), but for balance.
- * The kernel hands each connection to the thread that has waited longest;
- * with all threads of all children waiting, a burst of long-polls fills
- * whole children one after the other (measured: 300, 300, 298 and 102 of
- * 1,000 held polls on 4 x 300 threads), and a full child serves nothing
- * else. With one waiter per child the children take turns.
+ * Why one thread at a time per child: not for the thundering herd (Linux
+ * wakes one of the threads blocked in accept(2) per connection, and
+ * libfcgi 2.4.2 takes no lock of its own there), but for balance. The
+ * kernel hands each connection to the thread that has waited longest;
+ * with all threads of all children waiting, a burst fills whole children
+ * one after the other. With one waiter per child the children take turns.
  */
 static int
 child_accept(struct worker_thread *w, int *local)
@@ -202,8 +144,6 @@ child_accept(struct worker_thread *w, int *local)
 	int fd, err, on = 1;
 
 	pthread_mutex_lock(&child_accept_lock);
-	if (child_board != NULL)
-		child_balance();
 	pthread_mutex_lock(&w->lock);
 	if (atomic_load(&child_stopping)) {
 		pthread_mutex_unlock(&w->lock);
@@ -217,9 +157,6 @@ child_accept(struct worker_thread *w, int *local)
 	pthread_mutex_lock(&w->lock);
 	w->in_accept = 0;
 	pthread_mutex_unlock(&w->lock);
-	/* Counted before the next thread may look (child_balance). */
-	if (fd != -1)
-		child_busy(1);
 	pthread_mutex_unlock(&child_accept_lock);
 	if (fd == -1) {
 		if (atomic_load(&child_stopping))
@@ -235,7 +172,6 @@ child_accept(struct worker_thread *w, int *local)
 		log_warn("refused a FastCGI connection from an address not in "
 			 "FCGI_WEB_SERVER_ADDRS");
 		close(fd);
-		child_busy(-1);
 		return -1;
 	}
 	*local = sa.ss_family == AF_UNIX;
@@ -308,7 +244,6 @@ child_thread(void *arg)
 		if (FCGX_Accept_r(&r) < 0) {
 			log_debug("a FastCGI connection closed or timed out "
 				  "before its request came");
-			child_busy(-1);
 			continue;
 		}
 		serve_request(s, w->app, r.ipcFd, child_param, &r, child_read,
@@ -324,7 +259,6 @@ child_thread(void *arg)
 		}
 		if (r.ipcFd >= 0)
 			FCGX_Free(&r, 1);
-		child_busy(-1);
 	}
 	FCGX_Free(&r, 1);
 out:
@@ -341,7 +275,7 @@ out:
  * overflows the set. With the soft limit at 1024 no descriptor can reach
  * that, and accept fails cleanly (EMFILE) instead. Hence the thread count
  * per child must stay well under 1024: each thread holds one connection,
- * plus the pool's and the watcher's database files.
+ * plus the pool's database files.
  */
 static void
 child_limit_descriptors(int threads)
@@ -389,20 +323,18 @@ child_signals(sigset_t *stop)
 }
 
 /*
- * Stops the threads: no new accepts, long-polls answer now, and threads
- * blocked in accept are interrupted (only those: one that took a
- * connection serves it). Waits up to limit_ms for the threads.
+ * Stops the threads: no new accepts, and threads blocked in accept are
+ * interrupted (only those: one that took a connection serves it). Waits
+ * up to limit_ms for the threads.
  */
 static void
-child_stop(struct worker_thread *ws, int n, struct watch *watch,
-	   long long limit_ms)
+child_stop(struct worker_thread *ws, int n, long long limit_ms)
 {
 	long long deadline = time_mono_ms() + limit_ms;
 	int i, left;
 
 	atomic_store(&child_stopping, 1);
 	FCGX_ShutdownPending();
-	watch_stop(watch);
 	do {
 		left = 0;
 		for (i = 0; i < n; i++) {
@@ -428,56 +360,14 @@ child_stop(struct worker_thread *ws, int n, struct watch *watch,
 			  time_mono_ms() - (deadline - limit_ms));
 }
 
-struct child_board *
-child_board_new(int n)
-{
-	size_t size =
-	    sizeof(struct child_board) + (size_t)n * sizeof(atomic_int);
-	struct child_board *b;
-	int i;
-
-	b = mmap(NULL, size, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS,
-		 -1, 0);
-	if (b == MAP_FAILED) {
-		log_err("mmap: %s", strerror(errno));
-		return NULL;
-	}
-	b->n = n;
-	for (i = 0; i < n; i++)
-		atomic_init(&b->busy[i], CHILD_BOARD_GONE);
-	return b;
-}
-
-void
-child_board_free(struct child_board *b)
-{
-	if (b != NULL)
-		munmap(b, sizeof(struct child_board) +
-			      (size_t)b->n * sizeof(atomic_int));
-}
-
-/* The long-polls a child of threads threads may hold: all but the
- * reserve (child.h). */
-static int
-child_holds(int threads)
-{
-	int reserve = threads / CHILD_RESERVE_DIV;
-
-	if (reserve < CHILD_RESERVE_MIN)
-		reserve = CHILD_RESERVE_MIN;
-	if (reserve > threads / 2)
-		reserve = threads / 2;
-	return threads - reserve;
-}
-
 int
 child_run(const struct config *cfg, int listen_fd, int ready_fd,
-	  struct child_board *board, int index)
+	  const struct liveboard *live)
 {
 	struct worker_thread *ws = NULL;
 	struct dbpool *pool = NULL;
-	struct watch *watch = NULL;
 	struct app app = { 0 };
+	const char *delay;
 	pthread_attr_t ta;
 	sigset_t stop;
 	int i, sig, started = 0, rc = 1;
@@ -503,25 +393,20 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd,
 		log_err("child: FCGX_Init failed");
 		return 1;
 	}
-	child_hold_max = child_holds(cfg->threads);
-	if (board != NULL && index >= 0 && index < board->n) {
-		child_board = board;
-		child_index = index;
-		atomic_store(&board->busy[index], 0);
-	}
-	if ((app.cache = pollcache_new()) == NULL ||
-	    (app.lists = listcache_new()) == NULL) {
+	if ((app.lists = listcache_new()) == NULL) {
 		log_err("child: out of memory");
 		goto out;
 	}
-	if ((pool = dbpool_new(cfg->db_path, CHILD_DB_POOL)) == NULL ||
-	    (watch = watch_start(cfg->db_path, CHILD_WATCH_PERIOD_MS,
-				 cfg->threads, child_hold_max,
-				 api_tasks_prepare, app.cache)) == NULL)
+	if ((pool = dbpool_new(cfg->db_path, CHILD_DB_POOL)) == NULL)
 		goto out;
 	app.cfg = cfg;
 	app.pool = pool;
-	app.watch = watch;
+	app.live = live;
+	/* A test widens the window between the look at the database and
+	 * nginx's hold of a long poll, to show that no change is lost in it
+	 * (tests/integration/test_live.py). */
+	if ((delay = getenv("NTHPI_TEST_HANDOFF_DELAY_MS")) != NULL)
+		app.handoff_delay_ms = atoi(delay);
 	if ((ws = calloc((size_t)cfg->threads, sizeof(*ws))) == NULL) {
 		log_err("child: out of memory");
 		goto out;
@@ -551,15 +436,13 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd,
 		if (sigwait(&stop, &sig) != 0)
 			sig = SIGTERM;
 	} while (sig != SIGTERM && sig != SIGINT && sig != SIGHUP);
-	child_stop(ws, cfg->threads, watch, CHILD_STOP_MS);
+	child_stop(ws, cfg->threads, CHILD_STOP_MS);
 	/* Threads may still be inside a request, using app (on this stack),
 	 * the pool and the cache: end the process here, without returning
 	 * or freeing what they use. */
 	_exit(0);
 out:
 	listcache_free(app.lists);
-	pollcache_free(app.cache);
-	watch_free(watch);
 	dbpool_free(pool);
 	free(ws);
 	return rc;

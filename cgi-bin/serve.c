@@ -57,26 +57,22 @@ serve_log_text(const char *in, char *out, size_t outlen)
  * (pi.txt) is not called slow: its time is the client's reading.
  */
 static void
-serve_log(const struct serve *s, long long ms, int held)
+serve_log(const struct serve *s, long long ms)
 {
-	const char *note = held ? " (not counting the hold)" : "";
 	char method[17], path[201];
 	int status = s->resp.status;
 
 	serve_log_text(s->req.method_name, method, sizeof(method));
 	serve_log_text(s->req.path, path, sizeof(path));
 	if (status >= 500)
-		log_warn("%s %s: %d in %lld ms%s", method, path, status, ms,
-			 note);
+		log_warn("%s %s: %d in %lld ms", method, path, status, ms);
 	else if (status >= 400)
-		log_info("%s %s: %d in %lld ms%s", method, path, status, ms,
-			 note);
+		log_info("%s %s: %d in %lld ms", method, path, status, ms);
 	else if (ms >= SERVE_SLOW_MS && !s->resp.streamed)
-		log_info("slow request: %s %s: %d in %lld ms%s", method, path,
-			 status, ms, note);
+		log_info("slow request: %s %s: %d in %lld ms", method, path,
+			 status, ms);
 	else
-		log_debug("%s %s: %d in %lld ms%s", method, path, status, ms,
-			  note);
+		log_debug("%s %s: %d in %lld ms", method, path, status, ms);
 }
 
 int
@@ -109,13 +105,8 @@ serve_request(struct serve *s, const struct app *app, int conn_fd,
 	} else
 		route_dispatch(&ctx);
 	ctx_db_release(&ctx);
-	took = serve_usec() - start - ctx.wait_ms * 1000;
-	if (took < 0)
-		took = 0;
-	if (ctx.client_gone)
-		log_debug("%s %s: the client left during the hold",
-			  s->req.method_name, s->req.path);
-	else if (!s->resp.streamed) {
+	took = serve_usec() - start;
+	if (!s->resp.streamed) {
 		s->resp.elapsed_us = took;
 		rc = response_send(&s->resp, &s->out);
 		if (rc == -2)
@@ -124,7 +115,7 @@ serve_request(struct serve *s, const struct app *app, int conn_fd,
 			log_debug("%s %s: the client went away",
 				  s->req.method_name, s->req.path);
 	}
-	serve_log(s, took / 1000, ctx.wait_ms > 0);
+	serve_log(s, took / 1000);
 	/* The thread may now wait long for its next request: it keeps no
 	 * large buffer meanwhile. */
 	response_release(&s->resp);
