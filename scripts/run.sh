@@ -387,9 +387,11 @@ for part in $parts; do
 	fi
 done
 
-if [ -n "${NTHPI_BUILD_SECONDS:-}" ]; then
-	echo "Built nthpi-fcgi and nthpi-worker in $NTHPI_BUILD_SECONDS s."
-fi
+case ${NTHPI_BUILD_SECONDS:-} in
+'') ;;
+0) echo "Built nthpi-fcgi and nthpi-worker in less than a second." ;;
+*) echo "Built nthpi-fcgi and nthpi-worker in $NTHPI_BUILD_SECONDS s." ;;
+esac
 echo "nthpi is at http://127.0.0.1:$PORT/ — Ctrl-C stops it"
 echo "(data in $DATA; logs in $logs/, nginx's own in $DATA/nginx/logs/)"
 

@@ -222,8 +222,10 @@ def processes_using(data):
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
         except OSError:
             continue
+        # Stripped first: the worker's command line ends "--data=DATA\0".
+        cmd = cmd.strip()
         if data + "/" in cmd or cmd.endswith(data):
-            pids.append((int(d), cmd.strip()))
+            pids.append((int(d), cmd))
     return pids
 
 
@@ -513,5 +515,49 @@ def test_crash_loop():
                     pass
 
 
+def test_make_run_builds_programs():
+    """make run in a fresh build directory builds the two programs, not the
+    unit tests, and says how long that took."""
+    with tempfile.TemporaryDirectory(prefix="nthpi-run-") as tmp:
+        data = os.path.join(tmp, "data")
+        build = os.path.join(tmp, "build")
+        port = free_port()
+        p = start(port, data, argv=("make", "--no-print-directory", "run",
+                                    "BUILD=" + build))
+        try:
+            up = wait_for(lambda: "Ctrl-C stops it" in output(p) or
+                          p.poll() is not None, 300, 0.2)
+            out = output(p)
+            m = re.search(r"^Built nthpi-fcgi and nthpi-worker in "
+                          r"(\d+ s|less than a second)\.$", out, re.M)
+            check("make run builds and says how long that took",
+                  up and p.poll() is None and m, out[-3000:])
+            if m:
+                tap.diag("make_run_build=%s" % m.group(1))
+            running = [c for _, c in processes_using(data)]
+            check("it runs the programs it built",
+                  any(c.startswith(build + "/nthpi-fcgi ") for c in running)
+                  and any(c.startswith(build + "/nthpi-worker ")
+                          for c in running), running)
+            check("and built no unit test (no %s/tests)" % build,
+                  not os.path.exists(os.path.join(build, "tests")),
+                  os.listdir(build) if os.path.isdir(build) else None)
+            procs = tree(p.pid)
+            os.killpg(p.pid, signal.SIGINT)
+            check("Ctrl-C stops make run and all it started",
+                  wait_for(lambda: not gone(procs), 10), gone(procs))
+            p.wait(10)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+            for pid, _ in processes_using(data):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+
 if __name__ == "__main__":
-    tap.main(test_make_run, test_restarts, test_crash_loop)
+    tap.main(test_make_run, test_restarts, test_crash_loop,
+             test_make_run_builds_programs)
