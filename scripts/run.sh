@@ -112,7 +112,7 @@ open_log() {
 	    >> "$log"
 	rm -f "$fifo"
 	mkfifo "$fifo"
-	tee -a "$log" < "$fifo" >&2 4>&- 5>&- 6>&- &
+	(trap '' HUP; exec tee -a "$log") < "$fifo" >&2 4>&- 5>&- 6>&- &
 	tees="$tees $!"
 	# Opening for writing waits for the tee to open for reading.
 	eval "exec $2>\"\$fifo\""
@@ -132,18 +132,24 @@ say() {
 }
 
 # shellcheck disable=SC2034 # pid_PART is read through eval
+# The parts and the tees ignore a hangup, which this shell turns into an
+# orderly stop: the worker would die of it at once (nthpi-fcgi and nginx
+# handle it themselves), and the tees would lose the last lines.
 start_part() {
 	case $1 in
 	worker)
-		"$BUILD/nthpi-worker" --data="$DATA" >&4 2>&4 4>&- 5>&- 6>&- &
+		(trap '' HUP; exec "$BUILD/nthpi-worker" --data="$DATA") \
+		    >&4 2>&4 4>&- 5>&- 6>&- &
 		pid_worker=$! ;;
 	fcgi)
-		"$BUILD/nthpi-fcgi" --data="$DATA" --socket="$socket" \
+		(trap '' HUP
+		    exec "$BUILD/nthpi-fcgi" --data="$DATA" --socket="$socket") \
 		    >&5 2>&5 4>&- 5>&- 6>&- &
 		pid_fcgi=$! ;;
 	nginx)
 		rm -f "$DATA/nginx/nginx.pid"
-		"$nginx" -p "$DATA/nginx" -c "$conf" -g 'daemon off;' \
+		(trap '' HUP
+		    exec "$nginx" -p "$DATA/nginx" -c "$conf" -g 'daemon off;') \
 		    >&6 2>&6 4>&- 5>&- 6>&- &
 		pid_nginx=$! ;;
 	esac
@@ -280,7 +286,7 @@ part_died() {
 # the children of dead parts; then for the tees to show the last lines.
 stop_all() {
 	trap - EXIT
-	trap '' INT TERM
+	trap '' INT TERM HUP
 	[ "$stopping" -eq 1 ] && return
 	stopping=1
 	pairs=
@@ -338,15 +344,18 @@ start_failed() {
 	exit 1
 }
 
-trap 'echo; echo "run.sh: stopping"; stop_all; exit 0' INT TERM
+# A hangup (the terminal closed) stops it too, rather than leave the
+# parts running without it.
+trap 'echo; echo "run.sh: stopping"; stop_all; exit 0' INT TERM HUP
 trap 'stop_all' EXIT
 
+# nthpi-fcgi first: it creates or migrates the database before its children
+# open it, and the worker opening a new database at the same moment may
+# make it fail ("enabling WAL: database is locked"). nginx cannot pass
+# requests on before the app serves either. nthpi-fcgi says so once its
+# children run (a socket file is no sign: a killed nthpi-fcgi leaves one,
+# which the next removes unless another nthpi-fcgi serves it).
 start_part fcgi
-start_part worker
-
-# nginx cannot pass requests on before the app serves: nthpi-fcgi says so
-# once its children run. (A socket file is no sign: a killed nthpi-fcgi
-# leaves one, which the next removes unless another nthpi-fcgi serves it.)
 i=0
 until grep -q "^nthpi-fcgi\[$pid_fcgi\]: info: ready" \
     "$logs/nthpi-fcgi.log"; do
@@ -361,6 +370,7 @@ until grep -q "^nthpi-fcgi\[$pid_fcgi\]: info: ready" \
 	sleep 0.1
 done
 
+start_part worker
 : > "$DATA/nginx/logs/error.log"
 start_part nginx
 # nginx writes its pid file once it listens. If the port is taken it logs

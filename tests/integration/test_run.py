@@ -558,6 +558,38 @@ def test_make_run_builds_programs():
                     pass
 
 
+def test_hangup():
+    """A closed terminal (SIGHUP to the group) stops it all in order: the
+    worker, which has no SIGHUP handler of its own, stops as on SIGTERM."""
+    with tempfile.TemporaryDirectory(prefix="nthpi-run-") as tmp:
+        data = os.path.join(tmp, "data")
+        p = start(free_port(), data)
+        try:
+            up = wait_for(lambda: "Ctrl-C stops it" in output(p) or
+                          p.poll() is not None, 30, 0.1)
+            if not check("run.sh starts (for the hangup)",
+                         up and p.poll() is None, output(p)):
+                return
+            procs = tree(p.pid)
+            os.killpg(p.pid, signal.SIGHUP)
+            check("a hangup stops every process of it",
+                  wait_for(lambda: not gone(procs), 10), gone(procs))
+            check("run.sh exits 0", p.wait(5) == 0, output(p)[-2000:])
+            with open(os.path.join(data, "logs", "nthpi-worker.log")) as f:
+                last = f.read().rstrip().splitlines()[-1]
+            check("the worker stopped cleanly, and its log has its last "
+                  "line", last.endswith("info: worker: stopping"), last)
+        finally:
+            if p.poll() is None:
+                os.killpg(p.pid, signal.SIGKILL)
+                p.wait()
+            for pid, _ in processes_using(data):
+                try:
+                    os.kill(pid, signal.SIGKILL)
+                except OSError:
+                    pass
+
+
 if __name__ == "__main__":
-    tap.main(test_make_run, test_restarts, test_crash_loop,
+    tap.main(test_make_run, test_restarts, test_crash_loop, test_hangup,
              test_make_run_builds_programs)
