@@ -379,6 +379,10 @@ def test_restarts():
                           i[2] for i in kids.values())))),
                       left and len(kids) > 0, gone(kids))
             t = wait_final(base, big["id"], 300)
+            ms = re.findall(r"computed %d decimals in (\d+) ms" % BIG,
+                            output(p))
+            tap.diag("the restarted computation of %d decimals took %s ms"
+                     % (BIG, ms[-1] if ms else "?"))
             store = os.path.join(data, "pi-digits.txt")
             with open(store, "rb") as f:
                 head = f.read(BIG + 1)
