@@ -42,8 +42,6 @@ ctx_fail(struct ctx *ctx, int status, const char *message)
 		r->content_type = "text/html; charset=utf-8";
 		layout_error_page(&r->body, status, message);
 	}
-	if (status == 503)
-		response_header(r, "Retry-After", "5");
 }
 
 void
@@ -64,6 +62,8 @@ ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id)
 			 "The queue is full: %lld tasks are already waiting. "
 			 "Try again when some have finished.",
 			 ctx->app->cfg->queue_cap);
+		/* Room comes as tasks finish: longer than a busy moment. */
+		ctx->resp->retry_after = 30;
 		ctx_fail(ctx, 503, msg);
 		break;
 	case TASK_BUSY:

@@ -354,7 +354,8 @@ page_index_post(struct ctx *ctx)
 			 "The queue is full: %lld tasks are already waiting. "
 			 "Try again when some have finished.",
 			 cfg->queue_cap);
-		response_header(ctx->resp, "Retry-After", "30");
+		/* Room comes as tasks finish: longer than a busy moment. */
+		ctx->resp->retry_after = 30;
 		index_render(ctx, 503, index_newest, typed, msg);
 		return;
 	}
