@@ -33,14 +33,24 @@ ctx_fail(struct ctx *ctx, int status, const char *message)
 
 	r->status = status;
 	response_new_body(r);
-	if (ctx->api) {
+	switch (ctx->area) {
+	case CTX_AREA_API:
 		r->content_type = "application/json";
 		json_raw_unescaped(&r->body, "{\"error\": ");
 		json_string(&r->body, message);
 		json_raw_unescaped(&r->body, "}\n");
-	} else {
+		break;
+	case CTX_AREA_DIGITS:
+		/* No newline: the Pi Delivery API's sentences come bare. Its
+		 * errors, like its digits, are for pages of any site. */
+		r->content_type = "text/plain; charset=utf-8";
+		buf_puts(&r->body, message);
+		response_header(r, "Access-Control-Allow-Origin", "*");
+		break;
+	default:
 		r->content_type = "text/html; charset=utf-8";
 		layout_error_page(&r->body, status, message);
+		break;
 	}
 }
 

@@ -88,7 +88,7 @@ request_parse_target(struct request *r, const char *uri, const char *query,
 	}
 	if (percent_decode_path(uri, plen, r->path, sizeof(r->path)) < 0) {
 		/* The decoder stopped midway and left no NUL: keep the raw
-		 * path instead, as for 414, for the log and route_is_api. */
+		 * path instead, as for 414, for the log and route_area. */
 		memcpy(r->path, uri, plen);
 		r->path[plen] = '\0';
 		snprintf(err, errlen,

@@ -11,24 +11,43 @@
 #include "route.h"
 
 static const struct route routes[] = {
-	{ "/", 0, page_index_get, NULL, NULL, NULL, NULL },
-	{ "/tasks", 0, NULL, page_index_post, NULL, page_index_bad_form, NULL },
-	{ "/tasks/{id}", 0, page_task_get, NULL, NULL, NULL, NULL },
-	{ "/tasks/{id}/pi.txt", 0, page_task_text, NULL, NULL, NULL, NULL },
-	{ "/tasks/{id}/cancel", 0, NULL, page_task_cancel, NULL, NULL, NULL },
-	{ "/tasks/{id}/retry", 0, NULL, page_task_retry, NULL, NULL, NULL },
-	{ "/tasks/{id}/delete", 0, NULL, page_task_delete, NULL, NULL, NULL },
-	{ "/api/tasks", 1, api_tasks_list, api_tasks_create, NULL, NULL, NULL },
-	{ "/api/tasks/{id}", 1, api_tasks_get, NULL, api_tasks_delete, NULL,
+	{ "/", CTX_AREA_PAGE, page_index_get, NULL, NULL, NULL, NULL },
+	{ "/tasks", CTX_AREA_PAGE, NULL, page_index_post, NULL,
+	  page_index_bad_form, NULL },
+	{ "/tasks/{id}", CTX_AREA_PAGE, page_task_get, NULL, NULL, NULL, NULL },
+	{ "/tasks/{id}/pi.txt", CTX_AREA_PAGE, page_task_text, NULL, NULL, NULL,
 	  NULL },
-	{ "/api/tasks/{id}/cancel", 1, NULL, api_tasks_cancel, NULL, NULL,
+	{ "/tasks/{id}/cancel", CTX_AREA_PAGE, NULL, page_task_cancel, NULL,
+	  NULL, NULL },
+	{ "/tasks/{id}/retry", CTX_AREA_PAGE, NULL, page_task_retry, NULL, NULL,
 	  NULL },
-	{ "/api/tasks/{id}/retry", 1, NULL, api_tasks_retry, NULL, NULL, NULL },
-	{ "/v1/pi", 1, api_digits_get, NULL, NULL, NULL, api_digits_options },
-	{ "/metrics", 0, metrics_get, NULL, NULL, NULL, NULL },
+	{ "/tasks/{id}/delete", CTX_AREA_PAGE, NULL, page_task_delete, NULL,
+	  NULL, NULL },
+	{ "/api/tasks", CTX_AREA_API, api_tasks_list, api_tasks_create, NULL,
+	  NULL, NULL },
+	{ "/api/tasks/{id}", CTX_AREA_API, api_tasks_get, NULL,
+	  api_tasks_delete, NULL, NULL },
+	{ "/api/tasks/{id}/cancel", CTX_AREA_API, NULL, api_tasks_cancel, NULL,
+	  NULL, NULL },
+	{ "/api/tasks/{id}/retry", CTX_AREA_API, NULL, api_tasks_retry, NULL,
+	  NULL, NULL },
+	{ "/v1/pi", CTX_AREA_DIGITS, api_digits_get, NULL, NULL, NULL,
+	  api_digits_options },
+	{ "/metrics", CTX_AREA_PAGE, metrics_get, NULL, NULL, NULL, NULL },
 };
 
 #define ROUTES_COUNT (sizeof(routes) / sizeof(routes[0]))
+
+/* The 404 of each area, naming where to go instead. */
+static const char *const route_not_found[CTX_AREA__MAX] = {
+	[CTX_AREA_PAGE] = "There is no page at this address. Start from the "
+			  "task list.",
+	[CTX_AREA_API] = "There is no such API address. The API's addresses "
+			 "are /api/tasks, /api/tasks/ID and its /cancel and "
+			 "/retry.",
+	[CTX_AREA_DIGITS] = "There is no such address. The digits are at "
+			    "/v1/pi?start=S&numberOfDigits=K.",
+};
 
 /* Matches one {id} segment s[0..len). Returns 0 and sets *id, or -1. */
 static int
@@ -103,11 +122,15 @@ route_allow(const struct route *route, char *out, size_t outlen)
 		out[0] = '\0';
 }
 
-int
-route_is_api(const char *path)
+enum ctx_area
+route_area(const char *path)
 {
-	return strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0 ||
-	       strncmp(path, "/v1/", 4) == 0;
+	if (strncmp(path, "/api", 4) == 0 &&
+	    (path[4] == '/' || path[4] == '\0'))
+		return CTX_AREA_API;
+	if (strncmp(path, "/v1", 3) == 0 && (path[3] == '/' || path[3] == '\0'))
+		return CTX_AREA_DIGITS;
+	return CTX_AREA_PAGE;
 }
 
 /*
@@ -126,7 +149,7 @@ route_check_change(struct ctx *ctx, const struct route *route)
 	}
 	if (r->method != HTTP_POST)
 		return 0;
-	if (ctx->api) {
+	if (ctx->area == CTX_AREA_API) {
 		/* A cross-site page cannot send this content type without
 		 * a CORS preflight, which nothing here grants. */
 		if (!request_content_type_is(r, "application/json")) {
@@ -170,16 +193,12 @@ route_dispatch(struct ctx *ctx)
 	route_handler h = NULL;
 	char allow[64], msg[160];
 
-	ctx->api = route_is_api(r->path);
+	ctx->area = route_area(r->path);
 	if ((route = route_match(r->path, &ctx->id)) == NULL) {
-		ctx_fail(ctx, 404,
-			 ctx->api ? "There is no such API address. See "
-				    "/api/tasks."
-				  : "There is no page at this address. Start "
-				    "from the task list.");
+		ctx_fail(ctx, 404, route_not_found[ctx->area]);
 		return;
 	}
-	ctx->api = route->api;
+	ctx->area = route->area;
 	switch (r->method) {
 	case HTTP_GET:
 		h = route->get;

@@ -8,7 +8,7 @@ typedef void (*route_handler)(struct ctx *ctx);
 
 struct route {
 	const char *pattern; /* "/tasks/{id}/cancel": {id} is a task id */
-	int api;             /* answers JSON, errors too */
+	enum ctx_area area;  /* how its errors look */
 	route_handler get;   /* also serves HEAD */
 	route_handler post;
 	route_handler del;
@@ -33,8 +33,11 @@ const struct route *route_match(const char *path, long long *id);
  */
 void route_allow(const struct route *route, char *out, size_t outlen);
 
-/* Returns 1 if path is under /api/ or /v1/ (errors there are JSON). */
-int route_is_api(const char *path);
+/*
+ * Returns the area of path, route or not: CTX_AREA_API for /api and under
+ * /api/, CTX_AREA_DIGITS for /v1 and under /v1/, else CTX_AREA_PAGE.
+ */
+enum ctx_area route_area(const char *path);
 
 /*
  * Handles ctx->req completely into ctx->resp: finds the route (404), the

@@ -238,7 +238,7 @@ test_request_limits(void)
 		"a 1025-byte path is refused with 414");
 	memcpy(path, "/api/", 5);
 	T_CHECK(parse_env(env, err, sizeof(err)) == 414 &&
-		    route_is_api(req.path),
+		    route_area(req.path) == CTX_AREA_API,
 		"an overlong API path is still known as the API's");
 	path[1] = '\0';
 	memset(query, 'q', REQUEST_QUERY_MAX);
@@ -272,7 +272,7 @@ test_request_limits(void)
 	T_CHECK(parse_env(env, err, sizeof(err)) == 400 &&
 		    memchr(req.path, '\0', sizeof(req.path)) != NULL &&
 		    strcmp(req.path, "/api/a%zz") == 0 &&
-		    route_is_api(req.path),
+		    route_area(req.path) == CTX_AREA_API,
 		"after a bad escape the path is the raw path, terminated");
 	memset(req.path, 'x', sizeof(req.path));
 	strcpy(path, "/a%00");
@@ -582,8 +582,10 @@ test_route_allow(void)
 	route_allow(route_match("/tasks/1/cancel", &id), allow, sizeof(allow));
 	T_CHECK(strcmp(allow, "POST") == 0,
 		"Allow for /tasks/{id}/cancel is POST");
-	T_CHECK(route_is_api("/api/tasks/x") && route_is_api("/api") &&
-		    !route_is_api("/apix") && !route_is_api("/tasks"),
+	T_CHECK(route_area("/api/tasks/x") == CTX_AREA_API &&
+		    route_area("/api") == CTX_AREA_API &&
+		    route_area("/apix") == CTX_AREA_PAGE &&
+		    route_area("/tasks") == CTX_AREA_PAGE,
 		"paths under /api/ are the API");
 }
 
