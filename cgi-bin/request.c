@@ -142,6 +142,7 @@ request_parse(struct request *r, request_getter get, void *arg, char *err,
 	r->if_none_match = get(arg, "HTTP_IF_NONE_MATCH");
 	https = get(arg, "HTTPS");
 	r->https = https != NULL && strcasecmp(https, "on") == 0;
+	r->scheme = get(arg, "REQUEST_SCHEME");
 	if ((cookie = get(arg, "HTTP_COOKIE")) != NULL) {
 		long n =
 		    request_cookie(cookie, "nthpi_csrf", token, sizeof(token));

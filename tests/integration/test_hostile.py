@@ -492,6 +492,8 @@ def test_csrf(s, hx):
                 {"Origin": "http://127.0.0.1.evil.example:%d" % port}),
                ("an Origin with our host as user name",
                 {"Origin": "http://127.0.0.1:%d@evil.example" % port}),
+               ("an Origin of our host and port over https (the server "
+                "is http)", {"Origin": "https://127.0.0.1:%d" % port}),
                ("Sec-Fetch-Site cross-site",
                 {"Sec-Fetch-Site": "cross-site"}),
                ("Sec-Fetch-Site same-site", {"Sec-Fetch-Site": "same-site"})]

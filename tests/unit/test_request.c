@@ -436,9 +436,29 @@ test_csrf_origin(void)
 	r.origin = "http://example.org:8080";
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
 		"same-origin with a matching Origin passes");
-	r.origin = "https://EXAMPLE.org:8080";
+	r.origin = "HTTP://EXAMPLE.org:8080";
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
-		"Origin matches Host whatever the scheme and case");
+		"Origin matches Host whatever the case");
+	r.origin = "https://example.org:8080";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"an https Origin is refused by an http request");
+	r.scheme = "http";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"... as REQUEST_SCHEME http says");
+	r.scheme = "https";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
+		"an https Origin passes with REQUEST_SCHEME https");
+	r.origin = "http://example.org:8080";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"an http Origin is refused by an https request");
+	r.scheme = NULL;
+	r.https = 1;
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"without REQUEST_SCHEME, HTTPS=on makes the request https");
+	r.https = 0;
+	r.origin = "ftp://example.org:8080";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"another scheme is refused");
 	r.fetch_site = "none";
 	r.origin = NULL;
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
@@ -467,8 +487,12 @@ test_csrf_origin(void)
 		"a Host without its port (Debian's $host) matches on "
 		"SERVER_PORT");
 	r.origin = "https://example.org";
+	r.scheme = "https";
+	r.server_port = "443";
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
 		"an Origin without a port matches on its scheme's port");
+	r.scheme = NULL;
+	r.server_port = "8080";
 	r.origin = "http://example.org:9999";
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
 		"an Origin on another port is refused");
