@@ -79,8 +79,10 @@ int ctx_task_action(struct ctx *ctx, enum task_action action, struct task *t);
 
 /*
  * Returns the token for this page's forms: the nthpi_csrf cookie if it
- * came, or a new random one, which is then set as the cookie. Returns
- * NULL if no random bytes could be had (logged).
+ * came, else its SameSite=Lax twin nthpi_csrf_lax (a visit from a link on
+ * another site brings only that one), else a new random one. Sets
+ * whichever of the two cookies did not come to the token, so that both
+ * hold it. Returns NULL if no random bytes could be had (logged).
  */
 const char *ctx_csrf_token(struct ctx *ctx);
 

@@ -108,30 +108,51 @@ ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id)
 	}
 }
 
+/* Sets cookie name to the token, with the given SameSite. Returns 0 or -1. */
+static int
+ctx_csrf_cookie(struct ctx *ctx, const char *name, const char *same_site)
+{
+	char cookie[160];
+	int n;
+
+	n = snprintf(cookie, sizeof(cookie),
+		     "%s=%s; Path=/; SameSite=%s; HttpOnly%s", name, ctx->csrf,
+		     same_site, ctx->req->https ? "; Secure" : "");
+	if (n < 0 || (size_t)n >= sizeof(cookie)) {
+		/* Cannot happen: the names and the token are short. */
+		log_err("csrf: cookie header truncated");
+		return -1;
+	}
+	return response_header(ctx->resp, "Set-Cookie", cookie);
+}
+
 const char *
 ctx_csrf_token(struct ctx *ctx)
 {
-	char cookie[128];
-	int n;
+	const struct request *r = ctx->req;
 
 	if (ctx->csrf[0] != '\0')
 		return ctx->csrf;
-	if (ctx->req->csrf_cookie[0] != '\0') {
-		memcpy(ctx->csrf, ctx->req->csrf_cookie, sizeof(ctx->csrf));
-		return ctx->csrf;
-	}
-	if (csrf_new_token(ctx->csrf) == -1)
+	/*
+	 * A link from another site brings the Lax cookie but not the Strict
+	 * one, which the browser still holds: a new token here would replace
+	 * it and fail the forms of the tabs already open. The Lax one only
+	 * keeps the value; the forms' check compares with the Strict one.
+	 */
+	if (r->csrf_cookie[0] != '\0')
+		memcpy(ctx->csrf, r->csrf_cookie, sizeof(ctx->csrf));
+	else if (r->csrf_lax_cookie[0] != '\0')
+		memcpy(ctx->csrf, r->csrf_lax_cookie, sizeof(ctx->csrf));
+	else if (csrf_new_token(ctx->csrf) == -1)
 		return NULL;
-	n = snprintf(cookie, sizeof(cookie),
-		     "nthpi_csrf=%s; Path=/; SameSite=Strict; HttpOnly%s",
-		     ctx->csrf, ctx->req->https ? "; Secure" : "");
-	if (n < 0 || (size_t)n >= sizeof(cookie)) {
-		/* Cannot happen: the token has a fixed length. */
-		log_err("csrf: cookie header truncated");
+	/* The same value again where the browser holds it: no change. */
+	if ((r->csrf_cookie[0] == '\0' &&
+	     ctx_csrf_cookie(ctx, "nthpi_csrf", "Strict") == -1) ||
+	    (strcmp(r->csrf_lax_cookie, ctx->csrf) != 0 &&
+	     ctx_csrf_cookie(ctx, "nthpi_csrf_lax", "Lax") == -1)) {
 		ctx->csrf[0] = '\0';
 		return NULL;
 	}
-	response_header(ctx->resp, "Set-Cookie", cookie);
 	return ctx->csrf;
 }
 

@@ -125,6 +125,7 @@ request_parse(struct request *r, request_getter get, void *arg, char *err,
 	r->body_len = 0;
 	r->content_length = 0;
 	r->csrf_cookie[0] = '\0';
+	r->csrf_lax_cookie[0] = '\0';
 	m = get(arg, "REQUEST_METHOD");
 	r->method_name = m ? m : "?";
 	for (int i = 0; m != NULL && i < HTTP_OTHER; i++)
@@ -149,6 +150,10 @@ request_parse(struct request *r, request_getter get, void *arg, char *err,
 
 		if (n > 0 && request_token_ok(token, n))
 			memcpy(r->csrf_cookie, token, sizeof(token));
+		n = request_cookie(cookie, "nthpi_csrf_lax", token,
+				   sizeof(token));
+		if (n > 0 && request_token_ok(token, n))
+			memcpy(r->csrf_lax_cookie, token, sizeof(token));
 	}
 	if ((uri = get(arg, "REQUEST_URI")) == NULL &&
 	    (uri = get(arg, "DOCUMENT_URI")) == NULL) {

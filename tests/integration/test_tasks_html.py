@@ -239,6 +239,65 @@ def test_csrf(s):
           status == 303, status)
 
 
+def cookies_set(h):
+    """The cookies a Set-Cookie header (repeats joined by ", ") sets:
+    {name: (value, attributes in lower case)}."""
+    out = {}
+    for m in re.finditer(r"(?:^|,\s*)(nthpi_[a-z_]+)=([^;,\s]*)((?:;[^,]*)*)",
+                         h.get("set-cookie", "")):
+        out[m.group(1)] = (m.group(2), m.group(3).lower())
+    return out
+
+
+def form_token(body):
+    csrf = Page(body).find("input", name="csrf", type="hidden")
+    return csrf[0].attrs.get("value") if csrf else None
+
+
+def test_csrf_cross_site_visit(s):
+    """A link from another site brings the Lax cookie only (the browser
+    keeps the Strict one but does not send it): the page must keep the
+    token that the forms of tabs already open hold, so that they still
+    post. docs/design.md, Security."""
+    st, h, body = s.request("GET", "/")
+    set_ = cookies_set(h)
+    token = form_token(body)
+    strict, lax = set_.get("nthpi_csrf"), set_.get("nthpi_csrf_lax")
+    check("a new visitor gets the token in two cookies: nthpi_csrf "
+          "SameSite=Strict and nthpi_csrf_lax SameSite=Lax, both HttpOnly",
+          strict and lax and strict[0] == lax[0] == token and
+          "samesite=strict" in strict[1] and "samesite=lax" in lax[1] and
+          "httponly" in strict[1] and "httponly" in lax[1], (set_, token))
+    if not token:
+        return
+    st, h, body = s.request("GET", "/", headers={
+        "Cookie": "nthpi_csrf_lax=" + token,
+        "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    again = cookies_set(h)
+    check("a visit from another site's link (Lax cookie only) keeps the "
+          "token: the page's forms hold it, and no cookie gets another",
+          st == 200 and form_token(body) == token and
+          all(v[0] == token for v in again.values()), (again,
+                                                       form_token(body)))
+    st, h, body = s.submit_form(7, csrf=(token, "nthpi_csrf=" + token))
+    check("then the form of a tab opened before posts (303)", st == 303,
+          (st, body[:300]))
+    st, h, body = s.submit_form(7, csrf=(token, "nthpi_csrf_lax=" + token))
+    check("a form post that brings only the Lax cookie is refused (403): "
+          "the forms' check is the Strict cookie's", st == 403, st)
+    st, h, body = s.request("GET", "/", headers={
+        "Cookie": "nthpi_csrf=" + token})
+    set_ = cookies_set(h)
+    check("a visitor who has only the Strict cookie (from before) gets the "
+          "Lax one with the same token", set_.get("nthpi_csrf_lax", ("",))[0]
+          == token and "nthpi_csrf" not in set_ and
+          form_token(body) == token, set_)
+    st, h, body = s.request("GET", "/", headers={
+        "Cookie": "nthpi_csrf=%s; nthpi_csrf_lax=%s" % (token, token)})
+    check("a visitor with both cookies gets no Set-Cookie",
+          "set-cookie" not in h, h.get("set-cookie"))
+
+
 def test_not_found(s):
     for path in ("/tasks/999999", "/tasks/0", "/tasks/abc",
                  "/tasks/1x", "/tasks/99999999999999999999999"):
@@ -302,6 +361,7 @@ def run():
         test_n_max_accepted(s)
         test_bad_n(s)
         test_csrf(s)
+        test_csrf_cross_site_visit(s)
         test_not_found(s)
     with Stack(n_max=N_MAX, worker=False, label="html stack without worker") \
             as s:

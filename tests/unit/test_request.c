@@ -158,8 +158,8 @@ test_request_basic(void)
 		"CONTENT_LENGTH",
 		"38",
 		"HTTP_COOKIE",
-		"a=b; nthpi_csrf=0123456789abcdef0123456789abcdef;"
-		" c=d",
+		"a=b; nthpi_csrf_lax=fedcba9876543210fedcba9876543210; "
+		"nthpi_csrf=0123456789abcdef0123456789abcdef; c=d",
 		"HTTP_HOST",
 		"localhost:8080",
 		NULL
@@ -177,6 +177,9 @@ test_request_basic(void)
 	T_CHECK(strcmp(req.csrf_cookie, "0123456789abcdef0123456789abcdef") ==
 		    0,
 		"the nthpi_csrf cookie is found among others");
+	T_CHECK(strcmp(req.csrf_lax_cookie,
+		       "fedcba9876543210fedcba9876543210") == 0,
+		"its Lax twin, whose name starts the same, is told apart");
 	T_CHECK(
 	    request_content_type_is(&req, "application/x-www-form-urlencoded"),
 	    "the content type is recognised");
@@ -197,7 +200,8 @@ test_request_cookie_and_type(void)
 	char err[256], out[8];
 
 	T_CHECK(parse_env(env, err, sizeof(err)) == 0 &&
-		    req.csrf_cookie[0] == '\0',
+		    req.csrf_cookie[0] == '\0' &&
+		    req.csrf_lax_cookie[0] == '\0',
 		"a malformed csrf cookie is ignored");
 	T_CHECK(request_content_type_is(&req, "application/json"),
 		"a content type matches with any case and parameters");
