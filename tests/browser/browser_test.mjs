@@ -267,6 +267,22 @@ if (loaded) {
 		check("a bad value adds no row", after.length === before.length, `${before.length} -> ${after.length}`);
 	});
 
+	/* A number pasted with spaces around it: the page script sends the
+	 * number, as the form without script does. */
+	await step("a number with spaces around it is taken", async () => {
+		const before = await rowIds(page);
+		await page.fill("#n", "  53 \t");
+		await page.locator("form#new-task button, form#new-task input[type=submit]").first().click();
+		const added = await page.waitForFunction(
+			(before) => Array.from(document.querySelectorAll("#tasks tbody tr[data-id]"))
+				.some((tr) => !before.includes(Number(tr.getAttribute("data-id"))) &&
+					tr.querySelector("td.n").textContent.trim() === "53"),
+			before, { timeout: 10000, polling: 50 }).then(() => true, () => false);
+		const err = ((await page.textContent("#n-error")) || "").trim();
+		check("a number with spaces around it is taken", added && err === "",
+			JSON.stringify({ added, err }));
+	});
+
 	/* Row actions through the JSON API: cancel, retry, delete. */
 	await step("row actions work without reload", async () => {
 		// A task big enough to still be queued or running when cancelled.

@@ -160,7 +160,8 @@ def test_bad_n(s):
     cases = [
         ("empty", ""), ("zero", "0"), ("zeros", "000"), ("negative", "-1"),
         ("decimal point", "1.5"), ("exponent", "1e3"),
-        ("leading space", " 7"), ("trailing space", "7 "),
+        ("a space inside", "4 2"), ("only spaces", "   "),
+        ("a no-break space around", "\u00a07"),
         ("letters", "abc"), ("plus sign", "+5"), ("hex", "0x10"),
         ("thousands separator", "5,000"),
         ("n_max + 1", str(N_MAX + 1)), ("20 digits", "1" * 20),
@@ -205,6 +206,79 @@ def test_bad_n(s):
                   .replace(" ", "").replace("\u202f", "")
                   .replace("\xa0", ""),
                   err and err.text)
+
+
+def test_trimmed_n(s):
+    """A number pasted with white space around it is that number in the
+    form; the JSON API stays strict."""
+    for what, value in (("spaces around", " 42 "), ("a tab and a newline",
+                                                      "\t43\r\n"),
+                        ("a trailing space", "44 ")):
+        before = count_tasks(s)
+        status, h, body = s.submit_form(value)
+        task_id, n = last_task(s)
+        check("POST /tasks with n and %s is taken as that number" % what,
+              status == 303 and count_tasks(s) == before + 1 and
+              n == int(value), (status, n))
+    st, h, body = s.api("POST", "/api/tasks", '{"n": " 42 "}')
+    check("the JSON API still refuses n with spaces around it (400)",
+          st == 400 and "error" in (body or {}), (st, body))
+
+
+def test_jump_forms(s):
+    """The task page's page and decimal forms: white space around a value
+    is left out; a value that cannot be followed gets the overview with
+    the reason beside its field, which keeps what was typed."""
+    st, t = s.api_create(15000)
+    t = s.wait_task(t["id"]) if st == 201 else {}
+    if not check("a task of n=15000 (two pages of decimals) is done",
+                 t.get("status") == "done", t):
+        return
+    base = "/tasks/%d" % t["id"]
+    st, h, body = s.request("GET", base + "?page=%202%20")
+    check("?page= 2 (spaces around) shows page 2", st == 200 and
+          b"Decimals 10001 to 15000" in body, (st, body[-400:]))
+    st, h, body = s.request("GET", base + "?decimal=+12345+")
+    check("?decimal= 12345 (spaces around) shows its page with it marked",
+          st == 200 and b'<mark id="sought">' in body and
+          b"Decimals 10001 to 15000" in body, st)
+    for what, query, want, field, typed, words in (
+            ("a page that is not a number", "page=abc", 400,
+             "page-number-top", "abc", "page number"),
+            ("an empty page", "page=", 400, "page-number-top", "",
+             "page number"),
+            ("a decimal that is not a number", "decimal=12x", 400,
+             "decimal-top", "12x", "decimal place"),
+            ("a page past the last", "page=+3", 404, "page-number-top",
+             " 3", "2 pages"),
+            ("a decimal past n", "decimal=15001", 404, "decimal-top",
+             "15001", "15000 decimals")):
+        st, h, body = s.request("GET", "%s?%s" % (base, query))
+        p = Page(body)
+        field_ = p.by_id(field)
+        err = p.by_id(field + "-error")
+        check("the task page with %s answers %d with the overview and the "
+              "reason beside the field, which keeps what was typed" % (
+                  what, want), st == want and p.by_id("digits") is not None
+              and p.by_id("task") is not None and field_ is not None and
+              field_.attrs.get("value") == typed and
+              field_.attrs.get("aria-invalid") == "true" and
+              field + "-error" in field_.attrs.get("aria-describedby", "")
+              and err is not None and err.attrs.get("role") == "alert" and
+              words in err.text and b"<title>Error: Task" in body,
+              (st, field_ and field_.attrs, err and err.text))
+        ids = re.findall(rb'\sid="([^"]*)"', body)
+        check("... and no id twice on that page",
+              len(ids) == len(set(ids)), ids)
+    st, h, body = s.request("GET", base + "?page=%3Cb%3E")
+    check("what was typed is escaped in the field", st == 400 and
+          b"<b>" not in body and b"&lt;b&gt;" in body, st)
+    small = s.api_create(30)[1]
+    s.wait_task(small["id"])
+    st, h, body = s.request("GET", "/tasks/%d?page=x" % small["id"])
+    check("a task without the forms (one page) answers a bad page with "
+          "the error page (400)", st == 400 and
+          Page(body).by_id("error-message") is not None, st)
 
 
 def test_csrf(s):
@@ -360,6 +434,8 @@ def run():
         test_task_page(s)
         test_n_max_accepted(s)
         test_bad_n(s)
+        test_trimmed_n(s)
+        test_jump_forms(s)
         test_csrf(s)
         test_csrf_cross_site_visit(s)
         test_not_found(s)

@@ -144,6 +144,37 @@ parse_env(const char **env, char *err, size_t errlen)
 }
 
 static void
+test_params_trim(void)
+{
+	static const struct {
+		const char *what, *in, *out;
+	} cases[] = {
+		{ "a bare number", "42", "42" },
+		{ "spaces around", " 42 ", "42" },
+		{ "tab, CR, LF and FF around", "\t\r\n\f42 \n", "42" },
+		{ "a space inside", "4 2", "4 2" },
+		{ "only spaces", "   ", "" },
+		{ "nothing", "", "" },
+		{ "a vertical tab (not HTML's white space)", "\v42", "\v42" },
+		{ "a no-break space (not ASCII)",
+		  "\xc2\xa0"
+		  "42",
+		  "\xc2\xa0"
+		  "42" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].in);
+		const char *s = params_trim(cases[i].in, &len);
+
+		T_CHECK(len == strlen(cases[i].out) &&
+			    memcmp(s, cases[i].out, len) == 0,
+			"params_trim: %s", cases[i].what);
+	}
+}
+
+static void
 test_request_basic(void)
 {
 	const char *env[] = {
@@ -695,6 +726,7 @@ main(void)
 	test_params_refused();
 	test_params_limits();
 	test_params_int();
+	test_params_trim();
 	test_request_basic();
 	test_request_cookie_and_type();
 	test_request_limits();
