@@ -8,6 +8,7 @@
 #include "json.h"
 #include "layout.h"
 #include "log.h"
+#include "utf8.h"
 
 struct dbconn *
 ctx_db(struct ctx *ctx)
@@ -23,6 +24,32 @@ ctx_db_release(struct ctx *ctx)
 	if (ctx->db != NULL) {
 		dbpool_put(ctx->app->pool, ctx->db);
 		ctx->db = NULL;
+	}
+}
+
+/*
+ * Appends s as plain text: a control byte as '?', ill-formed UTF-8 as
+ * U+FFFD, so that a name the client sent, quoted in a message, shows as
+ * text in a text/plain; charset=utf-8 answer.
+ */
+static void
+ctx_plain_text(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, n, len = strlen(s);
+
+	for (i = 0; i < len; i += n) {
+		n = 1;
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			buf_append(b, "?", 1);
+		else if (p[i] < 0x80)
+			buf_append(b, s + i, 1);
+		else if ((n = utf8_sequence(p + i, len - i)) > 0)
+			buf_append(b, s + i, n);
+		else {
+			n = 1;
+			buf_puts(b, UTF8_REPLACEMENT);
+		}
 	}
 }
 
@@ -44,7 +71,7 @@ ctx_fail(struct ctx *ctx, int status, const char *message)
 		/* No newline: the Pi Delivery API's sentences come bare. Its
 		 * errors, like its digits, are for pages of any site. */
 		r->content_type = "text/plain; charset=utf-8";
-		buf_puts(&r->body, message);
+		ctx_plain_text(&r->body, message);
 		response_header(r, "Access-Control-Allow-Origin", "*");
 		break;
 	default:

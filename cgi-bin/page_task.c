@@ -466,6 +466,12 @@ page_task_get(struct ctx *ctx)
 	long long page = 0, sought = 0;
 	int status = 200;
 
+	if (params_get(q, "page") != NULL && params_get(q, "decimal") != NULL) {
+		ctx_fail(ctx, 400,
+			 "Give page or decimal, not both: a decimal shows the "
+			 "page that holds it.");
+		return;
+	}
 	task_jump_read(q, "page",
 		       "The page must be a page number: a whole number from 1 "
 		       "up, such as 2.",

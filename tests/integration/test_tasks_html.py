@@ -372,6 +372,46 @@ def test_csrf_cross_site_visit(s):
           "set-cookie" not in h, h.get("set-cookie"))
 
 
+def test_parameters_that_do_not_apply(s):
+    """Pages refuse a parameter they do not take with a page that says
+    which and what they take; a form field the form does not send is
+    refused beside the field; a POST takes nothing in its address."""
+    st, t = s.api_create(12)
+    s.wait_task(t["id"])
+    for path, name, takes in (
+            ("/?page=2", "page", "before, after or status"),
+            ("/tasks/%d?before=3" % t["id"], "before", "page or decimal"),
+            ("/tasks/%d/pi.txt?x=1" % t["id"], "x", "no parameters")):
+        st, h, body = s.request("GET", path)
+        err = Page(body).by_id("error-message")
+        check("GET %s answers a 400 page naming %s and what the page takes"
+              % (path, name), st == 400 and err is not None and
+              '"%s"' % name in err.text and takes in err.text,
+              (st, err and err.text))
+    st, h, body = s.request("GET", "/tasks/%d?page=1&decimal=5" % t["id"])
+    err = Page(body).by_id("error-message")
+    check("page and decimal together answer 400: the decimal picks the page",
+          st == 400 and err is not None and "not both" in err.text,
+          (st, err and err.text))
+    before = count_tasks(s)
+    st, h, body = s.form_post("/tasks", [("n", "5"), ("priority", "1")])
+    err = Page(body).by_id("n-error")
+    check("POST /tasks with a field the form does not send answers 400 "
+          "with the form and the reason in #n-error", st == 400 and
+          err is not None and '"priority"' in err.text and
+          count_tasks(s) == before, (st, err and err.text))
+    st, h, body = s.form_post("/tasks?n=5", [("n", "6")])
+    check("POST /tasks?n=5 answers 400: a POST takes nothing in its "
+          "address", st == 400 and count_tasks(s) == before, st)
+    st, h, body = s.form_post("/tasks/%d/delete" % t["id"],
+                              [("back", "task")])
+    check("the delete form refuses back=task, which its form does not send "
+          "(a deleted task has no page)", st == 400 and
+          s.get_task(t["id"])["status"] == "done", st)
+    st, h, body = s.request("GET", "/?status=done&after=1")
+    check("the main page still takes its own parameters", st == 200, st)
+
+
 def test_not_found(s):
     for path in ("/tasks/999999", "/tasks/0", "/tasks/abc",
                  "/tasks/1x", "/tasks/99999999999999999999999"):
@@ -438,6 +478,7 @@ def run():
         test_jump_forms(s)
         test_csrf(s)
         test_csrf_cross_site_visit(s)
+        test_parameters_that_do_not_apply(s)
         test_not_found(s)
     with Stack(n_max=N_MAX, worker=False, label="html stack without worker") \
             as s:

@@ -714,6 +714,28 @@ test_dispatch_refusals(void)
 	env[7] = "multipart/form-data; boundary=x";
 	DISPATCH();
 	T_CHECK(resp.status == 415, "a multipart form POST gets 415");
+	env[1] = "GET";
+	env[3] = "/api/tasks/5?verbose=1";
+	DISPATCH();
+	T_CHECK(resp.status == 400 &&
+		    strstr(resp.body.data, "\\\"verbose\\\"") != NULL &&
+		    strstr(resp.body.data, "takes no parameters") != NULL,
+		"a parameter the route does not take gets 400 naming it (%s)",
+		resp.body.data);
+	env[3] = "/?page=2";
+	DISPATCH();
+	T_CHECK(resp.status == 400 &&
+		    strstr(resp.content_type, "text/html") != NULL &&
+		    strstr(resp.body.data, "before, after or status") != NULL,
+		"a page names the parameters it takes");
+	env[1] = "POST";
+	env[3] = "/api/tasks?n=5";
+	env[5] = "same-origin";
+	env[7] = "application/json";
+	DISPATCH();
+	T_CHECK(resp.status == 400 &&
+		    strstr(resp.body.data, "nothing in its address") != NULL,
+		"a POST with a parameter in its address gets 400");
 #undef DISPATCH
 	buf_free(&resp.headers);
 	buf_free(&resp.body);
