@@ -18,8 +18,8 @@ void api_task_json(struct buf *b, const struct task *t);
 
 /*
  * GET /api/tasks: the newest tasks with counts and version (?limit=,
- * ?before=, ?status=), or with ?since=V the changes after V, held up to
- * hold_seconds until there is one.
+ * ?before=, ?status=), or with ?since=V (alone: 400 with any of those)
+ * the changes after V, held up to hold_seconds until there is one.
  */
 void api_tasks_list(struct ctx *ctx);
 
