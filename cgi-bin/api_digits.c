@@ -13,6 +13,7 @@ int
 api_digits_int(const char *s, long long *out)
 {
 	unsigned long long v = 0, limit = (unsigned long long)INT64_MAX;
+	const char *p;
 	int neg = 0;
 
 	if (*s == '+' || *s == '-') {
@@ -22,11 +23,15 @@ api_digits_int(const char *s, long long *out)
 	}
 	if (*s == '\0')
 		return -1;
+	for (p = s; *p != '\0'; p++)
+		if (*p < '0' || *p > '9')
+			return -1;
 	for (; *s != '\0'; s++) {
-		if (*s < '0' || *s > '9')
-			return -1;
-		if (v > (limit - (unsigned long long)(*s - '0')) / 10)
-			return -1;
+		if (v > (limit - (unsigned long long)(*s - '0')) / 10) {
+			/* As strconv.ParseInt gives with ErrRange. */
+			*out = neg ? INT64_MIN : INT64_MAX;
+			return 0;
+		}
 		v = v * 10 + (unsigned long long)(*s - '0');
 	}
 	if (neg)
@@ -37,23 +42,14 @@ api_digits_int(const char *s, long long *out)
 	return 0;
 }
 
-/* Every answer of /v1/pi may be read by a page of any site: it is public. */
+/*
+ * Every answer of /v1/pi may be read by a page of any site: it is public.
+ * (Its refusals say so through ctx_fail, as the area's errors do.)
+ */
 static void
 api_digits_cors(struct ctx *ctx)
 {
 	response_header(ctx->resp, "Access-Control-Allow-Origin", "*");
-}
-
-/* Answers 400 with message as plain text, as api.pi.delivery does. */
-static void
-api_digits_refuse(struct ctx *ctx, const char *message)
-{
-	struct response *r = ctx->resp;
-
-	r->status = 400;
-	r->content_type = "text/plain; charset=utf-8";
-	buf_reset(&r->body);
-	buf_puts(&r->body, message);
 }
 
 /*
@@ -70,7 +66,7 @@ api_digits_param(struct ctx *ctx, const char *name, long long def,
 	if (v == NULL || v[0] == '\0')
 		return 0;
 	if (api_digits_int(v, out) == -1) {
-		api_digits_refuse(ctx, invalid);
+		ctx_fail(ctx, 400, invalid);
 		return -1;
 	}
 	return 0;
@@ -84,15 +80,15 @@ api_digits_get(struct ctx *ctx)
 	char digits[API_DIGITS_MAX];
 	struct buf *b;
 
-	api_digits_cors(ctx);
 	/* The checks in api.pi.delivery's order, so that a request with
 	 * several faults hears of the same one. */
 	if (api_digits_param(ctx, "radix", 10,
 			     "invalid request: radix must be 10", &radix) == -1)
 		return;
 	if (radix != 10) {
-		api_digits_refuse(ctx, "radix must be 10: this service holds "
-				       "the decimal digits of pi only");
+		ctx_fail(ctx, 400,
+			 "radix must be 10: this service holds the decimal "
+			 "digits of pi only");
 		return;
 	}
 	if (api_digits_param(ctx, "start", 0,
@@ -100,7 +96,7 @@ api_digits_get(struct ctx *ctx)
 			     &start) == -1)
 		return;
 	if (start < 0) {
-		api_digits_refuse(ctx, "start is negative");
+		ctx_fail(ctx, 400, "start is negative");
 		return;
 	}
 	if ((decimals = store_decimals(store)) == -1) {
@@ -112,7 +108,7 @@ api_digits_get(struct ctx *ctx)
 	/* Position 0 is the "3" and position n decimal n, so the last
 	 * position is the number of decimals. */
 	if (start > decimals) {
-		api_digits_refuse(ctx, "start out of range");
+		ctx_fail(ctx, 400, "start out of range");
 		return;
 	}
 	if (api_digits_param(ctx, "numberOfDigits", API_DIGITS_DEFAULT,
@@ -121,11 +117,11 @@ api_digits_get(struct ctx *ctx)
 			     &count) == -1)
 		return;
 	if (count < 0) {
-		api_digits_refuse(ctx, "numberOfDigits is negative");
+		ctx_fail(ctx, 400, "numberOfDigits is negative");
 		return;
 	}
 	if (count > API_DIGITS_MAX) {
-		api_digits_refuse(ctx, "numberOfDigits is too big");
+		ctx_fail(ctx, 400, "numberOfDigits is too big");
 		return;
 	}
 	got = store_read_at(store, start, (size_t)count, digits, &size);
@@ -140,6 +136,7 @@ api_digits_get(struct ctx *ctx)
 		digits[0] = '3';
 		got = 1;
 	}
+	api_digits_cors(ctx);
 	b = &ctx->resp->body;
 	ctx->resp->content_type = "application/json";
 	buf_reset(b);

@@ -11,8 +11,10 @@
 
 /*
  * Parses a query value as api.pi.delivery does (Go's strconv.ParseInt): an
- * optional sign and decimal digits, within a signed 64-bit number. Returns
- * 0 and sets *out, or -1.
+ * optional sign and decimal digits. A number beyond 64 bits becomes
+ * INT64_MAX or INT64_MIN, as ParseInt's value with ErrRange, so that the
+ * bounds then say "out of range" or "negative" of it. Returns 0 and sets
+ * *out, or -1 if s is not such a number.
  */
 int api_digits_int(const char *s, long long *out);
 

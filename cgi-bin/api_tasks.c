@@ -101,6 +101,31 @@ api_list_task(void *arg, const struct task *t)
 	return 0;
 }
 
+/*
+ * A long poll answers every change after its version, so the list's
+ * parameters do not apply to it. Returns 0, or refuses one and returns -1.
+ */
+static int
+api_since_alone(struct ctx *ctx)
+{
+	static const char *const list_only[] = { "limit", "before", "status" };
+	char msg[200];
+	size_t i;
+
+	for (i = 0; i < sizeof(list_only) / sizeof(list_only[0]); i++) {
+		if (params_get(&ctx->req->query, list_only[i]) == NULL)
+			continue;
+		snprintf(msg, sizeof(msg),
+			 "\"%s\" does not apply with \"since\": a long poll "
+			 "answers every change after version V. Give since "
+			 "alone, or leave it out for a list.",
+			 list_only[i]);
+		ctx_fail(ctx, 400, msg);
+		return -1;
+	}
+	return 0;
+}
+
 void
 api_tasks_list(struct ctx *ctx)
 {
@@ -127,7 +152,8 @@ api_tasks_list(struct ctx *ctx)
 		return;
 	}
 	if (params_get(q, "since") != NULL) {
-		api_live_poll(ctx, 0, v);
+		if (api_since_alone(ctx) == 0)
+			api_live_poll(ctx, 0, v);
 		return;
 	}
 	if (params_get_int(q, "limit", 1, API_LIMIT_MAX, &v) == -1) {

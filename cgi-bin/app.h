@@ -22,16 +22,24 @@ struct app {
 	int handoff_delay_ms;    /* a test's pause before nginx holds a poll */
 };
 
+/* The parts of the site, which answer errors each in its own way. */
+enum ctx_area {
+	CTX_AREA_PAGE,   /* HTML pages: an error page */
+	CTX_AREA_API,    /* /api: {"error": "..."} */
+	CTX_AREA_DIGITS, /* /v1: plain text that any origin may read */
+	CTX_AREA__MAX
+};
+
 /* One request being handled. */
 struct ctx {
 	const struct app *app;
 	struct request *req;
 	struct response *resp;
-	struct dbconn *db; /* borrowed from the pool by ctx_db, or NULL */
-	long long id;      /* the {id} of the route, or 0 */
-	int api;           /* a /api route: errors are JSON */
-	long long now;     /* time_now_ms() when the request came */
-	int conn_fd;       /* the FastCGI connection, or -1 (tests) */
+	struct dbconn *db;  /* borrowed from the pool by ctx_db, or NULL */
+	long long id;       /* the {id} of the route, or 0 */
+	enum ctx_area area; /* how its errors look */
+	long long now;      /* time_now_ms() when the request came */
+	int conn_fd;        /* the FastCGI connection, or -1 (tests) */
 	/* The CSRF token for forms on this page; "" until ctx_csrf_token. */
 	char csrf[CSRF_TOKEN_LEN + 1];
 };
@@ -49,7 +57,9 @@ void ctx_db_release(struct ctx *ctx);
 
 /*
  * Answers with an error: status and a sentence saying what went wrong and
- * what to do, as {"error": ...} for the API or as an HTML page.
+ * what to do, as the request's area has it: {"error": ...} for the API,
+ * the sentence as text/plain with Access-Control-Allow-Origin: * for /v1
+ * (as the Pi Delivery API answers), or an HTML page.
  */
 void ctx_fail(struct ctx *ctx, int status, const char *message);
 
@@ -68,8 +78,10 @@ int ctx_task_action(struct ctx *ctx, enum task_action action, struct task *t);
 
 /*
  * Returns the token for this page's forms: the nthpi_csrf cookie if it
- * came, or a new random one, which is then set as the cookie. Returns
- * NULL if no random bytes could be had (logged).
+ * came, else its SameSite=Lax twin nthpi_csrf_lax (a visit from a link on
+ * another site brings only that one), else a new random one. Sets
+ * whichever of the two cookies did not come to the token, so that both
+ * hold it. Returns NULL if no random bytes could be had (logged).
  */
 const char *ctx_csrf_token(struct ctx *ctx);
 

@@ -70,21 +70,28 @@ csrf_split_host(const char *s, size_t len, const char **host, size_t *hostlen,
 }
 
 /*
- * Returns 1 if origin ("scheme://host[:port]") names the host and port
- * this request came to. The port of a Host without one (Debian's
+ * Returns 1 if origin ("scheme://host[:port]") names the scheme, host and
+ * port this request came to. The port of a Host without one (Debian's
  * fastcgi_params passes $host, which drops it) is SERVER_PORT, and the
  * port of an Origin without one is its scheme's.
  */
 static int
 csrf_origin_matches(const struct request *r, const char *origin)
 {
-	const char *rest, *oh, *op, *hh, *hp, *def;
+	const char *rest, *oh, *op, *hh, *hp, *def, *scheme;
 	size_t ohl, opl, hhl, hpl;
 
-	if (strncasecmp(origin, "https://", 8) == 0) {
+	/* A page served over http is another origin than the same host over
+	 * https: it may be a network attacker's, injected into plain text. */
+	scheme = r->scheme != NULL && r->scheme[0] != '\0'
+		     ? r->scheme
+		     : (r->https ? "https" : "http");
+	if (strcasecmp(scheme, "https") == 0 &&
+	    strncasecmp(origin, "https://", 8) == 0) {
 		rest = origin + 8;
 		def = "443";
-	} else if (strncasecmp(origin, "http://", 7) == 0) {
+	} else if (strcasecmp(scheme, "http") == 0 &&
+		   strncasecmp(origin, "http://", 7) == 0) {
 		rest = origin + 7;
 		def = "80";
 	} else

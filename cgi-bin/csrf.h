@@ -15,7 +15,8 @@ int csrf_new_token(char *out);
 /*
  * Checks where a state-changing request came from, as docs/design.md says:
  * Sec-Fetch-Site, if sent, must be same-origin or none; Origin, if sent,
- * must be this Host. Returns 0, or -1 with a sentence in err.
+ * must be this scheme (REQUEST_SCHEME, else HTTPS) and Host. Returns 0,
+ * or -1 with a sentence in err.
  */
 int csrf_check_origin(const struct request *r, char *err, size_t errlen);
 

@@ -8,6 +8,7 @@
 #include "json.h"
 #include "layout.h"
 #include "log.h"
+#include "utf8.h"
 
 struct dbconn *
 ctx_db(struct ctx *ctx)
@@ -26,6 +27,32 @@ ctx_db_release(struct ctx *ctx)
 	}
 }
 
+/*
+ * Appends s as plain text: a control byte as '?', ill-formed UTF-8 as
+ * U+FFFD, so that a name the client sent, quoted in a message, shows as
+ * text in a text/plain; charset=utf-8 answer.
+ */
+static void
+ctx_plain_text(struct buf *b, const char *s)
+{
+	const unsigned char *p = (const unsigned char *)s;
+	size_t i, n, len = strlen(s);
+
+	for (i = 0; i < len; i += n) {
+		n = 1;
+		if (p[i] < 0x20 || p[i] == 0x7f)
+			buf_append(b, "?", 1);
+		else if (p[i] < 0x80)
+			buf_append(b, s + i, 1);
+		else if ((n = utf8_sequence(p + i, len - i)) > 0)
+			buf_append(b, s + i, n);
+		else {
+			n = 1;
+			buf_puts(b, UTF8_REPLACEMENT);
+		}
+	}
+}
+
 void
 ctx_fail(struct ctx *ctx, int status, const char *message)
 {
@@ -33,17 +60,25 @@ ctx_fail(struct ctx *ctx, int status, const char *message)
 
 	r->status = status;
 	response_new_body(r);
-	if (ctx->api) {
+	switch (ctx->area) {
+	case CTX_AREA_API:
 		r->content_type = "application/json";
 		json_raw_unescaped(&r->body, "{\"error\": ");
 		json_string(&r->body, message);
 		json_raw_unescaped(&r->body, "}\n");
-	} else {
+		break;
+	case CTX_AREA_DIGITS:
+		/* No newline: the Pi Delivery API's sentences come bare. Its
+		 * errors, like its digits, are for pages of any site. */
+		r->content_type = "text/plain; charset=utf-8";
+		ctx_plain_text(&r->body, message);
+		response_header(r, "Access-Control-Allow-Origin", "*");
+		break;
+	default:
 		r->content_type = "text/html; charset=utf-8";
 		layout_error_page(&r->body, status, message);
+		break;
 	}
-	if (status == 503)
-		response_header(r, "Retry-After", "5");
 }
 
 void
@@ -64,6 +99,8 @@ ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id)
 			 "The queue is full: %lld tasks are already waiting. "
 			 "Try again when some have finished.",
 			 ctx->app->cfg->queue_cap);
+		/* Room comes as tasks finish: longer than a busy moment. */
+		ctx->resp->retry_after = 30;
 		ctx_fail(ctx, 503, msg);
 		break;
 	case TASK_BUSY:
@@ -98,30 +135,51 @@ ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id)
 	}
 }
 
+/* Sets cookie name to the token, with the given SameSite. Returns 0 or -1. */
+static int
+ctx_csrf_cookie(struct ctx *ctx, const char *name, const char *same_site)
+{
+	char cookie[160];
+	int n;
+
+	n = snprintf(cookie, sizeof(cookie),
+		     "%s=%s; Path=/; SameSite=%s; HttpOnly%s", name, ctx->csrf,
+		     same_site, ctx->req->https ? "; Secure" : "");
+	if (n < 0 || (size_t)n >= sizeof(cookie)) {
+		/* Cannot happen: the names and the token are short. */
+		log_err("csrf: cookie header truncated");
+		return -1;
+	}
+	return response_header(ctx->resp, "Set-Cookie", cookie);
+}
+
 const char *
 ctx_csrf_token(struct ctx *ctx)
 {
-	char cookie[128];
-	int n;
+	const struct request *r = ctx->req;
 
 	if (ctx->csrf[0] != '\0')
 		return ctx->csrf;
-	if (ctx->req->csrf_cookie[0] != '\0') {
-		memcpy(ctx->csrf, ctx->req->csrf_cookie, sizeof(ctx->csrf));
-		return ctx->csrf;
-	}
-	if (csrf_new_token(ctx->csrf) == -1)
+	/*
+	 * A link from another site brings the Lax cookie but not the Strict
+	 * one, which the browser still holds: a new token here would replace
+	 * it and fail the forms of the tabs already open. The Lax one only
+	 * keeps the value; the forms' check compares with the Strict one.
+	 */
+	if (r->csrf_cookie[0] != '\0')
+		memcpy(ctx->csrf, r->csrf_cookie, sizeof(ctx->csrf));
+	else if (r->csrf_lax_cookie[0] != '\0')
+		memcpy(ctx->csrf, r->csrf_lax_cookie, sizeof(ctx->csrf));
+	else if (csrf_new_token(ctx->csrf) == -1)
 		return NULL;
-	n = snprintf(cookie, sizeof(cookie),
-		     "nthpi_csrf=%s; Path=/; SameSite=Strict; HttpOnly%s",
-		     ctx->csrf, ctx->req->https ? "; Secure" : "");
-	if (n < 0 || (size_t)n >= sizeof(cookie)) {
-		/* Cannot happen: the token has a fixed length. */
-		log_err("csrf: cookie header truncated");
+	/* The same value again where the browser holds it: no change. */
+	if ((r->csrf_cookie[0] == '\0' &&
+	     ctx_csrf_cookie(ctx, "nthpi_csrf", "Strict") == -1) ||
+	    (strcmp(r->csrf_lax_cookie, ctx->csrf) != 0 &&
+	     ctx_csrf_cookie(ctx, "nthpi_csrf_lax", "Lax") == -1)) {
 		ctx->csrf[0] = '\0';
 		return NULL;
 	}
-	response_header(ctx->resp, "Set-Cookie", cookie);
 	return ctx->csrf;
 }
 

@@ -79,8 +79,7 @@ livemsg_write(const struct livemsg *m, struct buf *out, long long from,
 	json_raw_unescaped(out, ", \"tasks\": [");
 	buf_append(out, m->tasks.data ? m->tasks.data : "", m->tasks.len);
 	json_raw_unescaped(out, "], \"deleted\": [");
-	buf_append(out, m->deleted.data ? m->deleted.data : "",
-		   m->deleted.len);
+	buf_append(out, m->deleted.data ? m->deleted.data : "", m->deleted.len);
 	json_raw_unescaped(out, "]");
 	if (counts != NULL) {
 		json_raw_unescaped(out, ", \"counts\": {");
@@ -114,8 +113,9 @@ livemsg_on_task(void *arg, const struct task *t)
 }
 
 static int
-livemsg_on_deleted(void *arg, long long id)
+livemsg_on_deleted(void *arg, long long id, long long version)
 {
+	(void)version;
 	livemsg_add_deleted(arg, id);
 	return 0;
 }

@@ -54,8 +54,8 @@ int livemsg_failed(const struct livemsg *m);
  * Appends one task's object with its "row" to b, rendered at time now,
  * using scratch for the row.
  */
-void livemsg_task_json(struct buf *b, struct buf *scratch,
-		       const struct task *t, long long now);
+void livemsg_task_json(struct buf *b, struct buf *scratch, const struct task *t,
+		       long long now);
 
 /*
  * Reads the changes after since on c (at most TASK_CHANGES_MAX, oldest
@@ -64,7 +64,7 @@ void livemsg_task_json(struct buf *b, struct buf *scratch,
  * covers up to. Returns TASK_OK or the database's error.
  */
 enum task_rc livemsg_read_changes(struct dbconn *c, long long since,
-				  long long now, struct buf *out,
-				  int *changed, long long *version);
+				  long long now, struct buf *out, int *changed,
+				  long long *version);
 
 #endif

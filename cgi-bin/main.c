@@ -19,6 +19,7 @@
 #include "listen.h"
 #include "log.h"
 #include "notify.h"
+#include "publisher.h"
 #include "timefmt.h"
 
 /* A child that dies sooner than this after its start counts as failing. */
@@ -49,10 +50,13 @@ master_on_signal(int sig)
 		master_stop = 1;
 }
 
-/* Forks a child into s. Returns 0 or -1 (logged; retried later). */
+/*
+ * Forks a child into s: a request child, or with publisher set the
+ * publisher. Returns 0 or -1 (logged; retried later).
+ */
 static int
 master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
-	     const int ready[2], struct child_board *board, int index)
+	     const int ready[2], struct liveboard *live, int publisher)
 {
 	pid_t master = getpid(), pid = fork();
 
@@ -79,7 +83,12 @@ master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
 				 strerror(errno));
 		if (getppid() != master)
 			_exit(0);
-		_exit(child_run(cfg, listen_fd, ready[1], board, index));
+		if (publisher) {
+			close(listen_fd);
+			close(ready[1]);
+			_exit(publisher_run(cfg, live));
+		}
+		_exit(child_run(cfg, listen_fd, ready[1], live));
 	}
 	s->pid = pid;
 	s->started = time_mono_ms();
@@ -88,7 +97,7 @@ master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
 
 /* Reaps dead children and schedules their restart with a backoff. */
 static void
-master_reap(struct slot *slots, int n, struct child_board *board)
+master_reap(struct slot *slots, int n)
 {
 	int status, i;
 	pid_t pid;
@@ -112,9 +121,6 @@ master_reap(struct slot *slots, int n, struct child_board *board)
 			slots[i].failures = 0;
 		slots[i].pid = 0;
 		slots[i].restart_at = now + delay;
-		/* The others must not wait on it. */
-		if (board != NULL)
-			atomic_store(&board->busy[i], CHILD_BOARD_GONE);
 		if (WIFSIGNALED(status))
 			log_warn("child %ld died of signal %d; restarting it "
 				 "in %lld ms",
@@ -174,11 +180,12 @@ main(int argc, char **argv)
 {
 	struct config cfg;
 	struct slot *slots = NULL;
-	struct child_board *board = NULL;
+	struct liveboard *live = NULL;
 	struct sigaction sa;
 	sigset_t block, orig;
 	char err[512];
 	int listen_fd = -1, created = 0, i, rc = 1, ready = 0, up = 0;
+	int nslots = 0;
 	int ready_pipe[2] = { -1, -1 };
 	sqlite3 *db;
 
@@ -231,16 +238,16 @@ main(int argc, char **argv)
 		log_err("pipe: %s", strerror(errno));
 		goto out;
 	}
-	if ((slots = calloc((size_t)cfg.children, sizeof(*slots))) == NULL) {
+	/* One slot more than children: the last is the publisher. */
+	nslots = cfg.children + 1;
+	if ((slots = calloc((size_t)nslots, sizeof(*slots))) == NULL ||
+	    (live = liveboard_new()) == NULL) {
 		log_err("out of memory");
 		goto out;
 	}
-	/* Without it the children balance their long-polls less well. */
-	board = child_board_new(cfg.children);
-	log_info("starting %d children of %d threads each (%d requests at "
-		 "once, long-polls held %d s)",
-		 cfg.children, cfg.threads, cfg.children * cfg.threads,
-		 cfg.hold_seconds);
+	log_info("starting %d children of %d threads each and the publisher "
+		 "(live updates to %s; long polls held %d s by nginx)",
+		 cfg.children, cfg.threads, cfg.publish_path, cfg.hold_seconds);
 	while (!master_stop) {
 		long long now = time_mono_ms(), next = now + 1000;
 		struct pollfd pfd = { ready_pipe[0], POLLIN, 0 };
@@ -248,12 +255,12 @@ main(int argc, char **argv)
 		char byte[64];
 		ssize_t n;
 
-		for (i = 0; i < cfg.children; i++) {
+		for (i = 0; i < nslots; i++) {
 			struct slot *s = &slots[i];
 
 			if (s->pid == 0 && s->restart_at <= now)
 				master_spawn(s, &cfg, listen_fd, ready_pipe,
-					     board, i);
+					     live, i == cfg.children);
 			if (s->pid == 0 && s->restart_at < next)
 				next = s->restart_at > now ? s->restart_at
 							   : now + 100;
@@ -272,12 +279,12 @@ main(int argc, char **argv)
 		}
 		if (master_child) {
 			master_child = 0;
-			master_reap(slots, cfg.children, board);
+			master_reap(slots, nslots);
 		}
 	}
 	log_info("stopping");
 	notify_systemd("STOPPING=1");
-	master_stop_children(slots, cfg.children);
+	master_stop_children(slots, nslots);
 	rc = 0;
 out:
 	if (created)
@@ -289,6 +296,6 @@ out:
 	if (listen_fd != -1)
 		close(listen_fd);
 	free(slots);
-	child_board_free(board);
+	liveboard_free(live);
 	return rc;
 }

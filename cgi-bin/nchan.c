@@ -24,8 +24,9 @@ nchan_init(struct nchan *n, const char *path)
 	int len = snprintf(n->path, sizeof(n->path), "%s", path);
 
 	n->fd = -1;
-	if (len < 0 || (size_t)len >= sizeof(struct sockaddr_un) -
-					   offsetof(struct sockaddr_un, sun_path))
+	if (len < 0 ||
+	    (size_t)len >= sizeof(struct sockaddr_un) -
+			       offsetof(struct sockaddr_un, sun_path))
 		return -1;
 	return 0;
 }
@@ -124,8 +125,7 @@ nchan_read_answer(int fd, long long deadline)
 		if (have == NCHAN_ANSWER_MAX ||
 		    nchan_wait(fd, POLLIN, deadline) == -1)
 			return -1;
-		r = recv(fd, buf + have, NCHAN_ANSWER_MAX - have,
-			 MSG_DONTWAIT);
+		r = recv(fd, buf + have, NCHAN_ANSWER_MAX - have, MSG_DONTWAIT);
 		if (r == -1 && (errno == EAGAIN || errno == EINTR))
 			continue;
 		if (r <= 0)
@@ -138,8 +138,7 @@ nchan_read_answer(int fd, long long deadline)
 }
 
 int
-nchan_publish(struct nchan *n, const char *path, const char *body,
-	      size_t len)
+nchan_publish(struct nchan *n, const char *path, const char *body, size_t len)
 {
 	long long deadline = time_mono_ms() + NCHAN_TIMEOUT_MS;
 	char head[512];

@@ -330,7 +330,8 @@ void
 page_index_post(struct ctx *ctx)
 {
 	const struct config *cfg = ctx->app->cfg;
-	const char *typed = params_get(&ctx->req->form, "n");
+	const char *typed = params_get(&ctx->req->form, "n"), *digits;
+	size_t len = typed != NULL ? strlen(typed) : 0;
 	char msg[256];
 	struct dbconn *c;
 	enum nparse_err perr;
@@ -338,7 +339,10 @@ page_index_post(struct ctx *ctx)
 	struct task t;
 	long long n = 0;
 
-	perr = nparse(typed, typed ? strlen(typed) : 0, cfg->n_max, &n);
+	/* A number pasted with spaces around it is still that number; the
+	 * field keeps what was typed if it is refused all the same. */
+	digits = typed != NULL ? params_trim(typed, &len) : NULL;
+	perr = nparse(digits, len, cfg->n_max, &n);
 	if (perr != NPARSE_OK) {
 		nparse_message(perr, cfg->n_max, msg, sizeof(msg));
 		index_render(ctx, 400, index_newest, typed, msg);
@@ -354,7 +358,8 @@ page_index_post(struct ctx *ctx)
 			 "The queue is full: %lld tasks are already waiting. "
 			 "Try again when some have finished.",
 			 cfg->queue_cap);
-		response_header(ctx->resp, "Retry-After", "30");
+		/* Room comes as tasks finish: longer than a busy moment. */
+		ctx->resp->retry_after = 30;
 		index_render(ctx, 503, index_newest, typed, msg);
 		return;
 	}

@@ -17,8 +17,8 @@
 void page_index_get(struct ctx *ctx);
 
 /*
- * POST /tasks: adds a task for the form's n and answers 303 to /; on a bad
- * n answers 400 with the main page, the field keeping what was typed and
+ * POST /tasks: adds a task for the form's n (white space around it left
+ * out) and answers 303 to /; on a bad n answers 400 with the main page, the field keeping what was typed and
  * #n-error saying what is wrong (503 likewise when the queue is full).
  */
 void page_index_post(struct ctx *ctx);

@@ -89,6 +89,16 @@ out:
 	return rc;
 }
 
+/*
+ * A value typed into a jump form (page or decimal) that could not be
+ * followed: the overview says why beside its field, which keeps it.
+ */
+struct task_jump {
+	const char *field; /* "page" or "decimal"; NULL: none */
+	const char *typed; /* as sent */
+	char message[200];
+};
+
 /* How many pages of PAGE_TASK_PAGE decimals n has; 0 up to
  * PAGE_TASK_FULL_MAX, where the page shows them all. */
 static long long
@@ -122,15 +132,69 @@ task_page_link(struct buf *b, long long id, long long p, const char *rel,
 }
 
 /*
+ * Appends the rest of a jump form's input after its value: if jump names
+ * field, marks it invalid and points it to its message, id
+ * prefix-where-error.
+ */
+static void
+task_jump_input_end(struct buf *b, const struct task_jump *jump,
+		    const char *field, const char *prefix, const char *where)
+{
+	if (jump == NULL || jump->field == NULL ||
+	    strcmp(jump->field, field) != 0) {
+		html_raw_unescaped(b, "\">");
+		return;
+	}
+	/* Back with an error: the field is where to go on. */
+	html_raw_unescaped(b, "\" aria-invalid=\"true\" autofocus "
+			      "aria-describedby=\"");
+	html_attr(b, prefix);
+	html_attr(b, where);
+	html_raw_unescaped(b, "-error\">");
+}
+
+/* Appends the message of a jump form's field, if jump names it. */
+static void
+task_jump_message(struct buf *b, const struct task_jump *jump,
+		  const char *field, const char *prefix, const char *where)
+{
+	if (jump == NULL || jump->field == NULL ||
+	    strcmp(jump->field, field) != 0)
+		return;
+	html_raw_unescaped(b, "<p id=\"");
+	html_attr(b, prefix);
+	html_attr(b, where);
+	html_raw_unescaped(b, "-error\" class=\"field-error\" role=\"alert\">");
+	html_text(b, jump->message);
+	html_raw_unescaped(b, "</p>");
+}
+
+/* Appends what a jump form's field shows: what was typed if it was
+ * refused, else value (NULL: nothing). */
+static void
+task_jump_value(struct buf *b, const struct task_jump *jump, const char *field,
+		const char *value)
+{
+	if (jump != NULL && jump->field != NULL &&
+	    strcmp(jump->field, field) == 0)
+		html_attr(b, jump->typed);
+	else if (value != NULL)
+		html_attr(b, value);
+}
+
+/*
  * Appends the links between the pages of decimals, with page page shown
  * (0: the overview), and a form that goes to any page without a script.
  * A page has a pager above its digits and one below: where ("top",
- * "bottom") keeps the ids of their page boxes apart.
+ * "bottom") keeps the ids of their page boxes apart. jump, if not NULL,
+ * is a value typed into one of the forms that could not be followed.
  */
 static void
 task_pager(struct buf *b, const struct task *t, long long page,
-	   const char *where)
+	   const char *where, const struct task_jump *jump)
 {
+	char shown[24];
+
 	long long pages = task_pages(t->n);
 
 	html_raw_unescaped(b, "<nav class=\"pages digit-pages\" "
@@ -164,11 +228,14 @@ task_pager(struct buf *b, const struct task *t, long long page,
 	html_attr(b, where);
 	html_raw_unescaped(b, "\" name=\"page\" inputmode=\"numeric\" "
 			      "size=\"6\" autocomplete=\"off\" value=\"");
-	html_int(b, page > 0 ? page : 1);
-	html_raw_unescaped(b, "\"> of ");
+	snprintf(shown, sizeof(shown), "%lld", page > 0 ? page : 1);
+	task_jump_value(b, jump, "page", shown);
+	task_jump_input_end(b, jump, "page", "page-number-", where);
+	html_raw_unescaped(b, " of ");
 	html_int(b, pages);
-	html_raw_unescaped(b, " <button type=\"submit\">Go</button>"
-			      "</form>\n");
+	html_raw_unescaped(b, " <button type=\"submit\">Go</button>");
+	task_jump_message(b, jump, "page", "page-number-", where);
+	html_raw_unescaped(b, "</form>\n");
 	/* Or straight to the page that holds a given decimal, scrolled to
 	 * it (a GET form keeps the action's fragment). */
 	html_raw_unescaped(b, "<form class=\"page-jump\" method=\"get\" "
@@ -179,9 +246,12 @@ task_pager(struct buf *b, const struct task *t, long long page,
 	html_raw_unescaped(b, "\">Decimal</label> <input id=\"decimal-");
 	html_attr(b, where);
 	html_raw_unescaped(b, "\" name=\"decimal\" inputmode=\"numeric\" "
-			      "size=\"10\" autocomplete=\"off\"> "
-			      "<button type=\"submit\">Show</button></form>\n"
-			      "</nav>\n");
+			      "size=\"10\" autocomplete=\"off\" value=\"");
+	task_jump_value(b, jump, "decimal", NULL);
+	task_jump_input_end(b, jump, "decimal", "decimal-", where);
+	html_raw_unescaped(b, " <button type=\"submit\">Show</button>");
+	task_jump_message(b, jump, "decimal", "decimal-", where);
+	html_raw_unescaped(b, "</form>\n</nav>\n");
 }
 
 /* Appends the note that the store could not be read just now. */
@@ -206,7 +276,7 @@ task_digits_page(struct ctx *ctx, const struct task *t, long long page,
 			     ? first + PAGE_TASK_PAGE - 1
 			     : t->n;
 
-	task_pager(b, t, page, "top");
+	task_pager(b, t, page, "top", NULL);
 	html_raw_unescaped(b, "<p id=\"page-range\">Decimals ");
 	html_int(b, first);
 	html_raw_unescaped(b, " to ");
@@ -222,15 +292,16 @@ task_digits_page(struct ctx *ctx, const struct task *t, long long page,
 	if (task_digit_block(ctx, "digits-page", first, last - first + 1, t->n,
 			     sought) == -1)
 		task_digits_failed(b);
-	task_pager(b, t, page, "bottom");
+	task_pager(b, t, page, "bottom", NULL);
 }
 
 /* Appends the digits section of a done task: page page of its decimals,
  * or with page 0 all of a small n and the overview of a large one;
- * decimal sought (0: none) marked where it shows. */
+ * decimal sought (0: none) marked where it shows; jump, a refused value
+ * of the overview's forms, beside its field. */
 static void
 task_digits_section(struct ctx *ctx, const struct task *t, long long page,
-		    long long sought)
+		    long long sought, const struct task_jump *jump)
 {
 	struct buf *b = &ctx->resp->body;
 	int failed = 0;
@@ -275,7 +346,7 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page,
 		html_raw_unescaped(b, "<p>All the decimals, ");
 		html_int(b, PAGE_TASK_PAGE);
 		html_raw_unescaped(b, " a page:</p>\n");
-		task_pager(b, t, 0, "top");
+		task_pager(b, t, 0, "top", jump);
 	}
 	if (failed)
 		task_digits_failed(b);
@@ -325,14 +396,15 @@ task_explain(const struct task *t)
 
 /*
  * Checks ?page=*page of a done task: page 1 of a small n is the whole
- * page (*page becomes 0). Answers 404 and returns -1 for a page that does
- * not exist.
+ * page (*page becomes 0). A page that does not exist is refused: beside
+ * the page form (jump, returns 1) where the task has one, else by a 404
+ * page (returns -1). Returns 0 if the page exists.
  */
 static int
-task_page_missing(struct ctx *ctx, const struct task *t, long long *page)
+task_page_missing(struct ctx *ctx, const struct task *t, long long *page,
+		  struct task_jump *jump)
 {
 	long long pages = task_pages(t->n);
-	char msg[200];
 
 	if (pages == 0 && *page == 1) {
 		*page = 0;
@@ -340,46 +412,74 @@ task_page_missing(struct ctx *ctx, const struct task *t, long long *page)
 	}
 	if (*page <= pages)
 		return 0;
-	if (pages == 0)
-		snprintf(msg, sizeof(msg),
+	if (pages == 0) {
+		snprintf(jump->message, sizeof(jump->message),
 			 "Task %lld shows all its %lld decimals on one page; "
 			 "there is no page %lld.",
 			 t->id, t->n, *page);
-	else
-		snprintf(msg, sizeof(msg),
-			 "Task %lld has %lld pages of decimals; there is no "
-			 "page %lld.",
-			 t->id, pages, *page);
-	ctx_fail(ctx, 404, msg);
-	return -1;
+		ctx_fail(ctx, 404, jump->message);
+		return -1;
+	}
+	snprintf(jump->message, sizeof(jump->message),
+		 "Task %lld has %lld pages of decimals; there is no page %lld.",
+		 t->id, pages, *page);
+	jump->field = "page";
+	jump->typed = params_get(&ctx->req->query, "page");
+	return 1;
+}
+
+/*
+ * Reads ?name= of a jump form as a whole number from 1 up, the white space
+ * a paste brings around it left out, into *out. A value that is not one is
+ * noted in jump (the first only), with message.
+ */
+static void
+task_jump_read(const struct params *q, const char *name, const char *message,
+	       long long *out, struct task_jump *jump)
+{
+	const char *v = params_get(q, name), *s;
+	size_t len;
+
+	if (v == NULL)
+		return;
+	len = strlen(v);
+	s = params_trim(v, &len);
+	if (parse_whole(s, len, 1, INT64_MAX, out) == 0 || jump->field != NULL)
+		return;
+	*out = 0;
+	jump->field = name;
+	jump->typed = v;
+	snprintf(jump->message, sizeof(jump->message), "%s", message);
 }
 
 void
 page_task_get(struct ctx *ctx)
 {
+	const struct params *q = &ctx->req->query;
 	struct buf *b = &ctx->resp->body;
+	struct task_jump jump = { NULL, NULL, "" };
 	struct dbconn *c;
 	const char *token;
 	enum task_rc rc;
 	char title[64];
 	struct task t;
 	long long page = 0, sought = 0;
-	char msg[200];
+	int status = 200;
 
-	if (params_get_int(&ctx->req->query, "page", 1, INT64_MAX, &page) ==
-	    -1) {
+	if (params_get(q, "page") != NULL && params_get(q, "decimal") != NULL) {
 		ctx_fail(ctx, 400,
-			 "\"page\" must be a page number: a whole number from "
-			 "1 up, such as ?page=2.");
+			 "Give page or decimal, not both: a decimal shows the "
+			 "page that holds it.");
 		return;
 	}
-	if (params_get_int(&ctx->req->query, "decimal", 1, INT64_MAX,
-			   &sought) == -1) {
-		ctx_fail(ctx, 400,
-			 "\"decimal\" must be a decimal place: a whole number "
-			 "from 1 up, such as ?decimal=12345.");
-		return;
-	}
+	task_jump_read(q, "page",
+		       "The page must be a page number: a whole number from 1 "
+		       "up, such as 2.",
+		       &page, &jump);
+	task_jump_read(q, "decimal",
+		       "The decimal must be a decimal place: a whole number "
+		       "from 1 up, such as 12345.",
+		       &sought, &jump);
 	if ((c = ctx_db(ctx)) == NULL) {
 		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
 		return;
@@ -389,29 +489,57 @@ page_task_get(struct ctx *ctx)
 		return;
 	}
 	ctx_db_release(ctx);
+	if (jump.field != NULL) {
+		/* No form to say it beside (a task not done, or one page):
+		 * the address was made by hand. */
+		if (t.status != TASK_DONE || task_pages(t.n) == 0) {
+			ctx_fail(ctx, 400, jump.message);
+			return;
+		}
+		status = 400;
+	}
 	/* ?decimal=D shows the page that holds decimal D, D marked. */
 	if (sought > 0 && t.status == TASK_DONE) {
 		if (sought > t.n) {
-			snprintf(msg, sizeof(msg),
+			snprintf(jump.message, sizeof(jump.message),
 				 "Task %lld has %lld decimals; there is no "
 				 "decimal %lld.",
 				 t.id, t.n, sought);
-			ctx_fail(ctx, 404, msg);
-			return;
-		}
-		page = task_pages(t.n) == 0 ? 0
-					    : (sought - 1) / PAGE_TASK_PAGE + 1;
+			if (task_pages(t.n) == 0) {
+				ctx_fail(ctx, 404, jump.message);
+				return;
+			}
+			jump.field = "decimal";
+			jump.typed = params_get(q, "decimal");
+			status = 404;
+			sought = 0;
+		} else
+			page = task_pages(t.n) == 0
+				   ? 0
+				   : (sought - 1) / PAGE_TASK_PAGE + 1;
 	}
-	if (page > 0 && t.status == TASK_DONE &&
-	    task_page_missing(ctx, &t, &page) == -1)
-		return;
+	if (page > 0 && t.status == TASK_DONE && jump.field == NULL) {
+		int missing = task_page_missing(ctx, &t, &page, &jump);
+
+		if (missing == -1)
+			return;
+		if (missing == 1)
+			status = 404;
+	}
+	/* A refused value: the overview, which has the forms. */
+	if (jump.field != NULL) {
+		page = 0;
+		sought = 0;
+	}
 	if ((token = ctx_csrf_token(ctx)) == NULL) {
 		ctx_fail(ctx, 500,
 			 "The server could not make a security token for the "
 			 "forms. Try again later.");
 		return;
 	}
-	snprintf(title, sizeof(title), "Task %lld", t.id);
+	snprintf(title, sizeof(title), "%sTask %lld",
+		 jump.field != NULL ? "Error: " : "", t.id);
+	ctx->resp->status = status;
 	layout_begin(b, title, NULL);
 	html_raw_unescaped(b, "<section id=\"task\" class=\"task\" "
 			      "data-id=\"");
@@ -420,8 +548,8 @@ page_task_get(struct ctx *ctx)
 	html_attr(b, task_status_names[t.status]);
 	html_raw_unescaped(b, "\" data-version=\"");
 	html_int(b, t.version);
-	html_raw_unescaped(b, "\">\n<h1>");
-	html_text(b, title);
+	html_raw_unescaped(b, "\">\n<h1>Task ");
+	html_int(b, t.id);
 	html_raw_unescaped(b, ": decimal ");
 	html_int(b, t.n);
 	html_raw_unescaped(b, " of π</h1>\n<dl class=\"facts\">\n"
@@ -453,7 +581,7 @@ page_task_get(struct ctx *ctx)
 	taskview_actions(b, &t, token, 1);
 	html_raw_unescaped(b, "</div>\n");
 	if (t.status == TASK_DONE)
-		task_digits_section(ctx, &t, page, sought);
+		task_digits_section(ctx, &t, page, sought, &jump);
 	html_raw_unescaped(b, "<p><a href=\"/\">Back to the task list</a></p>\n"
 			      "</section>\n");
 	layout_end(b);

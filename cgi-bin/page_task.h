@@ -18,8 +18,12 @@
  * decimals in groups of 10, ten groups a line, the n-th in <mark id="nth">.
  * Above PAGE_TASK_FULL_MAX it shows the first decimals and the lines up to
  * the n-th, and ?page=P (1 up) shows decimals (P-1)*PAGE_TASK_PAGE+1 on,
- * PAGE_TASK_PAGE of them, with links and a form to the other pages; a
- * page that does not exist is 404, a ?page that is not a number 400.
+ * PAGE_TASK_PAGE of them, with links and a form to the other pages;
+ * ?decimal=D the page that holds decimal D, D marked. White space around
+ * P or D is left out. A value that is not a number (400), or a page or
+ * decimal that does not exist (404), gets the overview with the reason
+ * beside its form's field, which keeps what was typed; a task without
+ * those forms answers the plain error page.
  */
 void page_task_get(struct ctx *ctx);
 

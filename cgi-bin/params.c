@@ -151,6 +151,25 @@ params_get(const struct params *p, const char *name)
 	return NULL;
 }
 
+/* Returns 1 if c is ASCII white space as HTML counts it. */
+static int
+params_is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\f' || c == '\r';
+}
+
+const char *
+params_trim(const char *s, size_t *len)
+{
+	while (*len > 0 && params_is_space(s[0])) {
+		s++;
+		(*len)--;
+	}
+	while (*len > 0 && params_is_space(s[*len - 1]))
+		(*len)--;
+	return s;
+}
+
 int
 parse_whole(const char *s, size_t len, long long min, long long max,
 	    long long *out)

@@ -51,6 +51,14 @@ int params_get_int(const struct params *p, const char *name, long long min,
 long percent_decode_path(const char *s, size_t len, char *out, size_t outlen);
 
 /*
+ * Narrows s[0..*len) to leave out the ASCII white space around it (space,
+ * tab, LF, FF, CR, as HTML counts it): what a person pasted into a form
+ * field with a number in it. Returns the new start; *len becomes the new
+ * length.
+ */
+const char *params_trim(const char *s, size_t *len);
+
+/*
  * Parses s as a whole number made of digits only, in [min, max]. Returns 0
  * and sets *out, or -1.
  */

@@ -38,7 +38,8 @@ pubmap_grow(struct pubmap *m)
 	m->cap = cap;
 	for (i = 0; i < old.cap; i++)
 		if (old.slots[i].id != 0)
-			m->slots[pubmap_find(m, old.slots[i].id)] = old.slots[i];
+			m->slots[pubmap_find(m, old.slots[i].id)] =
+			    old.slots[i];
 	free(old.slots);
 	return 0;
 }
@@ -89,7 +90,8 @@ pubmap_del(struct pubmap *m, long long id)
 			break;
 		home = pubmap_hash(m->slots[j].id, m->cap);
 		/* Moves unless its home lies cyclically in (i, j]. */
-		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+		if (i <= j ? (home <= i || home > j)
+			   : (home <= i && home > j)) {
 			m->slots[i] = m->slots[j];
 			i = j;
 		}

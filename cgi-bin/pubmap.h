@@ -13,13 +13,16 @@
 struct pubmap {
 	struct pubmap_slot {
 		long long id, version;
-	} *slots;
+	} * slots;
 	size_t cap; /* a power of two */
 	size_t used;
 };
 
 /* An empty map (no allocation yet). */
-#define PUBMAP_INIT { NULL, 0, 0 }
+#define PUBMAP_INIT                                                            \
+	{                                                                      \
+		NULL, 0, 0                                                     \
+	}
 
 /* Sets id's version, adding it if new. Returns 0, or -1 if out of memory. */
 int pubmap_put(struct pubmap *m, long long id, long long version);

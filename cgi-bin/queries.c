@@ -47,6 +47,7 @@ const char *const query_sql[Q__MAX] = {
 		      " WHERE version > ?1 ORDER BY version LIMIT ?2",
 	[Q_DELETED] = "SELECT id, version FROM deleted_tasks"
 		      " WHERE version > ?1 ORDER BY version LIMIT ?2",
+	[Q_ROW_VERSIONS] = "SELECT id, version FROM tasks",
 	[Q_INSERT] = "INSERT INTO tasks (n, created_at) VALUES (?1, ?2)",
 	[Q_CANCEL_QUEUED] = "UPDATE tasks SET status = 'cancelled',"
 			    " finished_at = ?2"
@@ -83,6 +84,7 @@ const char *const query_names[Q__MAX] = {
 	[Q_WORKER_SEEN] = "worker seen",
 	[Q_CHANGED] = "changed",
 	[Q_DELETED] = "deleted",
+	[Q_ROW_VERSIONS] = "row versions",
 	[Q_INSERT] = "insert",
 	[Q_CANCEL_QUEUED] = "cancel queued",
 	[Q_CANCEL_RUNNING] = "cancel running",

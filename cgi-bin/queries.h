@@ -24,6 +24,7 @@ enum query {
 	Q_WORKER_SEEN,     /* /metrics: when the worker last reported in */
 	Q_CHANGED,         /* tasks changed after a version, oldest first */
 	Q_DELETED,         /* tasks deleted after a version, oldest first */
+	Q_ROW_VERSIONS,    /* every task's id and row version */
 	Q_INSERT,
 	Q_CANCEL_QUEUED,  /* queued -> cancelled */
 	Q_CANCEL_RUNNING, /* running: ask the worker to stop */

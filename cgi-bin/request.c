@@ -88,7 +88,7 @@ request_parse_target(struct request *r, const char *uri, const char *query,
 	}
 	if (percent_decode_path(uri, plen, r->path, sizeof(r->path)) < 0) {
 		/* The decoder stopped midway and left no NUL: keep the raw
-		 * path instead, as for 414, for the log and route_is_api. */
+		 * path instead, as for 414, for the log and route_area. */
 		memcpy(r->path, uri, plen);
 		r->path[plen] = '\0';
 		snprintf(err, errlen,
@@ -125,6 +125,7 @@ request_parse(struct request *r, request_getter get, void *arg, char *err,
 	r->body_len = 0;
 	r->content_length = 0;
 	r->csrf_cookie[0] = '\0';
+	r->csrf_lax_cookie[0] = '\0';
 	m = get(arg, "REQUEST_METHOD");
 	r->method_name = m ? m : "?";
 	for (int i = 0; m != NULL && i < HTTP_OTHER; i++)
@@ -140,14 +141,20 @@ request_parse(struct request *r, request_getter get, void *arg, char *err,
 	r->range = get(arg, "HTTP_RANGE");
 	r->if_range = get(arg, "HTTP_IF_RANGE");
 	r->if_none_match = get(arg, "HTTP_IF_NONE_MATCH");
+	r->accept = get(arg, "HTTP_ACCEPT");
 	https = get(arg, "HTTPS");
 	r->https = https != NULL && strcasecmp(https, "on") == 0;
+	r->scheme = get(arg, "REQUEST_SCHEME");
 	if ((cookie = get(arg, "HTTP_COOKIE")) != NULL) {
 		long n =
 		    request_cookie(cookie, "nthpi_csrf", token, sizeof(token));
 
 		if (n > 0 && request_token_ok(token, n))
 			memcpy(r->csrf_cookie, token, sizeof(token));
+		n = request_cookie(cookie, "nthpi_csrf_lax", token,
+				   sizeof(token));
+		if (n > 0 && request_token_ok(token, n))
+			memcpy(r->csrf_lax_cookie, token, sizeof(token));
 	}
 	if ((uri = get(arg, "REQUEST_URI")) == NULL &&
 	    (uri = get(arg, "DOCUMENT_URI")) == NULL) {

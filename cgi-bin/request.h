@@ -38,9 +38,13 @@ struct request {
 	const char *range;         /* Range header, NULL if absent */
 	const char *if_range;      /* If-Range header, NULL if absent */
 	const char *if_none_match; /* If-None-Match header, NULL if absent */
+	const char *accept;        /* Accept header, NULL if absent */
 	int https;                 /* nginx said HTTPS=on */
+	const char *scheme;        /* REQUEST_SCHEME ("http"), NULL if absent */
 	/* The nthpi_csrf cookie if it is well-formed, else "". */
 	char csrf_cookie[CSRF_TOKEN_LEN + 1];
+	/* Its SameSite=Lax twin, nthpi_csrf_lax, likewise. */
+	char csrf_lax_cookie[CSRF_TOKEN_LEN + 1];
 	/* The body, NUL-terminated, once request_read_body ran. */
 	char body[REQUEST_BODY_MAX + 1];
 	size_t body_len;

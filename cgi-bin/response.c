@@ -30,6 +30,7 @@ static const struct {
 	{ 414, "URI Too Long" },
 	{ 415, "Unsupported Media Type" },
 	{ 416, "Range Not Satisfiable" },
+	{ 429, "Too Many Requests" },
 	{ 500, "Internal Server Error" },
 	{ 503, "Service Unavailable" },
 };
@@ -89,6 +90,7 @@ response_reset(struct response *r)
 	r->content_type = "text/html; charset=utf-8";
 	r->head_only = 0;
 	r->cache_control = NULL;
+	r->retry_after = 0;
 	r->elapsed_us = -1;
 	r->streamed = 0;
 	r->stream_failed = 0;
@@ -128,6 +130,11 @@ response_head(struct response *r, struct buf *out, long long length)
 	/* Most answers reflect the queue at one moment: none may be reused. */
 	buf_printf(out, "Cache-Control: %s\r\n",
 		   r->cache_control != NULL ? r->cache_control : "no-store");
+	/* Said here, not by each refusal, so that none can go without it. */
+	if (r->status == 429 || r->status == 503)
+		buf_printf(out, "Retry-After: %d\r\n",
+			   r->retry_after > 0 ? r->retry_after
+					      : RESPONSE_RETRY_AFTER);
 	if (r->elapsed_us >= 0)
 		buf_printf(out, "Server-Timing: app;dur=%lld.%03lld\r\n",
 			   r->elapsed_us / 1000, r->elapsed_us % 1000);

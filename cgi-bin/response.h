@@ -19,13 +19,19 @@ struct response {
 	struct blob *shared; /* if set, the body instead of body (one ref) */
 	int head_only;       /* HEAD: send headers and Content-Length only */
 	const char *cache_control; /* a literal; NULL: "no-store" */
-	long long elapsed_us;      /* for Server-Timing; set by the caller */
+	/* Seconds a 429 or 503 asks the client to wait (Retry-After); 0:
+	 * RESPONSE_RETRY_AFTER. Other statuses send none. */
+	int retry_after;
+	long long elapsed_us; /* for Server-Timing; set by the caller */
 	/* For a streamed body (response_stream_begin): */
 	response_writer write;
 	void *write_arg;
 	int streamed;      /* headers went out; body is being streamed */
 	int stream_failed; /* the client went away mid-stream */
 };
+
+/* The Retry-After of a 429 or 503 that names no other. */
+#define RESPONSE_RETRY_AFTER 5
 
 /*
  * A thread keeps at most this much of each buffer between requests: a
@@ -64,8 +70,8 @@ int response_header(struct response *r, const char *name, const char *value);
 
 /*
  * Writes the head of the response (status line, Content-Type,
- * Content-Length, the security headers of docs/design.md, the extra
- * headers and a blank line) into head, replacing what head held. If the
+ * Content-Length, the security headers of docs/design.md, Retry-After on a
+ * 429 or 503, the extra headers and a blank line) into head, replacing what head held. If the
  * body ran out of memory, it becomes a 500 saying so first. Returns 0 or
  * -1 if memory ran out while building (head->failed).
  */

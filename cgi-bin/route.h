@@ -8,7 +8,7 @@ typedef void (*route_handler)(struct ctx *ctx);
 
 struct route {
 	const char *pattern; /* "/tasks/{id}/cancel": {id} is a task id */
-	int api;             /* answers JSON, errors too */
+	enum ctx_area area;  /* how its errors look */
 	route_handler get;   /* also serves HEAD */
 	route_handler post;
 	route_handler del;
@@ -18,6 +18,13 @@ struct route {
 	/* Answers OPTIONS (a CORS preflight); NULL: 405 like any method
 	 * the route does not take. */
 	route_handler options;
+	/* The query parameters GET and HEAD take, NULL-terminated; NULL:
+	 * none. A last name "*" lets any other through, unused. POST and
+	 * DELETE take none in the address. */
+	const char *const *query;
+	/* The fields a form POST takes, NULL-terminated; NULL for the API,
+	 * whose bodies are JSON. */
+	const char *const *form;
 };
 
 /*
@@ -33,14 +40,19 @@ const struct route *route_match(const char *path, long long *id);
  */
 void route_allow(const struct route *route, char *out, size_t outlen);
 
-/* Returns 1 if path is under /api/ or /v1/ (errors there are JSON). */
-int route_is_api(const char *path);
+/*
+ * Returns the area of path, route or not: CTX_AREA_API for /api and under
+ * /api/, CTX_AREA_DIGITS for /v1 and under /v1/, else CTX_AREA_PAGE.
+ */
+enum ctx_area route_area(const char *path);
 
 /*
  * Handles ctx->req completely into ctx->resp: finds the route (404), the
  * method (405 with Allow), checks a state-changing request's origin (403),
  * its content type (415) and, for a form, its body and CSRF token (400,
- * 403), then calls the handler. The body must have been read.
+ * 403), refuses a parameter or form field the route does not take (400,
+ * naming it and what the route takes), then calls the handler. The body
+ * must have been read.
  */
 void route_dispatch(struct ctx *ctx);
 

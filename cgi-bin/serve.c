@@ -98,7 +98,7 @@ serve_request(struct serve *s, const struct app *app, int conn_fd,
 		rc = request_read_body(&s->req, read, read_arg, err,
 				       sizeof(err));
 	if (rc != 0) {
-		ctx.api = route_is_api(s->req.path);
+		ctx.area = route_area(s->req.path);
 		ctx_fail(&ctx, rc, err);
 		if (s->req.method == HTTP_HEAD)
 			s->resp.head_only = 1;

@@ -26,8 +26,7 @@ void serve_free(struct serve *s);
  * it, and writes the response in two calls of write, head then body (or
  * streams it). Afterwards the thread keeps no buffer larger than
  * RESPONSE_KEEP_BYTES.
- * conn_fd is the connection to nginx, watched while a long-poll is held
- * (-1: none).
+ * conn_fd is the connection to nginx (-1: none).
  * Never fails as far as the caller is concerned: every problem becomes an
  * HTTP answer or, if the client went away, nothing. Returns the status.
  */

@@ -308,8 +308,7 @@ task_list(struct dbconn *c, const struct task_filter *f, task_fn fn, void *arg)
 
 enum task_rc
 task_changes(struct dbconn *c, long long since, task_fn on_task,
-	     int (*on_deleted)(void *arg, long long id), void *arg,
-	     struct task_changes *ch)
+	     task_deleted_fn on_deleted, void *arg, struct task_changes *ch)
 {
 	/* Deleted ids are read first (at most one more than an answer
 	 * holds) so that they can be merged with the tasks by version. */
@@ -349,7 +348,7 @@ task_changes(struct dbconn *c, long long since, task_fn on_task,
 
 		while (d < ndel && del[d].version < v &&
 		       ch->count < TASK_CHANGES_MAX) {
-			on_deleted(arg, del[d].id);
+			on_deleted(arg, del[d].id, del[d].version);
 			last = del[d++].version;
 			ch->count++;
 		}
@@ -368,7 +367,7 @@ task_changes(struct dbconn *c, long long since, task_fn on_task,
 		goto out;
 	}
 	while (d < ndel && ch->count < TASK_CHANGES_MAX) {
-		on_deleted(arg, del[d].id);
+		on_deleted(arg, del[d].id, del[d].version);
 		last = del[d++].version;
 		ch->count++;
 	}
@@ -506,4 +505,28 @@ task_delete(struct dbconn *c, long long id, struct task *t)
 	ret = task_change(c, Q_DELETE);
 out:
 	return task_write_end(c, ret);
+}
+
+enum task_rc
+task_row_versions(struct dbconn *c, task_deleted_fn fn, void *arg,
+		  long long *version)
+{
+	sqlite3_stmt *st = c->st[Q_ROW_VERSIONS];
+	enum task_rc ret;
+	int rc;
+
+	if ((ret = task_snapshot_begin(c)) != TASK_OK)
+		return ret;
+	if ((ret = task_version(c, version)) != TASK_OK)
+		goto out;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW)
+		if (fn(arg, sqlite3_column_int64(st, 0),
+		       sqlite3_column_int64(st, 1)) != 0)
+			break;
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		ret = task_db_error(c, rc, Q_ROW_VERSIONS);
+	sqlite3_reset(st);
+out:
+	task_snapshot_end(c);
+	return ret;
 }

@@ -52,6 +52,9 @@ enum task_rc {
 /* Called for each task of a list, in order; non-zero stops the walk. */
 typedef int (*task_fn)(void *arg, const struct task *t);
 
+/* Called with a task's id and a version (of its deletion, or of its row). */
+typedef int (*task_deleted_fn)(void *arg, long long id, long long version);
+
 /*
  * A read snapshot: everything read between begin and end sees one state
  * of the queue. task_snapshot_end always ends it, also after an error.
@@ -123,8 +126,16 @@ struct task_changes {
  * otherwise ch->version is the current version. Runs in its own snapshot.
  */
 enum task_rc task_changes(struct dbconn *c, long long since, task_fn on_task,
-			  int (*on_deleted)(void *arg, long long id), void *arg,
+			  task_deleted_fn on_deleted, void *arg,
 			  struct task_changes *ch);
+
+/*
+ * Calls fn with the id and row version of every task, in one snapshot
+ * whose queue version goes to *version (the publisher's starting point).
+ * Non-zero from fn stops the walk.
+ */
+enum task_rc task_row_versions(struct dbconn *c, task_deleted_fn fn, void *arg,
+			       long long *version);
 
 /*
  * Adds a queued task for n, created now, unless queue_cap tasks are

@@ -104,10 +104,15 @@ taskview_actions(struct buf *b, const struct task *t, const char *token,
 		html_attr(b, task_action_names[a]);
 		html_raw_unescaped(b, "\" class=\"action action-");
 		html_attr(b, task_action_names[a]);
-		html_raw_unescaped(b, "\"><input type=\"hidden\" name=\"csrf\" "
-				      "value=\"");
-		html_attr(b, token);
 		html_raw_unescaped(b, "\">");
+		/* A row published to everyone carries no one's token: the page
+		 * script sends its actions through the JSON API. */
+		if (token != NULL) {
+			html_raw_unescaped(b, "<input type=\"hidden\" "
+					      "name=\"csrf\" value=\"");
+			html_attr(b, token);
+			html_raw_unescaped(b, "\">");
+		}
 		if (back && a != TASK_ACTION_DELETE)
 			html_raw_unescaped(b, "<input type=\"hidden\" "
 					      "name=\"back\" value=\"task\">");

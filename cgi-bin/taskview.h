@@ -22,18 +22,17 @@ void taskview_ran(struct buf *b, const struct task *t, long long now);
 
 /*
  * Appends one POST form per action that applies to t (cancel, retry,
- * delete), each with the hidden csrf field holding token.
- */
-/*
- * Appends the action forms that apply to t. back: the task page's own,
- * whose cancel and retry come back to it (a hidden back=task field).
+ * delete), each with the hidden csrf field holding token (none if NULL).
+ * back: the task page's own, whose cancel and retry come back to it (a
+ * hidden back=task field).
  */
 void taskview_actions(struct buf *b, const struct task *t, const char *token,
 		      int back);
 
 /*
  * Appends the table row of docs/design.md for t: <tr id="task-ID" ...>
- * with the id, n, status, digit, created, ran and actions cells.
+ * with the id, n, status, digit, created, ran and actions cells; its forms
+ * carry token, or none if it is NULL (a row published to everyone).
  */
 void taskview_row(struct buf *b, const struct task *t, long long now,
 		  const char *token);

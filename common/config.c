@@ -27,6 +27,9 @@ static const struct config_key config_keys[] = {
 	  "directory for the database and the digit store" },
 	{ "socket", CONFIG_PATH, CONFIG_FIELD(socket_path), 0, 0,
 	  "FastCGI unix socket (default: DATA/nthpi-fcgi.sock)" },
+	{ "publish", CONFIG_PATH, CONFIG_FIELD(publish_path), 0, 0,
+	  "unix socket of nginx's Nchan publisher, where live updates go "
+	  "(default: DATA/nthpi-publish.sock)" },
 	{ "n_max", CONFIG_LLONG, CONFIG_FIELD(n_max), 1, CONFIG_N_MAX_LIMIT,
 	  "largest n (decimal place) accepted" },
 	{ "children", CONFIG_INT, CONFIG_FIELD(children), 1, 64,
@@ -53,11 +56,11 @@ config_defaults(struct config *c)
 	memset(c, 0, sizeof(*c));
 	snprintf(c->data_dir, sizeof(c->data_dir), "var");
 	c->n_max = 100000000LL;
-	/* 4 x 300 request threads hold 1,000 long-polls with 200 to spare;
-	 * 300 connections per child stay far below the 1024 descriptors a
-	 * child allows itself (cgi-bin/child.c). */
+	/* Long polls are held by nginx, not by threads: a thread serves
+	 * only short requests (and pi.txt downloads), so 4 x 16 is plenty
+	 * on a few cores. */
 	c->children = 4;
-	c->threads = 300;
+	c->threads = 16;
 	c->hold_seconds = 25;
 	c->queue_cap = 100000;
 	c->memory_limit_mb = 4096;
@@ -196,6 +199,12 @@ config_finish(struct config *c, char *err, size_t errlen)
 		     c->data_dir);
 	if (n < 0 || (size_t)n >= sizeof(c->store_path))
 		goto toolong;
+	if (c->publish_path[0] == '\0') {
+		n = snprintf(c->publish_path, sizeof(c->publish_path),
+			     "%s/nthpi-publish.sock", c->data_dir);
+		if (n < 0 || (size_t)n >= sizeof(c->publish_path))
+			goto toolong;
+	}
 	if (c->socket_path[0] == '\0') {
 		n = snprintf(c->socket_path, sizeof(c->socket_path),
 			     "%s/nthpi-fcgi.sock", c->data_dir);

@@ -12,6 +12,7 @@
 struct config {
 	char data_dir[PATH_MAX];    /* data: database and digit store */
 	char socket_path[PATH_MAX]; /* socket: FastCGI unix socket */
+	char publish_path[PATH_MAX]; /* publish: nginx's Nchan publisher */
 	long long n_max;            /* n_max: largest n accepted */
 	int children;               /* children: pre-forked FastCGI processes */
 	int threads;                /* threads: request threads per child */

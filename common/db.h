@@ -10,8 +10,11 @@
 /*
  * Opens (creating if needed) the database at path in WAL mode with a busy
  * timeout, and brings its schema up to DB_SCHEMA_VERSION inside one
- * BEGIN IMMEDIATE transaction. Returns the handle, which the caller closes
- * with sqlite3_close, or NULL after logging why.
+ * BEGIN IMMEDIATE transaction; one already at that version is only read.
+ * Safe while other processes open the same file: where SQLite answers
+ * "busy" without waiting, it starts over after a pause, for up to 20 s.
+ * Returns the handle, which the caller closes with sqlite3_close, or NULL
+ * after logging why (once, with the path and, for a lock, what to do).
  */
 sqlite3 *db_open(const char *path);
 

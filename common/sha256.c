@@ -124,8 +124,7 @@ sha256_final(struct sha256 *s, unsigned char out[SHA256_LEN])
 }
 
 void
-sha256_hex(const unsigned char digest[SHA256_LEN],
-	   char hex[SHA256_HEX_LEN + 1])
+sha256_hex(const unsigned char digest[SHA256_LEN], char hex[SHA256_HEX_LEN + 1])
 {
 	static const char digits[] = "0123456789abcdef";
 	int i;

@@ -10,9 +10,9 @@
 
 struct sha256 {
 	uint32_t h[8];
-	uint64_t total;		/* bytes hashed so far */
+	uint64_t total; /* bytes hashed so far */
 	unsigned char block[64];
-	size_t fill;		/* bytes waiting in block */
+	size_t fill; /* bytes waiting in block */
 };
 
 /* Starts a new digest in s. */

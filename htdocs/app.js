@@ -1041,7 +1041,10 @@
 			if (submitting) {
 				return;
 			}
-			var text = input.value;
+			/* A number pasted with spaces around it is that number, as the
+			 * form without script takes it (ASCII white space only, as the
+			 * server trims; the JSON API itself stays strict). */
+			var text = input.value.replace(/^[ \t\n\f\r]+|[ \t\n\f\r]+$/g, "");
 			/* Plain digits go as a JSON number, written out digit for digit
 			 * (no rounding of big values); anything else goes as typed, and
 			 * the server's 400 says what is wrong with it. */

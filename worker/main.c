@@ -1224,8 +1224,9 @@ main(int argc, char **argv)
 		err(1, "%s", w.cfg.data_dir);
 	worker_lock_data(&w);
 	worker_signals(&unblocked);
+	/* db_open has logged why, with the path and what to do. */
 	if ((w.db = db_open(w.cfg.db_path)) == NULL)
-		errx(1, "cannot open the database %s", w.cfg.db_path);
+		return 1;
 	sqlite3_busy_handler(w.db, worker_busy, &w);
 	if ((w.q = queue_open(w.db)) == NULL)
 		errx(1, "cannot prepare the queue statements");

@@ -267,6 +267,22 @@ if (loaded) {
 		check("a bad value adds no row", after.length === before.length, `${before.length} -> ${after.length}`);
 	});
 
+	/* A number pasted with spaces around it: the page script sends the
+	 * number, as the form without script does. */
+	await step("a number with spaces around it is taken", async () => {
+		const before = await rowIds(page);
+		await page.fill("#n", "  53 \t");
+		await page.locator("form#new-task button, form#new-task input[type=submit]").first().click();
+		const added = await page.waitForFunction(
+			(before) => Array.from(document.querySelectorAll("#tasks tbody tr[data-id]"))
+				.some((tr) => !before.includes(Number(tr.getAttribute("data-id"))) &&
+					tr.querySelector("td.n").textContent.trim() === "53"),
+			before, { timeout: 10000, polling: 50 }).then(() => true, () => false);
+		const err = ((await page.textContent("#n-error")) || "").trim();
+		check("a number with spaces around it is taken", added && err === "",
+			JSON.stringify({ added, err }));
+	});
+
 	/* Row actions through the JSON API: cancel, retry, delete. */
 	await step("row actions work without reload", async () => {
 		// A task big enough to still be queued or running when cancelled.
@@ -546,6 +562,47 @@ await step("without JavaScript the form posts and the page shows the new row", a
 		bad && bad.status() === 400 && err.trim().length > 5 && kept === "abc",
 		JSON.stringify({ status: bad && bad.status(), err, kept }));
 	await nctx.close();
+});
+
+/* A link from another site brings the SameSite=Lax cookie but not the
+ * Strict one: the page it opens must keep the token that the forms of tabs
+ * already open hold (docs/design.md, Security). */
+await step("a visit from another site's link keeps the forms' token", async () => {
+	const xctx = await browser.newContext({ javaScriptEnabled: false });
+	const tab = await xctx.newPage();
+	tab.setDefaultTimeout(20000);
+	await tab.goto(BASE + "/");
+	const token = await tab.getAttribute("form#new-task input[name=csrf]", "value");
+	const other = await xctx.newPage();
+	other.setDefaultTimeout(20000);
+	await other.route("http://elsewhere.test/**", (route) => route.fulfill({
+		contentType: "text/html",
+		body: `<!doctype html><a id="go" href="${BASE}/">nthpi</a>`,
+	}));
+	let sent = null;
+	other.on("request", (req) => {
+		if (req.url() === BASE + "/") sent = req.allHeaders();
+	});
+	await other.goto("http://elsewhere.test/");
+	await Promise.all([other.waitForNavigation({ waitUntil: "load" }), other.click("#go")]);
+	const token2 = await other.getAttribute("form#new-task input[name=csrf]", "value");
+	const headers = sent ? await sent : {};
+	const cookie = headers.cookie || "";
+	diag(`the cross-site visit sent Cookie: ${cookie.replace(/=[0-9a-f]{32}/g, "=…")}`);
+	// Only the Lax cookie came: the browser took the visit as cross-site.
+	check("a visit from another site's link keeps the forms' token",
+		/nthpi_csrf_lax=/.test(cookie) && !/nthpi_csrf=/.test(cookie) &&
+		token && token2 === token,
+		JSON.stringify({ cookie, token, token2 }));
+	await tab.fill("#n", "52");
+	const [nav] = await Promise.all([
+		tab.waitForNavigation({ waitUntil: "load" }),
+		tab.locator("form#new-task button, form#new-task input[type=submit]").first().click(),
+	]);
+	check("after it, the form of the tab opened before still posts",
+		nav && nav.status() === 200 && new URL(tab.url()).pathname === "/",
+		JSON.stringify({ status: nav && nav.status(), url: tab.url() }));
+	await xctx.close();
 });
 
 await browser.close();

@@ -2,6 +2,7 @@
 201 and Location, errors, the list's parameters, the actions, and the long
 poll (GET /api/tasks?since=V)."""
 
+import json
 import re
 import statistics
 import threading
@@ -144,6 +145,45 @@ def test_bad_requests(s):
           st == 201, (st, body))
     st, h, body = s.api("PUT", "/api/tasks", {"n": 5})
     check("PUT /api/tasks is refused with 405", st == 405, st)
+
+
+def test_parameters_that_do_not_apply(s):
+    """A parameter a route does not take is refused with a sentence that
+    names it and what the route takes, not ignored."""
+    for path, name, takes in (
+            ("/api/tasks?after=3", "after", "limit, before, status or since"),
+            ("/api/tasks?limit=5&sort=id", "sort", "since"),
+            ("/api/tasks/1?verbose=1", "verbose", "no parameters")):
+        st, h, body = s.api("GET", path)
+        err = (body or {}).get("error", "")
+        check("GET %s answers 400 naming %s and what the route takes" % (
+            path, name), st == 400 and error_ok(h, body) and
+              '"%s"' % name in err and takes in err, (st, body))
+    for q in ("limit=5", "before=3", "status=done"):
+        name = q.split("=")[0]
+        st, h, body = s.api("GET", "/api/tasks?since=0&" + q)
+        err = (body or {}).get("error", "")
+        check("GET /api/tasks?since=0&%s answers 400: %s does not apply to "
+              "a long poll" % (q, name), st == 400 and
+              '"%s"' % name in err and "since" in err, (st, body))
+    st, h, body = s.api("GET", "/api/tasks?since=0")
+    check("since alone is still answered", st == 200, st)
+    before = count_tasks(s)
+    st, h, body = s.api("POST", "/api/tasks?n=6", {"n": 5})
+    check("POST /api/tasks?n=6 answers 400: a POST takes nothing in its "
+          "address", st == 400 and '"n"' in (body or {}).get("error", "")
+          and count_tasks(s) == before, (st, body))
+    st, h, body = s.api("DELETE", "/api/tasks/999999?force=1")
+    check("DELETE with a parameter in its address answers 400", st == 400 and
+          '"force"' in (body or {}).get("error", ""), (st, body))
+    st, h, body = s.request("GET", "/api/tasks?%ff=1")
+    try:
+        err = json.loads(body).get("error", "")
+    except ValueError:
+        err = None
+    check("a parameter name that is not UTF-8 is quoted safely in valid "
+          "JSON", st == 400 and err is not None and '"?"' in err,
+          (st, body))
 
 
 def test_list(s):
@@ -459,6 +499,7 @@ def run():
     with Stack(n_max=10**7, label="api stack") as s:
         test_create_and_get(s)
         test_bad_requests(s)
+        test_parameters_that_do_not_apply(s)
         test_list(s)
         test_long_poll_worker(s)
         test_long_poll_worker_latency(s)

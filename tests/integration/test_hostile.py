@@ -70,13 +70,17 @@ def header_problems(h):
 
 
 def nginx_bodies():
-    """The answers nginx.conf words itself (its error_page locations:
-    return CODE "text"), as nginx sends them."""
+    """The answers nginx.conf words itself (return CODE "text", and the
+    refusals' texts in the map $nthpi_refusal), as nginx sends them."""
     with open(os.path.join(REPO, "nginx.conf")) as f:
         conf = f.read()
+    quoted = r"""(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)")"""
+    refusals = re.search(r"map \$uri \$nthpi_refusal \{(.*?)\n    \}", conf,
+                         re.S)
     out = set()
-    for m in re.finditer(r"""return\s+4\d\d\s+(?:'((?:[^'\\]|\\.)*)'|"((?:[^"\\]|\\.)*)");""",
-                         conf):
+    for m in list(re.finditer(r"return\s+4\d\d\s+" + quoted + ";", conf)) + \
+            list(re.finditer(r"\n\s*\S+\s+" + quoted + ";",
+                             refusals.group(1) if refusals else "")):
         text = m.group(1) if m.group(1) is not None else m.group(2)
         text = re.sub(r"\\(.)", lambda e: {"n": "\n", "t": "\t"}.get(
             e.group(1), e.group(1)), text)
@@ -488,6 +492,8 @@ def test_csrf(s, hx):
                 {"Origin": "http://127.0.0.1.evil.example:%d" % port}),
                ("an Origin with our host as user name",
                 {"Origin": "http://127.0.0.1:%d@evil.example" % port}),
+               ("an Origin of our host and port over https (the server "
+                "is http)", {"Origin": "https://127.0.0.1:%d" % port}),
                ("Sec-Fetch-Site cross-site",
                 {"Sec-Fetch-Site": "cross-site"}),
                ("Sec-Fetch-Site same-site", {"Sec-Fetch-Site": "same-site"})]
@@ -575,17 +581,21 @@ def test_headers(s):
         check("hostile: headers: %s (%d) has the CSP with frame-ancestors "
               "'none' and no unsafe-inline, nosniff and Referrer-Policy"
               % (what, st), not p, p)
-    notes = []
-    for what, path in (("an encoded NUL in the path", "/tasks/1%00"),
-                       ("a query string too long for nginx",
-                        "/api/tasks?x=" + "a" * 10000)):
-        st, hh, data = s.request("GET", path)
-        if header_problems(hh):
-            notes.append("%s (%d)" % (what, st))
-    if notes:
-        tap.diag("note: nginx's own error pages carry no security headers "
-                 "(nginx.conf adds them only in location /): %s" %
-                 ", ".join(notes))
+    for what, method, path, h in (
+            ("an encoded NUL in the path", "GET", "/tasks/1%00", {}),
+            ("nginx's 414 (a query string too long for nginx)", "GET",
+             "/api/tasks?x=" + "a" * 10000, {}),
+            ("nginx's 400 (a header too long)", "GET", "/",
+             {"X-Big": "a" * 9000}),
+            ("nginx's 404 (a missing static file)", "GET", "/missing.js",
+             {}),
+            ("nginx's 405 (POST to a static file)", "POST", "/style.css",
+             {})):
+        st, hh, data = s.request(method, path, None, h)
+        p = header_problems(hh)
+        check("hostile: headers: %s (%d) has the CSP with frame-ancestors "
+              "'none' and no unsafe-inline, nosniff and Referrer-Policy"
+              % (what, st), not p, p)
 
 
 def test_error_text_escaped(s):
@@ -635,7 +645,8 @@ def test_queue_cap():
         tap.diag("tried: the sixth task by the API -> %d %s" % (st, msg))
         check("hostile: cap: the sixth by the API answers 503 JSON saying "
               "the queue is full, with Retry-After", st == 503 and
-              "queue is full" in msg and "retry-after" in h, (st, body, h))
+              "queue is full" in msg and h.get("retry-after") == "30",
+              (st, body, h))
         st, h, body = s.submit_form(6)
         err = Page(body).by_id("n-error")
         tap.diag("tried: the sixth task by the form -> %d %s" % (
@@ -643,6 +654,9 @@ def test_queue_cap():
         check("hostile: cap: the sixth by the form answers 503 with the "
               "form and #n-error saying the queue is full", st == 503 and
               err is not None and "queue is full" in err.text, st)
+        check("hostile: cap: the form's 503 says when to try again, once "
+              "(Retry-After: 30, as room comes when tasks finish)",
+              h.get("retry-after") == "30", h.get("retry-after"))
         check("hostile: cap: still 5 tasks", count_tasks(s) == 5)
         st, _, t = s.api("POST", "/api/tasks/1/cancel", {})
         check("hostile: cap: a cancel makes room", st == 200, st)

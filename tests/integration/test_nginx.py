@@ -1,11 +1,16 @@
 """test_nginx.py: what nginx.conf promises: the configuration is valid,
 static files with caching and security headers, no version in Server, the
-body size limit, /metrics for loopback only, and the rate limit on POSTs."""
+body size limit, /metrics for loopback only, the rate limit on POSTs and
+the limit on held long polls, and nginx's own refusals in the words and
+headers of the part of the site asked for."""
 
 import json
 import os
+import socket
 import subprocess
 import tempfile
+import threading
+import time
 
 import tap
 from harness import REPO, Stack, nginx_binary
@@ -116,9 +121,131 @@ def test_limits(s):
           secure_headers(h), (st, h, body[:300]))
     st, h, body = s.request("GET", "/metrics")
     check("/metrics is not refused from 127.0.0.1", st != 403, st)
+    # nginx.conf allows 127.0.0.1 and ::1 only; 127.0.0.2 is outside
+    # that list, though on loopback, which is what lets a test try it.
     st, h, body = s.request("GET", "/metrics", source="127.0.0.2")
     check("/metrics is refused from another address (127.0.0.2)",
           st == 403, st)
+    check("the 403 of /metrics is a page that says it is for this host "
+          "only and links back, with the security headers",
+          page_says(h, body, b"loopback") and secure_headers(h),
+          (h, body[:300]))
+
+
+def raw(s, data):
+    """Sends bytes as they are; returns (status, headers, body)."""
+    with socket.create_connection(("127.0.0.1", s.port), 10) as c:
+        c.sendall(data)
+        chunks = []
+        try:
+            while True:
+                b = c.recv(65536)
+                if not b:
+                    break
+                chunks.append(b)
+        except OSError:
+            pass
+    head, _, body = b"".join(chunks).partition(b"\r\n\r\n")
+    lines = head.decode("latin-1").split("\r\n")
+    h = {}
+    for line in lines[1:]:
+        k, _, v = line.partition(":")
+        h[k.strip().lower()] = v.strip()
+    return int(lines[0].split()[1]), h, body
+
+
+def refusal_problems(area, h, body, words):
+    """What is wrong with an nginx refusal for area ("api", "v1" or
+    "page"): its form, its sentence (holding words) and its headers."""
+    p = []
+    ctype = h.get("content-type", "")
+    if area == "api":
+        try:
+            err = json.loads(body).get("error", "")
+        except (ValueError, AttributeError):
+            err = ""
+        if not ctype.startswith("application/json") or words not in err:
+            p.append("not JSON holding %r: %r %r" % (words, ctype, body))
+    elif area == "v1":
+        if not ctype.startswith("text/plain") or \
+                words.encode() not in body or b"<" in body:
+            p.append("not plain text holding %r: %r %r" % (words, ctype,
+                                                          body))
+        if h.get("access-control-allow-origin") != "*":
+            p.append("no Access-Control-Allow-Origin: *")
+    elif not page_says(h, body, words.encode()):
+        p.append("not a page holding %r with a link to /: %r %r" % (
+            words, ctype, body))
+    if area != "v1" and "access-control-allow-origin" in h:
+        p.append("Access-Control-Allow-Origin outside /v1/")
+    if b"nginx" in body:
+        p.append("nginx's own page")
+    if not secure_headers(h) or h.get("referrer-policy") != "same-origin":
+        p.append("security headers missing: %r" % h)
+    return p
+
+
+AREAS = (("api", "/api/tasks"), ("v1", "/v1/pi"), ("page", "/tasks/1"))
+
+
+def test_refusals(s):
+    """nginx's 400 (headers too large), 414 and 405, before the app sees
+    the request, in each part's language: JSON under /api/, plain text
+    with CORS under /v1/, a page elsewhere."""
+    big = "a" * 9000
+    for area, path in AREAS:
+        st, h, body = s.request("GET", path + "?x=" + big)
+        check("nginx's 414 under %s is the part's own sentence, with the "
+              "security headers" % path, st == 414 and not
+              refusal_problems(area, h, body, "8 KiB"),
+              (st, refusal_problems(area, h, body, "8 KiB")))
+        st, h, body = s.request("GET", path, headers={"X-Big": big})
+        check("nginx's 400 for a header too long under %s is the part's "
+              "own sentence" % path, st == 400 and not
+              refusal_problems(area, h, body, "8 KiB a line"),
+              (st, refusal_problems(area, h, body, "8 KiB a line")))
+        # Before Host nginx does not know the server: the default one
+        # (of the 421) refuses it, in the same words.
+        st, h, body = raw(s, ("GET %s HTTP/1.1\r\nCookie: %s\r\nHost: "
+                              "127.0.0.1\r\nConnection: close\r\n\r\n" %
+                              (path, big)).encode())
+        check("nginx's 400 for a header too long before Host, under %s, "
+              "is the same sentence" % path, st == 400 and not
+              refusal_problems(area, h, body, "8 KiB a line"),
+              (st, refusal_problems(area, h, body, "8 KiB a line")))
+    st, h, body = raw(s, b"HEAD /v1/pi?x=" + big.encode() +
+                      b" HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                      b"Connection: close\r\n\r\n")
+    check("a HEAD refused 414 has the headers and no body", st == 414 and
+          body == b"" and h.get("access-control-allow-origin") == "*",
+          (st, h, body))
+    st, h, body = s.request("POST", "/style.css", "x")
+    check("nginx's 405 for a POST to a static file is a page with a "
+          "sentence", st == 405 and not
+          refusal_problems("page", h, body, "GET and HEAD"),
+          (st, refusal_problems("page", h, body, "GET and HEAD")))
+    st, h, body = s.request("GET", "/.nthpi-refusal/414.json")
+    check("the refusals' own location is not reachable from outside (a 404 "
+          "page)", st == 404 and page_says(h, body, b"Not found"),
+          (st, body[:200]))
+
+
+def test_bare_prefixes(s):
+    """/api and /v1 without the slash: a 404 that names the addresses
+    there are, in the part's language (nginx used to answer its 301)."""
+    st, h, body = s.api("GET", "/api")
+    check("GET /api answers a JSON 404 that names /api/tasks",
+          st == 404 and "/api/tasks" in (body or {}).get("error", ""),
+          (st, body))
+    st, h, body = s.request("GET", "/v1")
+    check("GET /v1 answers a plain 404 that names /v1/pi, readable by any "
+          "origin", st == 404 and h.get("content-type", "").startswith(
+              "text/plain") and b"/v1/pi?start=" in body and
+          h.get("access-control-allow-origin") == "*", (st, h, body))
+    st, h, body = s.request("POST", "/api", "{}",
+                            {"Content-Type": "application/json"})
+    check("POST /api answers the JSON 404 too, not a redirect", st == 404 and
+          "location" not in h, (st, h))
 
 
 def api_error(h, body, words):
@@ -178,12 +305,68 @@ def test_rate_limit():
         st, h, body = s.request("POST", "/tasks", "n=5",
                                 {"Content-Type":
                                  "application/x-www-form-urlencoded"})
+        check("the API's 429 says when to try again (Retry-After)",
+              h.get("retry-after", "").isdigit(), h)
+        st, h, body = s.request("POST", "/tasks", "n=5",
+                                {"Content-Type":
+                                 "application/x-www-form-urlencoded"})
         check("a form's 429 is a page that says to wait and links back",
               st == 429 and page_says(h, body, b"Wait a few seconds"),
               (st, h.get("content-type"), body[:300]))
+        check("the form's 429 has Retry-After and the security headers",
+              h.get("retry-after", "").isdigit() and secure_headers(h) and
+              h.get("referrer-policy") == "same-origin", h)
+        st, h, body = s.request("POST", "/v1/pi", "")
+        check("a 429 under /v1/ is plain text that any origin may read, "
+              "with Retry-After", st == 429 and not refusal_problems(
+                  "v1", h, body, "Wait") and
+              h.get("retry-after", "").isdigit(),
+              (st, h, body[:300]))
         gets = [s.request("GET", "/api/tasks?limit=1")[0] for _ in range(30)]
         check("GETs are not rate limited", all(g == 200 for g in gets),
               gets)
+
+
+def test_poll_limit():
+    """100 long polls held at once from an address other than 127.0.0.1
+    (127.0.0.2: loopback is exempt, and nginx.conf names 127.0.0.1 only):
+    the 101st gets nginx's 429 in JSON with Retry-After. Enough threads
+    that the app holds them all (it keeps a tenth free of polls)."""
+    with Stack(worker=False, children=2, threads=80, hold_seconds=6,
+               label="poll limit stack") as s:
+        version = s.api("GET", "/api/tasks?limit=1")[2]["version"]
+        path = "/api/tasks?since=%d" % version
+        done = []
+
+        def poll():
+            try:
+                done.append(s.request("GET", path, source="127.0.0.2",
+                                      timeout=30)[0])
+            except OSError as e:
+                done.append(str(e))
+
+        threads = [threading.Thread(target=poll) for _ in range(100)]
+        for t in threads:
+            t.start()
+        time.sleep(1.5)
+        held = 100 - len(done)
+        st, h, data = s.request("GET", path, source="127.0.0.2")
+        try:
+            err = json.loads(data).get("error", "")
+        except ValueError:
+            err = ""
+        for t in threads:
+            t.join()
+        tap.diag("held %d polls from 127.0.0.2; the next got %s" % (held,
+                                                                     st))
+        check("with 100 polls held from one address, the next gets 429",
+              held == 100 and st == 429, (held, st, done[:5]))
+        check("that 429 is JSON that says to wait, with Retry-After and the "
+              "security headers", "Wait" in err and
+              h.get("retry-after", "").isdigit() and secure_headers(h),
+              (h, data[:300]))
+        check("the held polls then end as holds do (200)",
+              done.count(200) == 100, done[:10])
 
 
 def run():
@@ -192,8 +375,11 @@ def run():
     with Stack(worker=False, label="nginx stack") as s:
         test_static(s)
         test_limits(s)
+        test_refusals(s)
+        test_bare_prefixes(s)
         test_unknown_host(s)
     test_rate_limit()
+    test_poll_limit()
 
 
 if __name__ == "__main__":

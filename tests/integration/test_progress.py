@@ -32,7 +32,7 @@ def follow(s, task_id, timeout):
     seen, t0, task = [], time.monotonic(), None
     version = s.api("GET", "/api/tasks?limit=1")[2]["version"]
     while time.monotonic() - t0 < timeout:
-        st, _, body = s.api("GET", "/api/tasks?limit=5&since=%d" % version,
+        st, _, body = s.api("GET", "/api/tasks?since=%d" % version,
                             timeout=40)
         if st != 200:
             raise AssertionError("long poll answered %d: %r" % (st, body))

@@ -160,7 +160,8 @@ def test_bad_n(s):
     cases = [
         ("empty", ""), ("zero", "0"), ("zeros", "000"), ("negative", "-1"),
         ("decimal point", "1.5"), ("exponent", "1e3"),
-        ("leading space", " 7"), ("trailing space", "7 "),
+        ("a space inside", "4 2"), ("only spaces", "   "),
+        ("a no-break space around", "\u00a07"),
         ("letters", "abc"), ("plus sign", "+5"), ("hex", "0x10"),
         ("thousands separator", "5,000"),
         ("n_max + 1", str(N_MAX + 1)), ("20 digits", "1" * 20),
@@ -207,6 +208,79 @@ def test_bad_n(s):
                   err and err.text)
 
 
+def test_trimmed_n(s):
+    """A number pasted with white space around it is that number in the
+    form; the JSON API stays strict."""
+    for what, value in (("spaces around", " 42 "), ("a tab and a newline",
+                                                      "\t43\r\n"),
+                        ("a trailing space", "44 ")):
+        before = count_tasks(s)
+        status, h, body = s.submit_form(value)
+        task_id, n = last_task(s)
+        check("POST /tasks with n and %s is taken as that number" % what,
+              status == 303 and count_tasks(s) == before + 1 and
+              n == int(value), (status, n))
+    st, h, body = s.api("POST", "/api/tasks", '{"n": " 42 "}')
+    check("the JSON API still refuses n with spaces around it (400)",
+          st == 400 and "error" in (body or {}), (st, body))
+
+
+def test_jump_forms(s):
+    """The task page's page and decimal forms: white space around a value
+    is left out; a value that cannot be followed gets the overview with
+    the reason beside its field, which keeps what was typed."""
+    st, t = s.api_create(15000)
+    t = s.wait_task(t["id"]) if st == 201 else {}
+    if not check("a task of n=15000 (two pages of decimals) is done",
+                 t.get("status") == "done", t):
+        return
+    base = "/tasks/%d" % t["id"]
+    st, h, body = s.request("GET", base + "?page=%202%20")
+    check("?page= 2 (spaces around) shows page 2", st == 200 and
+          b"Decimals 10001 to 15000" in body, (st, body[-400:]))
+    st, h, body = s.request("GET", base + "?decimal=+12345+")
+    check("?decimal= 12345 (spaces around) shows its page with it marked",
+          st == 200 and b'<mark id="sought">' in body and
+          b"Decimals 10001 to 15000" in body, st)
+    for what, query, want, field, typed, words in (
+            ("a page that is not a number", "page=abc", 400,
+             "page-number-top", "abc", "page number"),
+            ("an empty page", "page=", 400, "page-number-top", "",
+             "page number"),
+            ("a decimal that is not a number", "decimal=12x", 400,
+             "decimal-top", "12x", "decimal place"),
+            ("a page past the last", "page=+3", 404, "page-number-top",
+             " 3", "2 pages"),
+            ("a decimal past n", "decimal=15001", 404, "decimal-top",
+             "15001", "15000 decimals")):
+        st, h, body = s.request("GET", "%s?%s" % (base, query))
+        p = Page(body)
+        field_ = p.by_id(field)
+        err = p.by_id(field + "-error")
+        check("the task page with %s answers %d with the overview and the "
+              "reason beside the field, which keeps what was typed" % (
+                  what, want), st == want and p.by_id("digits") is not None
+              and p.by_id("task") is not None and field_ is not None and
+              field_.attrs.get("value") == typed and
+              field_.attrs.get("aria-invalid") == "true" and
+              field + "-error" in field_.attrs.get("aria-describedby", "")
+              and err is not None and err.attrs.get("role") == "alert" and
+              words in err.text and b"<title>Error: Task" in body,
+              (st, field_ and field_.attrs, err and err.text))
+        ids = re.findall(rb'\sid="([^"]*)"', body)
+        check("... and no id twice on that page",
+              len(ids) == len(set(ids)), ids)
+    st, h, body = s.request("GET", base + "?page=%3Cb%3E")
+    check("what was typed is escaped in the field", st == 400 and
+          b"<b>" not in body and b"&lt;b&gt;" in body, st)
+    small = s.api_create(30)[1]
+    s.wait_task(small["id"])
+    st, h, body = s.request("GET", "/tasks/%d?page=x" % small["id"])
+    check("a task without the forms (one page) answers a bad page with "
+          "the error page (400)", st == 400 and
+          Page(body).by_id("error-message") is not None, st)
+
+
 def test_csrf(s):
     before = count_tasks(s)
     token, cookie = s.get_csrf()
@@ -237,6 +311,105 @@ def test_csrf(s):
         7, csrf=(token, cookie), headers={"Sec-Fetch-Site": "same-origin"})
     check("a form POST with Sec-Fetch-Site same-origin is accepted",
           status == 303, status)
+
+
+def cookies_set(h):
+    """The cookies a Set-Cookie header (repeats joined by ", ") sets:
+    {name: (value, attributes in lower case)}."""
+    out = {}
+    for m in re.finditer(r"(?:^|,\s*)(nthpi_[a-z_]+)=([^;,\s]*)((?:;[^,]*)*)",
+                         h.get("set-cookie", "")):
+        out[m.group(1)] = (m.group(2), m.group(3).lower())
+    return out
+
+
+def form_token(body):
+    csrf = Page(body).find("input", name="csrf", type="hidden")
+    return csrf[0].attrs.get("value") if csrf else None
+
+
+def test_csrf_cross_site_visit(s):
+    """A link from another site brings the Lax cookie only (the browser
+    keeps the Strict one but does not send it): the page must keep the
+    token that the forms of tabs already open hold, so that they still
+    post. docs/design.md, Security."""
+    st, h, body = s.request("GET", "/")
+    set_ = cookies_set(h)
+    token = form_token(body)
+    strict, lax = set_.get("nthpi_csrf"), set_.get("nthpi_csrf_lax")
+    check("a new visitor gets the token in two cookies: nthpi_csrf "
+          "SameSite=Strict and nthpi_csrf_lax SameSite=Lax, both HttpOnly",
+          strict and lax and strict[0] == lax[0] == token and
+          "samesite=strict" in strict[1] and "samesite=lax" in lax[1] and
+          "httponly" in strict[1] and "httponly" in lax[1], (set_, token))
+    if not token:
+        return
+    st, h, body = s.request("GET", "/", headers={
+        "Cookie": "nthpi_csrf_lax=" + token,
+        "Sec-Fetch-Site": "cross-site", "Sec-Fetch-Mode": "navigate"})
+    again = cookies_set(h)
+    check("a visit from another site's link (Lax cookie only) keeps the "
+          "token: the page's forms hold it, and no cookie gets another",
+          st == 200 and form_token(body) == token and
+          all(v[0] == token for v in again.values()), (again,
+                                                       form_token(body)))
+    st, h, body = s.submit_form(7, csrf=(token, "nthpi_csrf=" + token))
+    check("then the form of a tab opened before posts (303)", st == 303,
+          (st, body[:300]))
+    st, h, body = s.submit_form(7, csrf=(token, "nthpi_csrf_lax=" + token))
+    check("a form post that brings only the Lax cookie is refused (403): "
+          "the forms' check is the Strict cookie's", st == 403, st)
+    st, h, body = s.request("GET", "/", headers={
+        "Cookie": "nthpi_csrf=" + token})
+    set_ = cookies_set(h)
+    check("a visitor who has only the Strict cookie (from before) gets the "
+          "Lax one with the same token", set_.get("nthpi_csrf_lax", ("",))[0]
+          == token and "nthpi_csrf" not in set_ and
+          form_token(body) == token, set_)
+    st, h, body = s.request("GET", "/", headers={
+        "Cookie": "nthpi_csrf=%s; nthpi_csrf_lax=%s" % (token, token)})
+    check("a visitor with both cookies gets no Set-Cookie",
+          "set-cookie" not in h, h.get("set-cookie"))
+
+
+def test_parameters_that_do_not_apply(s):
+    """Pages refuse a parameter they do not take with a page that says
+    which and what they take; a form field the form does not send is
+    refused beside the field; a POST takes nothing in its address."""
+    st, t = s.api_create(12)
+    s.wait_task(t["id"])
+    for path, name, takes in (
+            ("/?page=2", "page", "before, after or status"),
+            ("/tasks/%d?before=3" % t["id"], "before", "page or decimal"),
+            ("/tasks/%d/pi.txt?x=1" % t["id"], "x", "no parameters")):
+        st, h, body = s.request("GET", path)
+        err = Page(body).by_id("error-message")
+        check("GET %s answers a 400 page naming %s and what the page takes"
+              % (path, name), st == 400 and err is not None and
+              '"%s"' % name in err.text and takes in err.text,
+              (st, err and err.text))
+    st, h, body = s.request("GET", "/tasks/%d?page=1&decimal=5" % t["id"])
+    err = Page(body).by_id("error-message")
+    check("page and decimal together answer 400: the decimal picks the page",
+          st == 400 and err is not None and "not both" in err.text,
+          (st, err and err.text))
+    before = count_tasks(s)
+    st, h, body = s.form_post("/tasks", [("n", "5"), ("priority", "1")])
+    err = Page(body).by_id("n-error")
+    check("POST /tasks with a field the form does not send answers 400 "
+          "with the form and the reason in #n-error", st == 400 and
+          err is not None and '"priority"' in err.text and
+          count_tasks(s) == before, (st, err and err.text))
+    st, h, body = s.form_post("/tasks?n=5", [("n", "6")])
+    check("POST /tasks?n=5 answers 400: a POST takes nothing in its "
+          "address", st == 400 and count_tasks(s) == before, st)
+    st, h, body = s.form_post("/tasks/%d/delete" % t["id"],
+                              [("back", "task")])
+    check("the delete form refuses back=task, which its form does not send "
+          "(a deleted task has no page)", st == 400 and
+          s.get_task(t["id"])["status"] == "done", st)
+    st, h, body = s.request("GET", "/?status=done&after=1")
+    check("the main page still takes its own parameters", st == 200, st)
 
 
 def test_not_found(s):
@@ -301,7 +474,11 @@ def run():
         test_task_page(s)
         test_n_max_accepted(s)
         test_bad_n(s)
+        test_trimmed_n(s)
+        test_jump_forms(s)
         test_csrf(s)
+        test_csrf_cross_site_visit(s)
+        test_parameters_that_do_not_apply(s)
         test_not_found(s)
     with Stack(n_max=N_MAX, worker=False, label="html stack without worker") \
             as s:

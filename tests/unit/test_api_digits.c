@@ -28,9 +28,12 @@ test_int_parser(void)
 		{ "9223372036854775807", 1, INT64_MAX },
 		{ "-9223372036854775808", 1, INT64_MIN },
 		{ "000000000000000000000001", 1, 1 },
-		{ "9223372036854775808", 0, 0 },
-		{ "-9223372036854775809", 0, 0 },
-		{ "99999999999999999999", 0, 0 },
+		{ "9223372036854775808", 1, INT64_MAX },
+		{ "-9223372036854775809", 1, INT64_MIN },
+		{ "99999999999999999999", 1, INT64_MAX },
+		{ "+99999999999999999999", 1, INT64_MAX },
+		{ "-99999999999999999999", 1, INT64_MIN },
+		{ "99999999999999999999x", 0, 0 },
 		{ "", 0, 0 },
 		{ "+", 0, 0 },
 		{ "-", 0, 0 },
@@ -158,6 +161,51 @@ test_answers(const char *dir)
 		"numberOfDigits=1001 is too big");
 	dispatch("GET", "/v1/pi?numberOfDigits=1000");
 	T_CHECK(resp.status == 200, "numberOfDigits=1000 is allowed");
+	dispatch("GET", "/v1/pi?start=99999999999999999999");
+	T_CHECK(resp.status == 400 && strcmp(body(), "start out of range") == 0,
+		"a start beyond 64 bits is out of range");
+	dispatch("GET", "/v1/pi?start=-99999999999999999999");
+	T_CHECK(resp.status == 400 && strcmp(body(), "start is negative") == 0,
+		"a start below -2^63 is negative");
+	dispatch("GET", "/v1/pi?numberOfDigits=99999999999999999999");
+	T_CHECK(resp.status == 400 &&
+		    strcmp(body(), "numberOfDigits is too big") == 0,
+		"a numberOfDigits beyond 64 bits is too big");
+}
+
+/* Each refusal of the /v1 area: plain text that any origin may read. */
+static void
+test_area_refusals(void)
+{
+	static const struct {
+		const char *method, *uri;
+		int status;
+	} cases[] = {
+		{ "POST", "/v1/pi", 405 },
+		{ "DELETE", "/v1/pi", 405 },
+		{ "GET", "/v1/nothing", 404 },
+		{ "GET", "/v1", 404 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		dispatch(cases[i].method, cases[i].uri);
+		T_CHECK(resp.status == cases[i].status &&
+			    strncmp(resp.content_type, "text/plain", 10) == 0 &&
+			    has_header("Access-Control-Allow-Origin: *\r\n") &&
+			    strlen(body()) > 20 && body()[0] != '{',
+			"%s %s answers %d in plain text with CORS (%s)",
+			cases[i].method, cases[i].uri, cases[i].status, body());
+	}
+	dispatch("GET", "/api/nothing");
+	T_CHECK(resp.status == 404 && body()[0] == '{' &&
+		    !has_header("Access-Control-Allow-Origin"),
+		"under /api/ a 404 stays JSON without CORS");
+	T_CHECK(route_area("/v1") == CTX_AREA_DIGITS &&
+		    route_area("/v1/x") == CTX_AREA_DIGITS &&
+		    route_area("/v1x") == CTX_AREA_PAGE &&
+		    route_area("/v2/pi") == CTX_AREA_PAGE,
+		"/v1 and the paths under /v1/ are the digits' area");
 }
 
 static void
@@ -180,7 +228,6 @@ test_preflight(void)
 	route_allow(route_match("/v1/pi", &id), allow, sizeof(allow));
 	T_CHECK(strcmp(allow, "GET, HEAD, OPTIONS") == 0,
 		"Allow for /v1/pi is GET, HEAD, OPTIONS (%s)", allow);
-	T_CHECK(route_is_api("/v1/nothing"), "paths under /v1/ answer JSON");
 }
 
 int
@@ -198,6 +245,7 @@ main(void)
 			T_DIAG("could not remove %s", dir);
 	}
 	test_preflight();
+	test_area_refusals();
 	buf_free(&resp.headers);
 	buf_free(&resp.body);
 	return T_EXIT();

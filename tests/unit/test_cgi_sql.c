@@ -220,10 +220,11 @@ seen_task(void *arg, const struct task *t)
 }
 
 static int
-seen_deleted(void *arg, long long id)
+seen_deleted(void *arg, long long id, long long version)
 {
 	struct seen *s = arg;
 
+	(void)version;
 	if (s->ndeleted < 1200)
 		s->deleted[s->ndeleted++] = id;
 	return 0;

@@ -104,7 +104,8 @@ test_task_shape(void)
 	       "\"progress\": 0.42, \"digit\": null, \"error\": null, "
 	       "\"created_at\": \"2026-11-24T10:55:26.123Z\", "
 	       "\"started_at\": \"2026-11-24T10:55:27.001Z\", "
-	       "\"finished_at\": null, \"url\": \"/tasks/12\"}";
+	       "\"finished_at\": null, \"cancel_requested\": false, "
+	       "\"url\": \"/tasks/12\"}";
 	T_CHECK(strcmp(b.data, want) == 0,
 		"a running task has the keys and values of the design");
 	if (strcmp(b.data, want) != 0)

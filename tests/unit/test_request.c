@@ -144,6 +144,37 @@ parse_env(const char **env, char *err, size_t errlen)
 }
 
 static void
+test_params_trim(void)
+{
+	static const struct {
+		const char *what, *in, *out;
+	} cases[] = {
+		{ "a bare number", "42", "42" },
+		{ "spaces around", " 42 ", "42" },
+		{ "tab, CR, LF and FF around", "\t\r\n\f42 \n", "42" },
+		{ "a space inside", "4 2", "4 2" },
+		{ "only spaces", "   ", "" },
+		{ "nothing", "", "" },
+		{ "a vertical tab (not HTML's white space)", "\v42", "\v42" },
+		{ "a no-break space (not ASCII)",
+		  "\xc2\xa0"
+		  "42",
+		  "\xc2\xa0"
+		  "42" },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
+		size_t len = strlen(cases[i].in);
+		const char *s = params_trim(cases[i].in, &len);
+
+		T_CHECK(len == strlen(cases[i].out) &&
+			    memcmp(s, cases[i].out, len) == 0,
+			"params_trim: %s", cases[i].what);
+	}
+}
+
+static void
 test_request_basic(void)
 {
 	const char *env[] = {
@@ -158,8 +189,8 @@ test_request_basic(void)
 		"CONTENT_LENGTH",
 		"38",
 		"HTTP_COOKIE",
-		"a=b; nthpi_csrf=0123456789abcdef0123456789abcdef;"
-		" c=d",
+		"a=b; nthpi_csrf_lax=fedcba9876543210fedcba9876543210; "
+		"nthpi_csrf=0123456789abcdef0123456789abcdef; c=d",
 		"HTTP_HOST",
 		"localhost:8080",
 		NULL
@@ -177,6 +208,9 @@ test_request_basic(void)
 	T_CHECK(strcmp(req.csrf_cookie, "0123456789abcdef0123456789abcdef") ==
 		    0,
 		"the nthpi_csrf cookie is found among others");
+	T_CHECK(strcmp(req.csrf_lax_cookie,
+		       "fedcba9876543210fedcba9876543210") == 0,
+		"its Lax twin, whose name starts the same, is told apart");
 	T_CHECK(
 	    request_content_type_is(&req, "application/x-www-form-urlencoded"),
 	    "the content type is recognised");
@@ -197,7 +231,8 @@ test_request_cookie_and_type(void)
 	char err[256], out[8];
 
 	T_CHECK(parse_env(env, err, sizeof(err)) == 0 &&
-		    req.csrf_cookie[0] == '\0',
+		    req.csrf_cookie[0] == '\0' &&
+		    req.csrf_lax_cookie[0] == '\0',
 		"a malformed csrf cookie is ignored");
 	T_CHECK(request_content_type_is(&req, "application/json"),
 		"a content type matches with any case and parameters");
@@ -238,7 +273,7 @@ test_request_limits(void)
 		"a 1025-byte path is refused with 414");
 	memcpy(path, "/api/", 5);
 	T_CHECK(parse_env(env, err, sizeof(err)) == 414 &&
-		    route_is_api(req.path),
+		    route_area(req.path) == CTX_AREA_API,
 		"an overlong API path is still known as the API's");
 	path[1] = '\0';
 	memset(query, 'q', REQUEST_QUERY_MAX);
@@ -272,7 +307,7 @@ test_request_limits(void)
 	T_CHECK(parse_env(env, err, sizeof(err)) == 400 &&
 		    memchr(req.path, '\0', sizeof(req.path)) != NULL &&
 		    strcmp(req.path, "/api/a%zz") == 0 &&
-		    route_is_api(req.path),
+		    route_area(req.path) == CTX_AREA_API,
 		"after a bad escape the path is the raw path, terminated");
 	memset(req.path, 'x', sizeof(req.path));
 	strcpy(path, "/a%00");
@@ -436,9 +471,29 @@ test_csrf_origin(void)
 	r.origin = "http://example.org:8080";
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
 		"same-origin with a matching Origin passes");
-	r.origin = "https://EXAMPLE.org:8080";
+	r.origin = "HTTP://EXAMPLE.org:8080";
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
-		"Origin matches Host whatever the scheme and case");
+		"Origin matches Host whatever the case");
+	r.origin = "https://example.org:8080";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"an https Origin is refused by an http request");
+	r.scheme = "http";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"... as REQUEST_SCHEME http says");
+	r.scheme = "https";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
+		"an https Origin passes with REQUEST_SCHEME https");
+	r.origin = "http://example.org:8080";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"an http Origin is refused by an https request");
+	r.scheme = NULL;
+	r.https = 1;
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"without REQUEST_SCHEME, HTTPS=on makes the request https");
+	r.https = 0;
+	r.origin = "ftp://example.org:8080";
+	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
+		"another scheme is refused");
 	r.fetch_site = "none";
 	r.origin = NULL;
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
@@ -467,8 +522,12 @@ test_csrf_origin(void)
 		"a Host without its port (Debian's $host) matches on "
 		"SERVER_PORT");
 	r.origin = "https://example.org";
+	r.scheme = "https";
+	r.server_port = "443";
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == 0,
 		"an Origin without a port matches on its scheme's port");
+	r.scheme = NULL;
+	r.server_port = "8080";
 	r.origin = "http://example.org:9999";
 	T_CHECK(csrf_check_origin(&r, err, sizeof(err)) == -1,
 		"an Origin on another port is refused");
@@ -582,8 +641,10 @@ test_route_allow(void)
 	route_allow(route_match("/tasks/1/cancel", &id), allow, sizeof(allow));
 	T_CHECK(strcmp(allow, "POST") == 0,
 		"Allow for /tasks/{id}/cancel is POST");
-	T_CHECK(route_is_api("/api/tasks/x") && route_is_api("/api") &&
-		    !route_is_api("/apix") && !route_is_api("/tasks"),
+	T_CHECK(route_area("/api/tasks/x") == CTX_AREA_API &&
+		    route_area("/api") == CTX_AREA_API &&
+		    route_area("/apix") == CTX_AREA_PAGE &&
+		    route_area("/tasks") == CTX_AREA_PAGE,
 		"paths under /api/ are the API");
 }
 
@@ -653,6 +714,30 @@ test_dispatch_refusals(void)
 	env[7] = "multipart/form-data; boundary=x";
 	DISPATCH();
 	T_CHECK(resp.status == 415, "a multipart form POST gets 415");
+	env[1] = "DELETE";
+	env[3] = "/api/tasks/5?verbose=1";
+	DISPATCH();
+	T_CHECK(resp.status == 400 &&
+		    strstr(resp.body.data, "\\\"verbose\\\"") != NULL &&
+		    strstr(resp.body.data, "takes nothing in its address") !=
+			NULL,
+		"a parameter the route does not take gets 400 naming it (%s)",
+		resp.body.data);
+	env[1] = "GET";
+	env[3] = "/?page=2";
+	DISPATCH();
+	T_CHECK(resp.status == 400 &&
+		    strstr(resp.content_type, "text/html") != NULL &&
+		    strstr(resp.body.data, "before, after or status") != NULL,
+		"a page names the parameters it takes");
+	env[1] = "POST";
+	env[3] = "/api/tasks?n=5";
+	env[5] = "same-origin";
+	env[7] = "application/json";
+	DISPATCH();
+	T_CHECK(resp.status == 400 &&
+		    strstr(resp.body.data, "nothing in its address") != NULL,
+		"a POST with a parameter in its address gets 400");
 #undef DISPATCH
 	buf_free(&resp.headers);
 	buf_free(&resp.body);
@@ -665,6 +750,7 @@ main(void)
 	test_params_refused();
 	test_params_limits();
 	test_params_int();
+	test_params_trim();
 	test_request_basic();
 	test_request_cookie_and_type();
 	test_request_limits();

@@ -97,6 +97,52 @@ test_database_unavailable(void)
 	serve_free(s);
 }
 
+/* Returns how many times needle occurs in hay. */
+static int
+occurrences(const char *hay, const char *needle)
+{
+	int n = 0;
+
+	while ((hay = strstr(hay, needle)) != NULL) {
+		n++;
+		hay += strlen(needle);
+	}
+	return n;
+}
+
+static void
+test_retry_after(void)
+{
+	static const int statuses[] = { 200, 400, 404, 409, 429, 503 };
+	struct response r = { 0 };
+	struct buf head = { 0 };
+	size_t i;
+
+	for (i = 0; i < sizeof(statuses) / sizeof(statuses[0]); i++) {
+		int want = statuses[i] == 429 || statuses[i] == 503;
+
+		response_reset(&r);
+		r.status = statuses[i];
+		response_finish(&r, &head);
+		T_CHECK(occurrences(head.data, "Retry-After: 5\r\n") == want,
+			"a %d %s Retry-After", statuses[i],
+			want ? "carries" : "has no");
+	}
+	response_reset(&r);
+	r.status = 503;
+	r.retry_after = 30;
+	response_finish(&r, &head);
+	T_CHECK(occurrences(head.data, "Retry-After") == 1 &&
+		    strstr(head.data, "Retry-After: 30\r\n") != NULL,
+		"a 503 that names its own wait sends that one, once");
+	response_reset(&r);
+	T_CHECK(r.retry_after == 0, "the next request starts without it");
+	buf_free(&head);
+	response_release(&r);
+	buf_free(&r.headers);
+	buf_free(&r.body);
+}
+
 /* A database of its own in a temp dir, for the tests that need tasks. */
 static char dir[] = "/tmp/nthpi-test-serve-XXXXXX";
 static char path[256];
@@ -288,6 +334,7 @@ main(void)
 	}
 	snprintf(path, sizeof(path), "%s/nthpi.db", dir);
 	test_database_unavailable();
+	test_retry_after();
 	test_big_answer_kept_by_no_one();
 	test_list_cache();
 	test_list_cache_bounds();

@@ -14,7 +14,8 @@ digest_in_steps(const char *data, size_t len, size_t step, char hex[65])
 
 	sha256_init(&s);
 	for (off = 0; off < len; off += step)
-		sha256_update(&s, data + off, len - off < step ? len - off : step);
+		sha256_update(&s, data + off,
+			      len - off < step ? len - off : step);
 	sha256_final(&s, d);
 	sha256_hex(d, hex);
 }
@@ -26,12 +27,13 @@ test_vectors(void)
 		const char *in;
 		const char *want;
 	} v[] = {
-		{ "",
-		  "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855" },
-		{ "abc",
-		  "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad" },
+		{ "", "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b"
+		      "7852b855" },
+		{ "abc", "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410f"
+			 "f61f20015ad" },
 		{ "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq",
-		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1" },
+		  "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db"
+		  "06c1" },
 	};
 	char hex[65];
 	size_t i, step;
@@ -55,8 +57,9 @@ test_million_a(void)
 
 	memset(a, 'a', sizeof(a));
 	digest_in_steps(a, sizeof(a), 997, hex);
-	T_CHECK(strcmp(hex, "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046"
-			    "d39ccc7112cd0") == 0,
+	T_CHECK(strcmp(hex,
+		       "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046"
+		       "d39ccc7112cd0") == 0,
 		"sha256 of a million 'a' in pieces of 997 bytes");
 }
 
