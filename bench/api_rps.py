@@ -59,6 +59,7 @@ def add_hello_server(s, hello_sock):
     conf = subprocess.run(
         ["sh", os.path.join(REPO, "scripts", "nginx-conf.sh"),
          "--prefix=" + prefix, "--port=%d" % port, "--socket=" + hello_sock,
+         "--publish=" + os.path.join(prefix, "publish.sock"),
          "--htdocs=" + s.htdocs, "--workers=%d" % s.nginx_workers,
          "--rate=" + s.rate, "--burst=%d" % s.burst] + user,
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)

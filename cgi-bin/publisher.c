@@ -23,6 +23,8 @@
 /* After a failed publish, waits from the first to the last, doubling. */
 #define PUBLISHER_RETRY_FIRST_MS 50
 #define PUBLISHER_RETRY_MAX_MS 2000
+/* Failing to publish for this long is worth a warning. */
+#define PUBLISHER_QUIET_MS 5000
 
 static volatile sig_atomic_t publisher_stop;
 
@@ -47,7 +49,8 @@ struct publisher {
 	struct pubmap rows;  /* where each task was last published */
 	long long published; /* the queue version published so far */
 	long long ticked;    /* the last Unix second ticked */
-	int failing;         /* publishing fails: said once, until it works */
+	long long failing;   /* since when publishing fails (0: it works) */
+	int said;            /* that it fails was logged */
 	/* The changes of one batch. */
 	struct task *tasks;
 	int ntasks;
@@ -91,15 +94,24 @@ publisher_on_row(void *arg, long long id, long long version)
 	return pubmap_put(&p->rows, id, version);
 }
 
-/* Sends out (the message built) to path. Returns 0 or -1. */
+/*
+ * Sends out (the message built) to path. Returns 0 or -1. A stream's
+ * event ends where its data does: the newline that ends a long poll's
+ * answer would be one more, empty, data line.
+ */
 static int
 publisher_send(struct publisher *p, const char *path)
 {
+	size_t len = p->out.len;
+
 	if (p->out.failed) {
 		log_err("publish %s: out of memory building the message", path);
 		return -1;
 	}
-	return nchan_publish(&p->nchan, path, p->out.data, p->out.len);
+	if (strncmp(path, "/pub/stream/", 12) == 0 && len > 0 &&
+	    p->out.data[len - 1] == '\n')
+		len--;
+	return nchan_publish(&p->nchan, path, p->out.data, len);
 }
 
 /* Publishes change c of the batch to its task's channels. */
@@ -252,18 +264,31 @@ publisher_tick(struct publisher *p)
 	return 0;
 }
 
-/* Says once that publishing stopped working, and once that it works again. */
+/*
+ * Says once that publishing stopped working, and once that it works again.
+ * Not at once: nginx starts after the app, or restarts in a second.
+ */
 static void
 publisher_note(struct publisher *p, int ok)
 {
-	if (!ok && !p->failing)
-		log_warn("live updates: cannot publish to nginx at %s; pages "
-			 "and long polls fall behind until it is back (trying "
-			 "again)",
-			 p->nchan.path);
-	else if (ok && p->failing)
-		log_info("live updates: publishing to nginx again");
-	p->failing = !ok;
+	long long now = time_mono_ms();
+
+	if (ok) {
+		if (p->said)
+			log_info("live updates: publishing to nginx again");
+		p->failing = 0;
+		p->said = 0;
+		return;
+	}
+	if (p->failing == 0)
+		p->failing = now;
+	if (!p->said && now - p->failing >= PUBLISHER_QUIET_MS) {
+		log_warn("live updates: cannot publish to nginx at %s for %lld "
+			 "s; pages and long polls wait until it is back "
+			 "(trying again)",
+			 p->nchan.path, (now - p->failing) / 1000);
+		p->said = 1;
+	}
 }
 
 /* Loads where every task is, and where to start. Returns 0 or -1. */

@@ -10,17 +10,17 @@
  * ("key = value" lines, # comments) and on the command line ("--key=value").
  */
 struct config {
-	char data_dir[PATH_MAX];    /* data: database and digit store */
-	char socket_path[PATH_MAX]; /* socket: FastCGI unix socket */
+	char data_dir[PATH_MAX];     /* data: database and digit store */
+	char socket_path[PATH_MAX];  /* socket: FastCGI unix socket */
 	char publish_path[PATH_MAX]; /* publish: nginx's Nchan publisher */
-	long long n_max;            /* n_max: largest n accepted */
-	int children;               /* children: pre-forked FastCGI processes */
-	int threads;                /* threads: request threads per child */
-	int hold_seconds;           /* hold_seconds: long-poll hold time */
-	long long queue_cap;        /* queue_cap: most queued tasks at once */
-	long long memory_limit_mb;  /* memory_limit_mb: worker's memory cap */
-	int compute_threads;        /* compute_threads: engine threads */
-	int log_debug;              /* debug: 1 to log debug lines */
+	long long n_max;             /* n_max: largest n accepted */
+	int children;              /* children: pre-forked FastCGI processes */
+	int threads;               /* threads: request threads per child */
+	int hold_seconds;          /* hold_seconds: long-poll hold time */
+	long long queue_cap;       /* queue_cap: most queued tasks at once */
+	long long memory_limit_mb; /* memory_limit_mb: worker's memory cap */
+	int compute_threads;       /* compute_threads: engine threads */
+	int log_debug;             /* debug: 1 to log debug lines */
 
 	/* Derived by config_finish. */
 	char db_path[PATH_MAX];    /* data_dir/nthpi.db */

@@ -3,8 +3,9 @@
 # `make run` and the tests.
 #
 # Usage: nginx-conf.sh --prefix=DIR --port=PORT --socket=PATH --htdocs=DIR
-#            [--user=USER|--no-user] [--workers=N] [--rate=10r/s]
-#            [--burst=50] [--listen-addr=127.0.0.1] [--src=nginx.conf]
+#            --publish=PATH [--user=USER|--no-user] [--workers=N]
+#            [--rate=10r/s] [--burst=50] [--listen-addr=127.0.0.1]
+#            [--nchan=MODULE.so] [--src=nginx.conf]
 #
 # Writes the configuration to stdout and creates DIR/logs and DIR/tmp, where
 # it puts the pid file, the logs and nginx's temp files, so that nginx runs
@@ -19,6 +20,8 @@ src=$here/../nginx.conf
 prefix=
 port=
 socket=
+publish=
+nchan=/usr/lib/nginx/modules/ngx_nchan_module.so
 htdocs=
 user=
 if [ "$(id -u)" -eq 0 ]; then
@@ -30,7 +33,7 @@ burst=
 addr=127.0.0.1
 
 usage() {
-	sed -n '5,7p' "$0" | sed 's/^# //' >&2
+	sed -n '5,8p' "$0" | sed 's/^# //' >&2
 	exit 2
 }
 
@@ -39,6 +42,8 @@ for arg; do
 	--prefix=*) prefix=${arg#*=} ;;
 	--port=*) port=${arg#*=} ;;
 	--socket=*) socket=${arg#*=} ;;
+	--publish=*) publish=${arg#*=} ;;
+	--nchan=*) nchan=${arg#*=} ;;
 	--htdocs=*) htdocs=${arg#*=} ;;
 	--user=*) user=${arg#*=} ;;
 	--no-user) user= ;;
@@ -50,17 +55,18 @@ for arg; do
 	*) echo "nginx-conf.sh: unknown argument: $arg" >&2; usage ;;
 	esac
 done
-if [ -z "$prefix" ] || [ -z "$port" ] || [ -z "$socket" ] || [ -z "$htdocs" ]
+if [ -z "$prefix" ] || [ -z "$port" ] || [ -z "$socket" ] ||
+    [ -z "$htdocs" ] || [ -z "$publish" ]
 then
 	usage
 fi
-case $prefix$socket$htdocs in
+case $prefix$socket$htdocs$publish$nchan in
 *[!A-Za-z0-9/._+@%=,:-]*)
 	echo "nginx-conf.sh: paths may not contain spaces or special characters:" \
-	    "$prefix $socket $htdocs" >&2
+	    "$prefix $socket $htdocs $publish $nchan" >&2
 	exit 2 ;;
 esac
-for p in "$prefix" "$socket" "$htdocs"; do
+for p in "$prefix" "$socket" "$htdocs" "$publish" "$nchan"; do
 	case $p in
 	/*) ;;
 	*) echo "nginx-conf.sh: paths must be absolute: $p" >&2; exit 2 ;;
@@ -85,10 +91,12 @@ out=$(sed \
     -e "s|^\\(worker_processes[[:space:]]*\\)[^;]*;|\\1${workers:-auto};|" \
     -e "s|^\\(pid[[:space:]]*\\)[^;]*;|\\1$prefix/nginx.pid;|" \
     -e "s|^\\(error_log[[:space:]]*\\)[^ ;]*|\\1$prefix/logs/error.log|" \
-    -e "s|^\\([[:space:]]*access_log[[:space:]]*\\)[^ ;]*|\\1$prefix/logs/access.log|" \
+    -e "s|^\\([[:space:]]*access_log[[:space:]]*\\)/[^ ;]*|\\1$prefix/logs/access.log|" \
     -e "s|^\\([[:space:]]*[a-z_]*_temp_path[[:space:]]*\\)/var/lib/nginx/|\\1$prefix/tmp/|" \
     -e "s|^\\([[:space:]]*server[[:space:]]*\\)unix:[^;]*;|\\1unix:$socket;|" \
-    -e "s|^\\([[:space:]]*listen[[:space:]]*\\)[^; ]*|\\1$addr:$port|" \
+    -e "s|^\\([[:space:]]*listen[[:space:]]*\\)unix:[^;]*;|\\1unix:$publish;|" \
+    -e "s|^\\([[:space:]]*listen[[:space:]]*\\)[0-9][^; ]*|\\1$addr:$port|" \
+    -e "s|^\\(load_module[[:space:]]*\\)[^;]*;|\\1$nchan;|" \
     -e "s|^\\([[:space:]]*root[[:space:]]*\\)[^;]*;|\\1$htdocs;|" \
     -e "s|\\(limit_req_zone .*rate=\\)[0-9]*r/[sm]|\\1${rate:-10r/s}|" \
     -e "s|\\(limit_req[[:space:]].*burst=\\)[0-9]*|\\1${burst:-50}|" \
@@ -101,7 +109,8 @@ for want in "pid                     $prefix/nginx.pid;" \
     "$prefix/logs/error.log" "$prefix/logs/access.log" \
     "client_body_temp_path   $prefix/tmp/body;" \
     "fastcgi_temp_path       $prefix/tmp/fastcgi;" \
-    "unix:$socket;" "$addr:$port;" "$htdocs;" \
+    "unix:$socket;" "$addr:$port" "$htdocs;" "unix:$publish;" \
+    "load_module             $nchan;" \
     "rate=${rate:-10r/s}" "burst=${burst:-50}"; do
 	case $out in
 	*"$want"*) ;;

@@ -41,6 +41,7 @@ fi
 mkdir -p "$DATA/nginx" "$DATA/logs"
 DATA=$(cd "$DATA" && pwd)
 socket=$DATA/nthpi-fcgi.sock
+publish=$DATA/nthpi-publish.sock
 htdocs=$root/htdocs
 conf=$DATA/nginx/nginx.conf
 logs=$DATA/logs
@@ -75,7 +76,8 @@ if [ "$(id -u)" -eq 0 ]; then
 	fi
 fi
 sh scripts/nginx-conf.sh --prefix="$DATA/nginx" --port="$PORT" \
-    --socket="$socket" --htdocs="$htdocs" "$user_arg" > "$conf.new"
+    --socket="$socket" --htdocs="$htdocs" --publish="$publish" \
+    "$user_arg" > "$conf.new"
 mv "$conf.new" "$conf"
 
 # The parts, by the short names used in variable names: pid_PART (empty
@@ -147,7 +149,9 @@ start_part() {
 		    >&5 2>&5 4>&- 5>&- 6>&- &
 		pid_fcgi=$! ;;
 	nginx)
-		rm -f "$DATA/nginx/nginx.pid"
+		# A killed nginx leaves its publish socket, which blocks the
+		# next one's bind.
+		rm -f "$DATA/nginx/nginx.pid" "$publish"
 		(trap '' HUP
 		    exec "$nginx" -p "$DATA/nginx" -c "$conf" -g 'daemon off;') \
 		    >&6 2>&6 4>&- 5>&- 6>&- &

@@ -214,6 +214,8 @@ class Stack:
         self.db_path = os.path.join(self.data_dir, "nthpi.db")
         self.store_path = os.path.join(self.data_dir, "pi-digits.txt")
         self.socket_path = os.path.join(self.data_dir, "nthpi-fcgi.sock")
+        # nginx listens here for the app's live updates (Nchan).
+        self.publish_path = os.path.join(self.data_dir, "nthpi-publish.sock")
         self.nginx_conf = os.path.join(self.nginx_prefix, "nginx.conf")
         self.nginx_error_log = os.path.join(self.nginx_prefix, "logs",
                                             "error.log")
@@ -288,6 +290,7 @@ class Stack:
                 ["sh", os.path.join(REPO, "scripts", "nginx-conf.sh"),
                  "--prefix=" + self.nginx_prefix, "--port=%d" % self.port,
                  "--socket=" + self.socket_path, "--htdocs=" + self.htdocs,
+                 "--publish=" + self.publish_path,
                  "--workers=%d" % self.nginx_workers, "--rate=" + self.rate,
                  "--burst=%d" % self.burst] + user,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
@@ -295,6 +298,10 @@ class Stack:
                 raise HarnessError("nginx-conf.sh failed: " + conf.stderr)
             with open(self.nginx_conf, "w") as f:
                 f.write(conf.stdout)
+            # A killed nginx leaves its socket behind, which a new one
+            # cannot bind.
+            if os.path.exists(self.publish_path):
+                os.unlink(self.publish_path)
             self.nginx = self._spawn("nginx", [
                 nginx_binary(), "-p", self.nginx_prefix, "-c",
                 self.nginx_conf, "-g", "daemon off;"])

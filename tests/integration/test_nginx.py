@@ -36,6 +36,7 @@ def test_generated_config():
         r = subprocess.run(
             ["sh", os.path.join(REPO, "scripts", "nginx-conf.sh"),
              "--prefix=" + d, "--port=8089", "--socket=%s/x.sock" % d,
+             "--publish=%s/p.sock" % d,
              "--htdocs=" + os.path.join(REPO, "htdocs"), "--no-user"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         check("nginx-conf.sh writes a configuration", r.returncode == 0,
@@ -55,7 +56,8 @@ def test_generated_config():
         check("the generated configuration changes only paths, port, user, "
               "workers and rate limit, line for line",
               len(orig) == len(gen) and all(
-                  a.split()[0] in ("user", "worker_processes", "pid",
+                  a.split()[0] in ("load_module", "user", "worker_processes",
+                                   "pid",
                                    "error_log", "access_log", "server",
                                    "listen", "root", "limit_req_zone",
                                    "limit_req") or a.split()[0].endswith(
@@ -63,7 +65,8 @@ def test_generated_config():
               changed)
         bad = subprocess.run(
             ["sh", os.path.join(REPO, "scripts", "nginx-conf.sh"),
-             "--prefix=relative", "--port=1", "--socket=/x", "--htdocs=/y"],
+             "--prefix=relative", "--port=1", "--socket=/x", "--htdocs=/y",
+             "--publish=/z"],
             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         check("nginx-conf.sh refuses a relative prefix", bad.returncode != 0)
 
