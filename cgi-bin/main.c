@@ -84,6 +84,9 @@ master_spawn(struct slot *s, const struct config *cfg, int listen_fd,
 		if (getppid() != master)
 			_exit(0);
 		if (publisher) {
+			/* Named apart from the request children in ps and
+			 * /proc/PID/comm. */
+			prctl(PR_SET_NAME, "nthpi-publisher");
 			close(listen_fd);
 			close(ready[1]);
 			_exit(publisher_run(cfg, live));

@@ -322,7 +322,7 @@ publisher_run(const struct config *cfg, struct liveboard *live)
 	struct publisher p;
 	struct sigaction sa;
 	sigset_t none;
-	long long retry_ms = PUBLISHER_RETRY_FIRST_MS, next_try = 0;
+	long long retry_ms = PUBLISHER_RETRY_FIRST_MS, next_try = 0, chase = 0;
 	int watch = -1, rc = 1;
 
 	memset(&p, 0, sizeof(p));
@@ -356,7 +356,7 @@ publisher_run(const struct config *cfg, struct liveboard *live)
 	watch = dbwatch_open(cfg->db_path);
 	while (!publisher_stop) {
 		long long now = time_mono_ms(), wait;
-		int ok = 1;
+		int ok = 1, event;
 
 		if (now >= next_try) {
 			int r = publisher_catch_up(&p);
@@ -379,10 +379,22 @@ publisher_run(const struct config *cfg, struct liveboard *live)
 		wait = PUBLISHER_TICK_MS - time_now_ms() % PUBLISHER_TICK_MS;
 		if (wait > PUBLISHER_RECHECK_MS)
 			wait = PUBLISHER_RECHECK_MS;
+		if (chase > 0 && chase < wait)
+			wait = chase;
 		if (!ok && next_try - time_mono_ms() < wait)
 			wait = next_try - time_mono_ms();
-		if (wait > 0)
-			dbwatch_wait(watch, (int)wait);
+		event = wait > 0 ? dbwatch_wait(watch, (int)wait) : 0;
+		/*
+		 * inotify fires as a writer writes its WAL frames, before its
+		 * fsync and before it publishes the commit in the -shm index
+		 * (a memory write, which raises no event): a read that early
+		 * still sees the old version. So after an event look again
+		 * soon, backing off (2, 4, 8 ms...) to the recheck period.
+		 */
+		if (event == 1)
+			chase = 2;
+		else if (chase > 0 && (chase *= 2) >= PUBLISHER_RECHECK_MS)
+			chase = 0;
 	}
 	rc = 0;
 out:

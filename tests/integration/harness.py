@@ -459,8 +459,43 @@ class Stack:
         return p.returncode
 
     def fcgi_children(self):
-        """The pids of the FastCGI master's child processes."""
-        return _children(self.fcgi.pid)
+        """The pids of the FastCGI master's request children (not the
+        publisher)."""
+        return [k for k in _children(self.fcgi.pid)
+                if _comm(k) != "nthpi-publisher"]
+
+    def fcgi_publisher(self):
+        """The pid of the FastCGI master's publisher child, or None."""
+        for k in _children(self.fcgi.pid):
+            if _comm(k) == "nthpi-publisher":
+                return k
+        return None
+
+    def channel_info(self, channel, kind="once"):
+        """What nginx's Nchan says of a channel, asked on the publisher
+        socket: {"messages": N, "subscribers": N}, or None if it has no
+        such channel (yet)."""
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            s.settimeout(5)
+            s.connect(self.publish_path)
+            s.sendall(("GET /pub/%s/%s HTTP/1.0\r\nHost: nthpi\r\n\r\n" %
+                       (kind, channel)).encode())
+            data = b""
+            while True:
+                chunk = s.recv(4096)
+                if not chunk:
+                    break
+                data += chunk
+        finally:
+            s.close()
+        text = data.decode("latin-1")
+        if not text.startswith("HTTP/1.1 200"):
+            return None
+        m = re.search(r"queued messages: (\d+)", text)
+        n = re.search(r"active subscribers: (\d+)", text)
+        return {"messages": int(m.group(1)) if m else 0,
+                "subscribers": int(n.group(1)) if n else 0}
 
     def worker_children(self):
         """The pids of the worker's child processes (its compute child)."""
@@ -644,6 +679,15 @@ class Stack:
             c.commit()
         finally:
             c.close()
+
+
+def _comm(pid):
+    """A process's name (/proc/PID/comm), or "" once it is gone."""
+    try:
+        with open("/proc/%d/comm" % pid) as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
 
 def _inode(path):

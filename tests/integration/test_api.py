@@ -15,7 +15,7 @@ check = tap.check
 REF = reference_digits()
 ISO = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")
 KEYS = {"id", "n", "status", "progress", "digit", "error", "created_at",
-        "started_at", "finished_at", "url"}
+        "started_at", "finished_at", "cancel_requested", "url"}
 STATUSES = ("queued", "running", "done", "error", "cancelled")
 
 
@@ -153,7 +153,7 @@ def test_parameters_that_do_not_apply(s):
     for path, name, takes in (
             ("/api/tasks?after=3", "after", "limit, before, status or since"),
             ("/api/tasks?limit=5&sort=id", "sort", "since"),
-            ("/api/tasks/1?verbose=1", "verbose", "no parameters")):
+            ("/api/tasks/1?verbose=1", "verbose", "takes since")):
         st, h, body = s.api("GET", path)
         err = (body or {}).get("error", "")
         check("GET %s answers 400 naming %s and what the route takes" % (
@@ -380,7 +380,7 @@ def test_long_poll_wakes(s):
           secs is not None and 1.8 <= secs <= 3.5, secs)
     check("... and then answered with the same version and no tasks",
           p.result and p.result[0] == 200 and body == {
-              "version": v, "tasks": [], "deleted": []}, body)
+              "from": v, "version": v, "tasks": [], "deleted": []}, body)
 
     # An old version is answered at once, oldest change first.
     t0 = time.monotonic()
