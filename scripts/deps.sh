@@ -108,13 +108,15 @@ check_all() {
 	# is the browser of the browser test (npm must not download one) and
 	# wrk is the load generator of the benchmarks. gcc's ASan and UBSan
 	# come with build-essential; clang and libFuzzer build the fuzz
-	# targets.
+	# targets; clang-format checks the layout of the C files
+	# (tests/hygiene.py).
 	need "python3" python3 have_program python3
 	need "curl" curl have_program curl
 	need "chromium (${CHROMIUM:-/usr/bin/chromium})" chromium \
 	    test -x "${CHROMIUM:-/usr/bin/chromium}"
 	need "wrk" wrk have_program wrk
 	need "clang" clang have_program clang
+	need "clang-format" clang-format have_program clang-format
 	# Debian names the package by clang's major version (14 in Debian 12).
 	v=$(clang -dumpversion 2>/dev/null || echo 14)
 	need "libFuzzer (libclang_rt.fuzzer-$(uname -m).a)" \

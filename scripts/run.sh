@@ -135,8 +135,9 @@ say() {
 
 # shellcheck disable=SC2034 # pid_PART is read through eval
 # The parts and the tees ignore a hangup, which this shell turns into an
-# orderly stop: the worker would die of it at once (nthpi-fcgi and nginx
-# handle it themselves), and the tees would lose the last lines.
+# orderly stop: else the worker would stop at once, before the web side
+# (nthpi-fcgi and nginx handle a hangup themselves, ignored or not), and
+# the tees would lose the last lines.
 start_part() {
 	case $1 in
 	worker)

@@ -1,9 +1,13 @@
 #!/bin/sh
 # run.sh: runs the test programs and sums up their results.
 #
-# Usage: sh tests/run.sh [unit|integration|sanitize-unit|sanitize|all]
+# Usage: sh tests/run.sh [hygiene|unit|integration|sanitize-unit|sanitize|all]
 #        (default all)
 #
+# hygiene:       tests/hygiene.py, about a second: every C file formatted as
+#                .clang-format says, no .c/.h/.py/.js/.mjs file that nothing
+#                builds, includes, imports, runs or loads, and WERROR=1
+#                reaching every compile command
 # unit:          every build/tests/test_* built from tests/unit/test_*.c
 # integration:   every tests/integration/test_*.py and tests/browser/test_*.py
 #                (real nginx, nthpi-fcgi and nthpi-worker; see harness.py)
@@ -12,7 +16,7 @@
 # sanitize:      builds the programs and unit tests with ASan and UBSan into
 #                build/asan/ and runs the unit and integration tests against
 #                them (about 4 minutes on 2 cores)
-# all:           unit, the fuzz smoke (make fuzz-smoke: each libFuzzer
+# all:           hygiene, unit, the fuzz smoke (make fuzz-smoke: each libFuzzer
 #                target a few seconds; tests/fuzz/README.md), integration,
 #                then sanitize: every test again against the ASan and UBSan
 #                builds, whose reports fail the stack that logged them
@@ -35,9 +39,9 @@ cd "$(dirname "$0")/.."
 root=$(pwd)
 what=${1:-all}
 case $what in
-unit | integration | sanitize-unit | sanitize | all) ;;
-*) echo "usage: tests/run.sh [unit|integration|sanitize-unit|sanitize|all]" \
-    >&2; exit 2 ;;
+hygiene | unit | integration | sanitize-unit | sanitize | all) ;;
+*) echo "usage: tests/run.sh" \
+    "[hygiene|unit|integration|sanitize-unit|sanitize|all]" >&2; exit 2 ;;
 esac
 
 out=$root/tests/out
@@ -92,6 +96,13 @@ run_one() {
 		echo "not ok - $name printed no results" | tee -a "$log"
 		failed=$((failed + 1))
 	fi
+}
+
+# The checks of the repository itself (tests/hygiene.py). -Werror has no
+# line of its own here: with WERROR=1 (.ci/run) a warning fails the builds
+# that make test and this script do.
+run_hygiene() {
+	run_one hygiene "${UNIT_TIMEOUT:-120}" "$python" tests/hygiene.py
 }
 
 # Runs the unit test binaries built into dir from tests/unit/test_*.c. Only
@@ -171,11 +182,13 @@ run_sanitize() {
 }
 
 case $what in
+hygiene) run_hygiene ;;
 unit) run_unit "$NTHPI_BUILD" "" ;;
 integration) run_integration ;;
 sanitize-unit) run_sanitize_unit ;;
 sanitize) run_sanitize ;;
 all)
+	run_hygiene
 	run_unit "$NTHPI_BUILD" ""
 	run_fuzz_smoke
 	run_integration

@@ -86,6 +86,9 @@
 #define WORKER_SEEN_MS 5000
 
 static volatile sig_atomic_t worker_quit;
+/* The signals that stop the worker (worker_signals): SIGTERM, SIGINT and,
+ * unless it was ignored at start, SIGHUP. */
+static sigset_t worker_stops;
 
 /* What happened to one claimed task, logged once its transaction commits. */
 enum worker_fate {
@@ -177,20 +180,21 @@ worker_on_signal(int sig)
 	worker_quit = 1;
 }
 
-/* Returns 1 if SIGTERM or SIGINT waits to be delivered (they are blocked
+/* Returns 1 if a stop signal waits to be delivered (they are blocked
  * outside the loop's wait). */
 static int
 worker_stop_pending(void)
 {
 	sigset_t pending;
 
-	return sigpending(&pending) == 0 &&
-	       (sigismember(&pending, SIGTERM) == 1 ||
-		sigismember(&pending, SIGINT) == 1);
+	if (sigpending(&pending) == -1)
+		return 0;
+	sigandset(&pending, &pending, &worker_stops);
+	return !sigisemptyset(&pending);
 }
 
 /*
- * Takes a pending SIGTERM or SIGINT and sets worker_quit. Returns 1 if one
+ * Takes a pending stop signal and sets worker_quit. Returns 1 if one
  * was pending. The loop asks each time round because ppoll, the one place
  * the stop signals are unblocked, returns without delivering a pending
  * signal when a descriptor is ready: with a backlog the worker's own
@@ -201,12 +205,8 @@ static int
 worker_take_stop(void)
 {
 	struct timespec now = { 0, 0 };
-	sigset_t stop;
 
-	sigemptyset(&stop);
-	sigaddset(&stop, SIGTERM);
-	sigaddset(&stop, SIGINT);
-	if (sigtimedwait(&stop, NULL, &now) == -1)
+	if (sigtimedwait(&worker_stops, NULL, &now) == -1)
 		return 0;
 	worker_quit = 1;
 	return 1;
@@ -1127,28 +1127,40 @@ worker_strip_cli(int *argc, char **argv, long long *digits, const char **output,
 	return 0;
 }
 
-/* Sets up signals: stop flags, blocked outside ppoll; no SIGPIPE. */
+/*
+ * Sets up signals: SIGTERM, SIGINT and SIGHUP (a closed terminal) stop the
+ * worker, through a flag, and are blocked outside ppoll; no SIGPIPE. A
+ * SIGHUP ignored when the worker starts stays ignored, as nohup asks, and
+ * as scripts/run.sh does, which stops the worker itself on a hangup.
+ */
 static void
 worker_signals(sigset_t *unblocked)
 {
-	struct sigaction sa;
-	sigset_t block;
+	static const int stops[] = { SIGTERM, SIGINT, SIGHUP };
+	struct sigaction sa, hup;
+	size_t i;
 
+	sigemptyset(&worker_stops);
+	sigaddset(&worker_stops, SIGTERM);
+	sigaddset(&worker_stops, SIGINT);
+	if (sigaction(SIGHUP, NULL, &hup) == -1)
+		err(1, "sigaction");
+	if (hup.sa_handler != SIG_IGN)
+		sigaddset(&worker_stops, SIGHUP);
+	if (sigprocmask(SIG_BLOCK, &worker_stops, unblocked) == -1)
+		err(1, "sigprocmask");
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_on_signal;
 	sigemptyset(&sa.sa_mask);
-	/* No SA_RESTART: a stop must interrupt the wait. */
-	if (sigaction(SIGTERM, &sa, NULL) == -1 ||
-	    sigaction(SIGINT, &sa, NULL) == -1)
-		err(1, "sigaction");
+	for (i = 0; i < sizeof(stops) / sizeof(stops[0]); i++) {
+		if (sigismember(&worker_stops, stops[i]) != 1)
+			continue;
+		/* No SA_RESTART: a stop must interrupt the wait. */
+		if (sigaction(stops[i], &sa, NULL) == -1)
+			err(1, "sigaction");
+		sigdelset(unblocked, stops[i]);
+	}
 	signal(SIGPIPE, SIG_IGN);
-	sigemptyset(&block);
-	sigaddset(&block, SIGTERM);
-	sigaddset(&block, SIGINT);
-	if (sigprocmask(SIG_BLOCK, &block, unblocked) == -1)
-		err(1, "sigprocmask");
-	sigdelset(unblocked, SIGTERM);
-	sigdelset(unblocked, SIGINT);
 }
 
 /* Transaction body: ends the leases of a dead worker's tasks. */

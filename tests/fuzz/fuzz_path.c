@@ -27,7 +27,7 @@ uri_get(void *arg, const char *name)
 
 /*
  * Checks a matched route: its pattern with {id} spelt as the id is the
- * path, byte for byte; /api/ paths and only they are API routes; the Allow
+ * path, byte for byte; its area (page, API, digits) is its path's; the Allow
  * list fits and is never cut.
  */
 static void
@@ -48,7 +48,7 @@ check_route(const struct route *rt, const char *path, long long id)
 	n = strlen(want);
 	snprintf(want + n, sizeof(want) - n, "%s", p);
 	FUZZ_CHECK(strcmp(want, path) == 0);
-	FUZZ_CHECK(rt->api == route_is_api(path));
+	FUZZ_CHECK(rt->area == route_area(path));
 
 	route_allow(rt, allow, sizeof(allow));
 	FUZZ_CHECK(allow[0] != '\0');

@@ -564,7 +564,7 @@ def test_make_run_builds_programs():
 
 def test_hangup():
     """A closed terminal (SIGHUP to the group) stops it all in order: the
-    worker, which has no SIGHUP handler of its own, stops as on SIGTERM."""
+    worker, started with SIGHUP ignored, is stopped with SIGTERM."""
     with tempfile.TemporaryDirectory(prefix="nthpi-run-") as tmp:
         data = os.path.join(tmp, "data")
         p = start(free_port(), data)

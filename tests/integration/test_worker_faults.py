@@ -1,5 +1,6 @@
 """test_worker_faults.py: the worker under a backlog and when its own steps
-fail: it stops on SIGTERM however busy it is, keeps the running set
+fail: it stops on SIGTERM however busy it is, and on SIGHUP as on SIGTERM
+(unless started with SIGHUP ignored, as nohup does), keeps the running set
 bounded, does not compute again when only a database write failed, leaves
 no temp file behind a killed compute child, and settles the tasks of a
 failed computation before it starts another.
@@ -110,6 +111,64 @@ def test_sigterm_with_backlog():
         c = counts(s)
         check("%s: no task is left running" % label,
               c.get("running", 0) == 0 and c.get("queued", 0) > 0, c)
+
+
+def hup(action):
+    """A preexec_fn that starts the worker with SIGHUP's action set to
+    action, whatever the tests were started with."""
+    return lambda: signal.signal(signal.SIGHUP, action)
+
+
+def computing(s, tid):
+    """Whether task tid is running in the worker's compute child."""
+    return s.worker_children() and s.sql(
+        "SELECT status FROM tasks WHERE id = ?", (tid,)) == [("running",)]
+
+
+def test_sighup():
+    """A hangup (the terminal the worker runs in closes, or kill -HUP)
+    stops the worker as SIGTERM does: within 2 s, with the task it was
+    computing put back in the queue. A worker started with SIGHUP ignored
+    (nohup) carries on."""
+    label = "sighup"
+    n = 5000000
+    with Stack(n_max=10**7, label=label + " stack") as s:
+        s.stop_worker()
+        s.start_worker(preexec_fn=hup(signal.SIG_DFL))
+        st, t = s.api_create(n)
+        if not check("%s: a task of n=%d is accepted" % (label, n),
+                     st == 201, st):
+            return
+        tid = t["id"]
+        if not check("%s: it runs in a compute child" % label,
+                     wait_for(lambda: computing(s, tid), 30)):
+            return
+        time.sleep(0.3)
+        t0 = time.monotonic()
+        rc = s.stop_worker(signal.SIGHUP, timeout=10)
+        secs = time.monotonic() - t0
+        tap.diag("worker_sighup_ms=%.0f" % (secs * 1000))
+        check("%s: the worker exits within 2 s of SIGHUP (%.2f s), status 0"
+              % (label, secs), rc == 0 and secs <= 2, (rc, secs))
+        rows = s.sql("SELECT status, lease_until, started_at FROM tasks "
+                     "WHERE id = ?", (tid,))
+        check("%s: the task is back in the queue (queued, no lease, no "
+              "start time)" % label, rows == [("queued", None, None)], rows)
+        check("%s: the worker's log says so" % label,
+              log_lines(s, r"put 1 running task back in the queue"),
+              log_lines(s, r"warn|error|stopping"))
+
+        s.start_worker(preexec_fn=hup(signal.SIG_IGN))
+        if not check("%s: a worker started with SIGHUP ignored takes the "
+                     "task up again" % label,
+                     wait_for(lambda: computing(s, tid), 30)):
+            return
+        p = s.worker
+        p.send_signal(signal.SIGHUP)
+        t = s.wait_task(tid, timeout=120)
+        check("%s: it carries on after a SIGHUP, as nohup asks: the task "
+              "finishes done" % label,
+              p.poll() is None and t["status"] == "done", (p.poll(), t))
 
 
 def temp_files(s):
@@ -365,7 +424,7 @@ def test_failed_computation_settles_first():
 
 
 def run():
-    for fn in (test_sigterm_with_backlog, test_temp_files,
+    for fn in (test_sigterm_with_backlog, test_sighup, test_temp_files,
                test_running_set_bounded, test_finish_fails_under_lock,
                test_failed_computation_settles_first):
         t0 = time.monotonic()
