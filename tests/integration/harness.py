@@ -158,7 +158,7 @@ class Stack:
     def __init__(self, n_max=None, children=2, threads=16, hold_seconds=None,
                  extra_fcgi_args=(), extra_worker_args=(), worker=True,
                  rate="100000r/s", burst=100000, nginx_workers=1,
-                 label=None):
+                 label=None, fcgi_env=None):
         global _stack_count
         _stack_count += 1
         self.label = label or "stack %d" % _stack_count
@@ -175,6 +175,8 @@ class Stack:
         self.fcgi_args += list(extra_fcgi_args)
         self.worker_args += list(extra_worker_args)
         self.want_worker = worker
+        self.fcgi_env = fcgi_env
+        self.port = None
         self.rate = rate
         self.burst = burst
         self.nginx_workers = nginx_workers
@@ -242,13 +244,15 @@ class Stack:
         self._wait_ready()
         tap.diag("%s: %s (tmp %s)" % (self.label, self.url, self.tmp))
 
-    def _spawn(self, name, argv, preexec_fn=None):
+    def _spawn(self, name, argv, preexec_fn=None, env=None):
         log = open(os.path.join(self.log_dir, name + ".log"), "ab")
+        if env is not None:
+            env = dict(os.environ, **env)
         try:
             return subprocess.Popen(argv, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT,
                                     cwd=self.tmp, start_new_session=True,
-                                    preexec_fn=preexec_fn)
+                                    preexec_fn=preexec_fn, env=env)
         finally:
             log.close()
 
@@ -257,7 +261,7 @@ class Stack:
                 "--socket=" + self.socket_path] + self.fcgi_args
         # A killed nthpi-fcgi leaves its socket behind; wait for the new.
         stale = _inode(self.socket_path)
-        self.fcgi = self._spawn("fcgi", argv)
+        self.fcgi = self._spawn("fcgi", argv, env=self.fcgi_env)
         deadline = time.monotonic() + 15
         while _inode(self.socket_path) in (None, stale):
             if self.fcgi.poll() is not None:
@@ -281,10 +285,11 @@ class Stack:
     def worker_log(self):
         return os.path.join(self.log_dir, "worker.log")
 
-    def _start_nginx(self):
+    def _start_nginx(self, same_port=False):
         user = ["--user=nobody nogroup"] if os.geteuid() == 0 else []
         for attempt in range(5):
-            self.port = free_port()
+            if not same_port:
+                self.port = free_port()
             self.url = "http://127.0.0.1:%d" % self.port
             conf = subprocess.run(
                 ["sh", os.path.join(REPO, "scripts", "nginx-conf.sh"),
@@ -525,6 +530,19 @@ class Stack:
         self._start_nginx()
         self._wait_ready()
         tap.diag("%s: restarted at %s" % (self.label, self.url))
+
+    def restart_nginx(self, sig=signal.SIGKILL):
+        """Stops nginx with sig (SIGKILL: its whole process group, a crash)
+        and starts it again on the same port: what it held is lost."""
+        if sig == signal.SIGKILL:
+            os.killpg(self.nginx.pid, sig)
+            self.nginx.wait()
+        else:
+            problem = self._stop_proc("nginx", self.nginx, sig, 10)
+            if problem:
+                self.problems.append(problem)
+        self.nginx = None
+        self._start_nginx(same_port=True)
 
     def kill_fcgi_child(self, sig=signal.SIGKILL):
         """Sends sig to one FastCGI child. Returns its pid."""
