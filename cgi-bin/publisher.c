@@ -171,7 +171,7 @@ publisher_send_list(struct publisher *p, long long from, long long version,
 static int
 publisher_catch_up(struct publisher *p)
 {
-	long long counts[TASK_STATUS__MAX], from;
+	long long from;
 	struct task_changes tc;
 	enum task_rc rc;
 	int i;
@@ -181,8 +181,6 @@ publisher_catch_up(struct publisher *p)
 		p->nchanges = 0;
 		rc = task_changes(p->db, p->published, publisher_on_task,
 				  publisher_on_deleted, p, &tc);
-		if (rc == TASK_OK)
-			rc = task_counts(p->db, counts);
 		if (rc != TASK_OK)
 			return -1;
 		if (tc.version < p->published && tc.count == 0) {
@@ -221,7 +219,8 @@ publisher_catch_up(struct publisher *p)
 			from = c->version;
 		}
 		if (publisher_send_list(p, from, tc.version,
-					tc.more ? NULL : counts, tc.more) == -1)
+					tc.more ? NULL : tc.counts,
+					tc.more) == -1)
 			return 0;
 		for (i = 0; i < p->nchanges; i++) {
 			const struct publisher_change *c = &p->changes[i];
