@@ -321,8 +321,8 @@ publisher_run(const struct config *cfg, struct liveboard *live)
 	struct publisher p;
 	struct sigaction sa;
 	sigset_t none;
-	long long retry_ms = PUBLISHER_RETRY_FIRST_MS, next_try = 0;
-	int watch = -1, rc = 1;
+	long long retry_ms = PUBLISHER_RETRY_FIRST_MS, next_try = 0, chase = 0;
+	int watch = -1, rc = 1, event = 0;
 
 	memset(&p, 0, sizeof(p));
 	p.cfg = cfg;
@@ -380,8 +380,23 @@ publisher_run(const struct config *cfg, struct liveboard *live)
 			wait = PUBLISHER_RECHECK_MS;
 		if (!ok && next_try - time_mono_ms() < wait)
 			wait = next_try - time_mono_ms();
-		if (wait > 0)
-			dbwatch_wait(watch, (int)wait);
+		/*
+		 * inotify fires as the writer writes its WAL frames, before
+		 * its fsync and before it publishes the commit in the -shm
+		 * index (a memory write, which raises no event): a look that
+		 * early still sees the old version. After an event look again
+		 * soon, backing off (2, 4, 8 ms...) to the recheck period,
+		 * rather than leave the change unpublished for a whole one.
+		 */
+		if (event == 1)
+			chase = 2;
+		else if (chase > 0)
+			chase *= 2;
+		if (chase >= PUBLISHER_RECHECK_MS)
+			chase = 0;
+		if (chase > 0 && chase < wait)
+			wait = chase;
+		event = wait > 0 ? dbwatch_wait(watch, (int)wait) : 0;
 	}
 	rc = 0;
 out:
