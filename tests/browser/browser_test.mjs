@@ -477,7 +477,17 @@ if (loaded) {
 			return s && s.getAttribute("data-status") === "cancelled";
 		}, null, { timeout: 20000 });
 		check("the task page follows its task to cancelled", true);
+		/* It goes on following it: deleted elsewhere, the page loads
+		 * itself again, and the server says the task is gone (404). */
+		await sleep(500);
+		expectHttpErrors = true;
 		await fetch(`${BASE}/api/tasks/${id}`, { method: "DELETE" });
+		const gone = await page.waitForFunction(() => {
+			const m = document.getElementById("error-message");
+			return !document.getElementById("task") && m && /no task/.test(m.textContent);
+		}, null, { timeout: 20000 }).then(() => true, () => false);
+		check("and to its deletion elsewhere: the page says it is gone", gone);
+		expectHttpErrors = false;
 	});
 
 	/* A long task in the table: its progress bar moves with no reload. The
