@@ -59,9 +59,10 @@ void livemsg_task_json(struct buf *b, struct buf *scratch, const struct task *t,
 
 /*
  * Reads the changes after since on c (at most TASK_CHANGES_MAX, oldest
- * first) and appends their message, counts included, to out. Sets
- * *changed to how many changes it holds and *version to the version it
- * covers up to. Returns TASK_OK or the database's error.
+ * first) and appends their message to out, with the counts unless it
+ * was cut short (more). Sets *changed to how many changes it holds and
+ * *version to the version it covers up to. Returns TASK_OK or the
+ * database's error.
  */
 enum task_rc livemsg_read_changes(struct dbconn *c, long long since,
 				  long long now, struct buf *out, int *changed,

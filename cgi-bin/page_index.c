@@ -245,6 +245,12 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	 * belong. */
 	html_raw_unescaped(b, "\" data-page=\"");
 	html_raw_unescaped(b, v.before > 0 ? "older" : "newest");
+	/* An older page holds the tasks below this id, however its address
+	 * named it (?after= is resolved to it above). */
+	if (v.before > 0) {
+		html_raw_unescaped(b, "\" data-before=\"");
+		html_int(b, v.before);
+	}
 	html_raw_unescaped(b, "\" data-page-size=\"");
 	html_int(b, PAGE_INDEX_ROWS);
 	html_raw_unescaped(b, "\"");
@@ -277,9 +283,12 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 		goto fail;
 	task_snapshot_end(c);
 	html_raw_unescaped(b, "</tbody>\n</table>\n");
-	if (rows.count == 0 && total > 0)
-		html_raw_unescaped(b, "<p class=\"empty\">No tasks on this "
-				      "page.</p>\n");
+	/* Always there, hidden while it does not apply, so that the page
+	 * script shows it (and hides it) without writing the sentence. */
+	html_raw_unescaped(b, "<p id=\"no-page-tasks\" class=\"empty\"");
+	if (rows.count > 0 || total == 0)
+		html_raw_unescaped(b, " hidden");
+	html_raw_unescaped(b, ">No tasks on this page.</p>\n");
 	index_nav(b, &v, &rows, newer);
 	html_raw_unescaped(b, "</section>\n");
 	layout_end(b);

@@ -371,6 +371,10 @@ task_changes(struct dbconn *c, long long since, task_fn on_task,
 		last = del[d++].version;
 		ch->count++;
 	}
+	/* In the same snapshot, so that the counts are those of version:
+	 * a page checks its rows against them. */
+	if ((ret = task_counts(c, ch->counts)) != TASK_OK)
+		goto out;
 	ch->current = current;
 	ch->more = tasks_left || d < ndel;
 	ch->version = ch->more ? last : current;

@@ -116,6 +116,9 @@ struct task_changes {
 	int more;          /* 1 if changes after version were left out */
 	int count;         /* tasks plus deleted ids given */
 	long long current; /* queue_state.version in the snapshot */
+	/* Tasks per status in the snapshot: what the list holds at version
+	 * when more is 0. */
+	long long counts[TASK_STATUS__MAX];
 };
 
 /*
@@ -123,7 +126,8 @@ struct task_changes {
  * task deleted after since, oldest change first, at most TASK_CHANGES_MAX
  * in all. If more remain, ch->more is 1 and ch->version is the version of
  * the last change given, so that asking again from there continues;
- * otherwise ch->version is the current version. Runs in its own snapshot.
+ * otherwise ch->version is the current version. Runs in its own snapshot,
+ * which ch->counts counts too.
  */
 enum task_rc task_changes(struct dbconn *c, long long since, task_fn on_task,
 			  task_deleted_fn on_deleted, void *arg,

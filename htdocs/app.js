@@ -1,20 +1,29 @@
 /*
  * nthpi page script: live updates for the main page and the task page.
  *
- * The server renders everything and every form works without this script
- * (docs/design.md). When it runs, on the main page it:
- *   - long-polls GET /api/tasks?since=V and updates table#tasks in place;
- *   - retries with exponential backoff after errors, showing a notice;
- *   - pauses while the tab is hidden;
- *   - sends the new-task form and the row action forms through the JSON API
- *     so the page never reloads.
- * On the page of a queued or running task (section#task) it follows the
- * task the same way: progress and "ran for" move, and the page is loaded
- * again when the task's status changes (so the digits appear when done).
+ * The server renders everything, and every form works without this script
+ * (docs/design.md). Each long-poll answer carries, for every task that
+ * changed, the row the main page shows for it ("row", cgi-bin/taskview.c);
+ * the script only puts the server's markup where it belongs. On the main
+ * page it:
+ *   - long-polls GET /api/tasks?since=V and swaps in, adds and removes rows
+ *     so that the table stays what a reload would show: of the page's
+ *     status only, 50 rows a page, with the same paging links;
+ *   - loads the page itself again where only the server knows what the
+ *     table then holds (a row left a page that has older tasks; a paging
+ *     link must appear), and takes its rows and links;
+ *   - retries with backoff after errors, showing a notice, and pauses while
+ *     the tab is hidden;
+ *   - sends the new-task form and the row actions through the JSON API, so
+ *     that the page never reloads.
+ * On a task's page (section#task) it follows the task with
+ * GET /api/tasks/ID?since=V: progress moves the status and "ran for" from
+ * the task's row; any other change (status, a cancel asked for, a delete)
+ * loads the page again, which the server renders.
  *
- * The Content-Security-Policy allows no inline script or style, so the DOM is
- * built with createElement/textContent (never innerHTML with data) and the
- * look is changed through classes only.
+ * The Content-Security-Policy allows no inline script or style. Markup
+ * comes only from the server, parsed with <template> or DOMParser; the
+ * script builds no markup from data, and changes the look by classes only.
  */
 (function () {
 	"use strict";
@@ -22,82 +31,53 @@
 	var STATUSES = ["queued", "running", "done", "error", "cancelled"];
 	var BACKOFF_FIRST_MS = 1000;
 	var BACKOFF_MAX_MS = 30000;
-	/* The server holds a long-poll for up to 25 s; give up on it well after. */
+	/* The server holds a long poll for up to 25 s; give up on it well after. */
 	var POLL_TIMEOUT_MS = 65000;
-	/* An empty answer sooner than this means the server did not hold it. */
+	/* An answer without news sooner than this was not held: no busy loop. */
 	var MIN_EMPTY_POLL_MS = 1000;
-	var TICK_MS = 250;
+	/* After news the next request waits a random part of this, so that the
+	 * thousands of pages one change wakes do not all ask at the same moment. */
+	var SPREAD_MS = 300;
+	/* A page of tasks asked for again. */
+	var PAGE_TIMEOUT_MS = 15000;
+	/* The row of a task we just changed: the server has it at once. */
+	var OWN_ROW_TIMEOUT_MS = 3000;
 	var FLASH_MS = 10000;
-	/* The header's counts are asked for at most this often. */
-	var COUNTS_MIN_MS = 2000;
+	var NEW_ROW_MS = 1700;
 
 	var table = document.getElementById("tasks");
-	/* The task page, while its task may still change by itself. */
-	var taskSection = null;
-	if (!table) {
-		taskSection = document.getElementById("task");
-		if (!taskSection || !taskSection.hasAttribute("data-id") ||
-		    !/^(queued|running)$/.test(taskSection.getAttribute("data-status") || "")) {
-			return; /* error pages and finished tasks need nothing */
-		}
-	}
-	var tbody = null;
-	if (table) {
-		tbody = table.tBodies[0];
-		if (!tbody) {
-			tbody = document.createElement("tbody");
-			table.appendChild(tbody);
-		}
-	}
-
-	var form = document.getElementById("new-task");
-	var input = document.getElementById("n");
-	var fieldError = document.getElementById("n-error");
-
-	/* The double-submit token of the server-rendered forms (the cookie is
-	 * HttpOnly); rows built here carry it too, like the server's. */
-	var csrfToken = "";
-	var csrfInput = document.querySelector('input[type="hidden"][name="csrf"]');
-	if (csrfInput) {
-		csrfToken = csrfInput.value;
+	var taskSection = table ? null : document.getElementById("task");
+	if (!table && (!taskSection || !taskSection.hasAttribute("data-id"))) {
+		return; /* error pages need nothing */
 	}
 
 	/* ---- Small helpers ------------------------------------------------ */
 
-	function parseTime(iso) {
-		if (typeof iso !== "string" || iso === "") {
-			return null;
-		}
-		var t = Date.parse(iso);
-		return isNaN(t) ? null : t;
+	function intAttr(el, name) {
+		var v = el ? parseInt(el.getAttribute(name), 10) : NaN;
+		return isNaN(v) ? null : v;
 	}
 
-	function pad2(x) {
-		return (x < 10 ? "0" : "") + x;
+	function spread() {
+		return Math.floor(Math.random() * SPREAD_MS);
 	}
 
-	/* Same form as the server (common/timefmt.c time_duration). */
-	function formatDuration(ms) {
-		if (!(ms > 0)) {
-			ms = 0;
-		}
-		if (ms < 10000) {
-			return (ms / 1000).toFixed(2) + " s";
-		}
-		if (ms < 60000) {
-			return (ms / 1000).toFixed(1) + " s";
-		}
-		if (ms < 3600000) {
-			return Math.floor(ms / 60000) + " min " +
-				pad2(Math.floor(ms / 1000) % 60) + " s";
-		}
-		return Math.floor(ms / 3600000) + " h " +
-			pad2(Math.floor(ms / 60000) % 60) + " min";
+	function backoffDelay(n) {
+		var base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, n - 1));
+		/* ±25% jitter, never above the cap. */
+		var d = base * (0.75 + Math.random() * 0.5);
+		return Math.round(Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_FIRST_MS / 2, d)));
 	}
 
-	/* "2026-11-24T10:55:26.123Z" -> "2026-11-24 10:55:26", as the server shows. */
-	function formatCreated(iso) {
-		return String(iso).slice(0, 19).replace("T", " ");
+	/* Retry-After (seconds) in ms, or 0. */
+	function retryAfterMs(res) {
+		var s = parseInt(res.headers.get("Retry-After") || "", 10);
+		return s > 0 ? s * 1000 : 0;
+	}
+
+	function validTask(task) {
+		return task !== null && typeof task === "object" &&
+			typeof task.id === "number" && isFinite(task.id);
 	}
 
 	/* The sentence from a JSON error answer, or a fallback. */
@@ -116,11 +96,8 @@
 
 	function readJson(res) {
 		return res.text().then(function (text) {
-			if (text === "") {
-				return null;
-			}
 			try {
-				return JSON.parse(text);
+				return text === "" ? null : JSON.parse(text);
 			} catch (e) {
 				return null;
 			}
@@ -149,7 +126,6 @@
 			}, timeoutMs);
 		}
 		return fetch(url, opts).then(function (res) {
-			noteServerClock(res);
 			return readJson(res).then(function (body) {
 				clearTimeout(timer);
 				return { res: res, body: body };
@@ -160,664 +136,16 @@
 		});
 	}
 
-	/* Server time minus our time, when the two clocks clearly disagree, so
-	 * the "ran for" of running tasks does not start negative or far off. */
-	var clockOffset = 0;
-	function noteServerClock(res) {
-		var d = res.headers.get("Date");
-		var t = d ? Date.parse(d) : NaN;
-		if (isNaN(t)) {
-			return;
-		}
-		var off = t - Date.now();
-		/* Date has a resolution of one second. */
-		clockOffset = Math.abs(off) > 2000 ? off : 0;
-	}
-
-	/* ---- Rows ----------------------------------------------------------- */
-
-	/* What we know of each task beyond its markup: id -> {started, finished}. */
-	var times = new Map();
-	/* Ids deleted while this page is open: never bring them back. */
-	var deletedIds = new Set();
-	/* Running tasks whose cancel was asked for (the API's task has no
-	 * cancel_requested; the server-rendered row shows span.note). */
-	var stoppingIds = new Set();
-	/* Bumped on every update from the long-poll, stamped on the row. */
-	var pollSeq = 0;
-	var rowSeq = new WeakMap();
-
-	function rowFor(id) {
-		return document.getElementById("task-" + id);
-	}
-
-	function rowId(tr) {
-		var id = parseInt(tr.getAttribute("data-id"), 10);
-		return isNaN(id) ? null : id;
-	}
-
-	/* Removes el and the " " the server puts before it. */
-	function removeWithSpace(el) {
-		var prev = el.previousSibling;
-		if (prev && prev.nodeType === 3 && /^\s*$/.test(prev.nodeValue)) {
-			prev.parentNode.removeChild(prev);
-		}
-		el.parentNode.removeChild(el);
-	}
-
-	/* Sets a bar and the percentage shown after it (made if missing). */
-	function showProgress(prog, p) {
-		var text = Math.floor(p * 100) + "%";
-		var pct = prog.parentNode.querySelector(".pct");
-		prog.value = p;
-		prog.textContent = text;
-		if (!pct) {
-			pct = document.createElement("span");
-			pct.className = "pct";
-			prog.parentNode.insertBefore(pct, prog.nextSibling);
-			prog.parentNode.insertBefore(document.createTextNode(" "), pct);
-		}
-		pct.textContent = text;
-	}
-
-	function cell(tr, cls) {
-		var td = tr.querySelector("td." + cls);
-		if (!td) {
-			td = document.createElement("td");
-			td.className = cls;
-			tr.appendChild(td);
-		}
-		return td;
-	}
-
-	/* As the server offers them (cgi-bin/task.c task_action_applies;
-	 * no second cancel while one is on its way). */
-	function actionsFor(status, stopping) {
-		switch (status) {
-		case "queued":
-			return ["cancel", "delete"];
-		case "running":
-			return stopping ? [] : ["cancel"];
-		case "error":
-		case "cancelled":
-			return ["retry", "delete"];
-		case "done":
-			return ["delete"];
-		default:
-			return [];
-		}
-	}
-
-	var ACTION_LABELS = { cancel: "Cancel", retry: "Retry", "delete": "Delete" };
-
-	function actionForm(id, action) {
-		var f = document.createElement("form");
-		f.method = "post";
-		f.setAttribute("action", "/tasks/" + id + "/" + action);
-		f.className = "action action-" + action;
-		var h = document.createElement("input");
-		h.type = "hidden";
-		h.name = "csrf";
-		h.value = csrfToken;
-		f.appendChild(h);
-		var b = document.createElement("button");
-		b.type = "submit";
-		b.textContent = ACTION_LABELS[action];
-		b.setAttribute("aria-label", ACTION_LABELS[action] + " task " + id);
-		f.appendChild(b);
-		return f;
-	}
-
-	/* The actions a row offers now, read from its forms. */
-	function currentActions(td) {
-		var out = [];
-		var forms = td.querySelectorAll("form");
-		for (var i = 0; i < forms.length; i++) {
-			var m = /\/(cancel|retry|delete)$/.exec(forms[i].getAttribute("action") || "");
-			if (m) {
-				out.push(m[1]);
-			}
-		}
-		return out.join(" ");
-	}
-
-	function renderRan(tr, id, status) {
-		var t = times.get(id);
-		var td = cell(tr, "ran");
-		if (!t || t.started === null) {
-			if (t) {
-				td.textContent = "";
-			}
-			return;
-		}
-		var end;
-		if (t.finished !== null) {
-			end = t.finished;
-		} else if (status === "running") {
-			end = Date.now() + clockOffset;
-		} else {
-			return; /* keep what the server showed */
-		}
-		td.textContent = formatDuration(end - t.started);
-	}
-
-	/* Brings a row (new or not) in line with a task from the API. */
-	function fillRow(tr, task) {
-		var id = task.id;
-		var status = STATUSES.indexOf(task.status) >= 0 ? task.status : "queued";
-
-		tr.id = "task-" + id;
-		tr.setAttribute("data-id", String(id));
-		tr.setAttribute("data-status", status);
-		if (typeof task.version === "number") {
-			tr.setAttribute("data-version", String(task.version));
-		}
-
-		/* id */
-		var tdId = cell(tr, "id");
-		var a = tdId.querySelector("a");
-		if (!a) {
-			tdId.textContent = "";
-			a = document.createElement("a");
-			tdId.appendChild(a);
-		}
-		a.setAttribute("href", typeof task.url === "string" ? task.url : "/tasks/" + id);
-		a.textContent = String(id);
-
-		/* n */
-		cell(tr, "n").textContent = String(task.n);
-
-		/* status: badge, progress while running, error text */
-		var tdStatus = cell(tr, "status");
-		var badge = tdStatus.querySelector(".badge");
-		if (!badge) {
-			badge = document.createElement("span");
-			tdStatus.insertBefore(badge, tdStatus.firstChild);
-		}
-		badge.className = "badge badge-" + status;
-		badge.textContent = status;
-
-		var prog = tdStatus.querySelector("progress");
-		var note = tdStatus.querySelector(".note");
-		var stopping = false;
-		if (status === "running") {
-			if (task.cancel_requested === true || note) {
-				stoppingIds.add(id);
-			} else if (task.cancel_requested === false) {
-				stoppingIds.delete(id);
-			}
-			stopping = stoppingIds.has(id);
-		} else {
-			stoppingIds.delete(id);
-		}
-		if (status === "running") {
-			var p = typeof task.progress === "number" ? task.progress : 0;
-			p = Math.min(1, Math.max(0, p));
-			if (!prog) {
-				prog = document.createElement("progress");
-				prog.max = 1;
-				tdStatus.appendChild(document.createTextNode(" "));
-				tdStatus.appendChild(prog);
-			}
-			showProgress(prog, p);
-		} else if (prog) {
-			removeWithSpace(prog);
-			var pct = tdStatus.querySelector(".pct");
-			if (pct) removeWithSpace(pct);
-		}
-		if (stopping && !note) {
-			note = document.createElement("span");
-			note.className = "note";
-			note.textContent = "stopping\u2026";
-			tdStatus.appendChild(document.createTextNode(" "));
-			tdStatus.appendChild(note);
-		} else if (!stopping && note) {
-			removeWithSpace(note);
-		}
-
-		var errEl = tdStatus.querySelector(".task-error");
-		if (status === "error" && typeof task.error === "string" && task.error !== "") {
-			if (!errEl) {
-				errEl = document.createElement("span");
-				errEl.className = "task-error";
-				tdStatus.appendChild(document.createTextNode(" "));
-				tdStatus.appendChild(errEl);
-			}
-			errEl.textContent = task.error;
-		} else if (errEl) {
-			removeWithSpace(errEl);
-		}
-
-		/* digit */
-		cell(tr, "digit").textContent =
-			status === "done" && task.digit !== null && task.digit !== undefined
-				? String(task.digit) : "";
-
-		/* created */
-		var tdCreated = cell(tr, "created");
-		if (typeof task.created_at === "string") {
-			var tm = tdCreated.querySelector("time");
-			if (!tm) {
-				tdCreated.textContent = "";
-				tm = document.createElement("time");
-				tdCreated.appendChild(tm);
-			}
-			tm.setAttribute("datetime", task.created_at);
-			tm.textContent = formatCreated(task.created_at);
-		}
-
-		/* ran for */
-		times.set(id, {
-			started: parseTime(task.started_at),
-			finished: parseTime(task.finished_at)
-		});
-		renderRan(tr, id, status);
-
-		/* actions: rebuilt only when they change, so focus is not lost */
-		var tdActions = cell(tr, "actions");
-		var want = actionsFor(status, stopping);
-		if (currentActions(tdActions) !== want.join(" ")) {
-			var hadFocus = tdActions.contains(document.activeElement);
-			tdActions.textContent = "";
-			want.forEach(function (act) {
-				tdActions.appendChild(actionForm(id, act));
-			});
-			if (hadFocus) {
-				var b = tdActions.querySelector("button");
-				if (b) {
-					b.focus();
-				}
-			}
-		}
-	}
-
-	var CELL_ORDER = ["id", "n", "status", "digit", "created", "ran", "actions"];
-
-	function newRow(task) {
-		var tr = document.createElement("tr");
-		CELL_ORDER.forEach(function (cls) {
-			var td = document.createElement("td");
-			td.className = cls;
-			tr.appendChild(td);
-		});
-		fillRow(tr, task);
-		return tr;
-	}
-
-	/* Which rows belong on this page, as the server marks table#tasks: a
-	 * page of one status only (data-filter), the newest page or an older
-	 * one (data-page), of data-page-size rows. */
-	var pageFilter = table ? table.getAttribute("data-filter") : null;
-	var olderPage = table ? table.getAttribute("data-page") === "older" : false;
-	var pageSize = table ? parseInt(table.getAttribute("data-page-size"), 10) || 0 : 0;
-
-	/* "No tasks yet" shows while the queue is empty: only the unfiltered
-	 * newest page can tell. */
-	var noTasks = document.getElementById("no-tasks");
-	function updateEmpty() {
-		if (noTasks && !pageFilter && !olderPage) {
-			noTasks.hidden = tbody.querySelector("tr[data-id]") !== null;
-		}
-	}
-
-	/* Whether a task not shown yet belongs on this page: of the page's
-	 * status, and newer than its last row only on the newest page; older
-	 * than the last row only while the newest page is not full. */
-	function belongsHere(task) {
-		if (pageFilter && task.status !== pageFilter) {
-			return false;
-		}
-		var rows = tbody.querySelectorAll("tr[data-id]");
-		if (rows.length === 0) {
-			return !olderPage;
-		}
-		var newest = rowId(rows[0]);
-		var oldest = rowId(rows[rows.length - 1]);
-		if (newest === null || oldest === null) {
-			return !olderPage;
-		}
-		if (task.id > newest) {
-			return !olderPage;
-		}
-		/* With older tasks left (the Older link), a short page is one
-		 * that lost a row: only refillPage knows what comes next. */
-		if (task.id < oldest) {
-			return !olderPage && pageSize > 0 && rows.length < pageSize &&
-				!olderLink();
-		}
-		return true;
-	}
-
-	/* Puts a new row where it belongs: newest (highest id) first. */
-	function insertRow(tr, id) {
-		/* A "no tasks yet" row, if any, goes away with the first task. */
-		var rows = Array.prototype.slice.call(tbody.rows);
-		rows.forEach(function (r) {
-			if (!r.hasAttribute("data-id")) {
-				tbody.removeChild(r);
-			}
-		});
-		var before = null;
-		for (var i = 0; i < tbody.rows.length; i++) {
-			var other = rowId(tbody.rows[i]);
-			if (other !== null && other < id) {
-				before = tbody.rows[i];
-				break;
-			}
-		}
-		tbody.insertBefore(tr, before);
-		updateEmpty();
-		tr.classList.add("is-new");
-		setTimeout(function () {
-			tr.classList.remove("is-new");
-		}, 1700);
-	}
-
-	/* Points the page's "Older tasks" link (made if missing) at the tasks
-	 * older than lastId, as the server would. */
-	function setOlderLink(lastId) {
-		var a = olderLink();
-		if (!a) {
-			var nav = document.querySelector("nav.pages");
-			if (!nav) {
-				nav = document.createElement("nav");
-				nav.className = "pages";
-				nav.setAttribute("aria-label", "Pages of tasks");
-				table.parentNode.insertBefore(nav, table.nextSibling);
-			}
-			a = document.createElement("a");
-			a.setAttribute("rel", "next");
-			a.textContent = "Older tasks \u203a";
-			nav.appendChild(a);
-		}
-		a.setAttribute("href", "/?" + (pageFilter ?
-			"status=" + encodeURIComponent(pageFilter) + "&" : "") + "before=" + lastId);
-	}
-
-	/* The newest page keeps its size as new rows come in at the top: the
-	 * rows pushed off its end belong to the next page, which then starts
-	 * after the new last row. */
-	function trimToPage() {
-		if (olderPage || pageSize <= 0) {
-			return;
-		}
-		var rows = tbody.querySelectorAll("tr[data-id]");
-		if (rows.length <= pageSize) {
-			return;
-		}
-		for (var i = rows.length - 1; i >= pageSize; i--) {
-			var id = rowId(rows[i]);
-			times.delete(id);
-			stoppingIds.delete(id);
-			tbody.removeChild(rows[i]);
-		}
-		setOlderLink(rowId(rows[pageSize - 1]));
-	}
-
-	/* The page's "Older tasks" link, or null. */
-	function olderLink() {
-		return document.querySelector("nav.pages a[rel=next]");
-	}
-
-	/* Removes the "Older tasks" link: there are no older tasks left. */
-	function dropOlderLink() {
-		var a = olderLink();
-		if (a) {
-			var nav = a.parentNode;
-			nav.removeChild(a);
-			if (!nav.querySelector("a") && nav.parentNode) {
-				nav.parentNode.removeChild(nav);
-			}
-		}
-	}
-
-	/* The id in the "Older tasks" link's before=, or null. */
-	function olderBefore() {
-		var a = olderLink();
-		var m = a ? /[?&]before=(\d+)/.exec(a.getAttribute("href") || "") : null;
-		return m ? Number(m[1]) : null;
-	}
-
-	/* A row deleted from a full page leaves a gap that the next page's
-	 * first rows fill, as a reload would show them: the tasks older than
-	 * the last row are asked for and appended, and the Older link moves
-	 * after them, or goes once none are left. One request at a time. An
-	 * answer the page has moved past (its last row changed, or the
-	 * long-poll has seen a later version) is asked for again; a failed
-	 * one is retried with backoff. */
-	var REFILL_TIMEOUT_MS = 15000;
-	var refilling = false;
-	var refillTimer = null;
-	var refillFailures = 0;
-
-	function lastShownId() {
-		var rows = tbody.querySelectorAll("tr[data-id]");
-		return rows.length ? rowId(rows[rows.length - 1]) : olderBefore();
-	}
-
-	function refillLater() {
-		refillFailures++;
-		refillTimer = setTimeout(function () {
-			refillTimer = null;
-			refillPage();
-		}, backoffDelay(refillFailures));
-	}
-
-	function refillPage() {
-		if (refilling || refillTimer !== null || !table || pageSize <= 0 ||
-		    !olderLink()) {
-			return;
-		}
-		var need = pageSize - tbody.querySelectorAll("tr[data-id]").length;
-		var last = lastShownId();
-		if (need <= 0 || last === null) {
-			return;
-		}
-		var limit = need + 1;
-		refilling = true;
-		api("GET", "/api/tasks?limit=" + limit + "&before=" + last +
-			(pageFilter ? "&status=" + encodeURIComponent(pageFilter) : ""),
-			undefined, REFILL_TIMEOUT_MS).then(function (r) {
-			refilling = false;
-			var body = r.body;
-			if (!r.res.ok || !body || !Array.isArray(body.tasks)) {
-				refillLater();
-				return;
-			}
-			refillFailures = 0;
-			if (lastShownId() !== last || Number(body.version) < Number(version)) {
-				refillPage();
-				return;
-			}
-			var fresh = body.tasks.filter(function (t) {
-				return validTask(t) && t.id < last && !deletedIds.has(t.id) &&
-					!rowFor(t.id);
-			});
-			var room = pageSize - tbody.querySelectorAll("tr[data-id]").length;
-			var take = fresh.slice(0, Math.max(0, room));
-			take.forEach(function (t) {
-				tbody.appendChild(newRow(t));
-			});
-			if (body.tasks.length < limit && take.length === fresh.length &&
-			    fresh.length === body.tasks.length) {
-				dropOlderLink();
-			} else if (take.length > 0) {
-				setOlderLink(take[take.length - 1].id);
-			}
-			if (take.length > 0) {
-				updateEmpty();
-				startTicking();
-			}
-			/* Still short: more to bring, or some of the answer was
-			 * deleted meanwhile (a new answer no longer has them). */
-			if (take.length > 0 || fresh.length < body.tasks.length) {
-				refillPage();
-			}
-		}, function () {
-			refilling = false;
-			refillLater();
-		});
-	}
-
-	function validTask(task) {
-		return task && typeof task === "object" && typeof task.id === "number" &&
-			isFinite(task.id);
-	}
-
-	/* Applies a task; returns its row (or null if it was deleted). */
-	function applyTask(task) {
-		if (!validTask(task) || deletedIds.has(task.id)) {
+	/* The <tr> of a row as the server wrote it, or null. A <template>
+	 * parses it inert, as a table would. */
+	function parseRow(html) {
+		if (typeof html !== "string") {
 			return null;
 		}
-		var tr = rowFor(task.id);
-		if (tr) {
-			var was = tr.getAttribute("data-status");
-			fillRow(tr, task);
-			if (was !== tr.getAttribute("data-status")) {
-				countsChanged();
-			}
-		} else {
-			if (!belongsHere(task)) {
-				return null;
-			}
-			tr = newRow(task);
-			insertRow(tr, task.id);
-			trimToPage();
-			countsChanged();
-		}
-		return tr;
-	}
-
-	function removeTask(id) {
-		id = Number(id);
-		if (!isFinite(id)) {
-			return;
-		}
-		deletedIds.add(id);
-		times.delete(id);
-		stoppingIds.delete(id);
-		var tr = rowFor(id);
-		if (tr && tr.parentNode) {
-			tr.parentNode.removeChild(tr);
-			updateEmpty();
-			refillPage();
-		}
-		countsChanged();
-	}
-
-	/* The header's counts by status (#count-STATUS): asked for again,
-	 * at most every so often, after a status changed. */
-	var countsTimer = null;
-	var countsLast = 0;
-	var hasCounts = document.getElementById("counts") !== null;
-
-	function countsChanged() {
-		if (!hasCounts || countsTimer !== null) {
-			return;
-		}
-		var wait = Math.max(300, countsLast + COUNTS_MIN_MS - Date.now());
-		countsTimer = setTimeout(refreshCounts, wait);
-	}
-
-	function refreshCounts() {
-		countsLast = Date.now();
-		api("GET", "/api/tasks?limit=1").then(function (r) {
-			countsTimer = null;
-			if (!r.res.ok || !r.body || typeof r.body.counts !== "object" ||
-			    r.body.counts === null) {
-				return;
-			}
-			STATUSES.forEach(function (st) {
-				var el = document.getElementById("count-" + st);
-				var v = r.body.counts[st];
-				if (el && typeof v === "number") {
-					el.textContent = String(v);
-				}
-			});
-		}, function () {
-			countsTimer = null;
-		});
-	}
-
-	/* A task from an answer to our own POST (not the long-poll): apply it
-	 * unless the long-poll already brought this row something since we
-	 * asked, which is then at least as new. */
-	function applyOwnAnswer(task, seqBefore) {
-		if (!validTask(task)) {
-			return;
-		}
-		var tr = rowFor(task.id);
-		if (tr && typeof task.version === "number") {
-			var v = parseInt(tr.getAttribute("data-version"), 10);
-			if (!isNaN(v) && v > task.version) {
-				return;
-			}
-		} else if (tr && seqBefore !== undefined && rowSeq.get(tr) !== seqBefore) {
-			return;
-		}
-		applyTask(task);
-	}
-
-	/* ---- Ticking "ran for" ------------------------------------------- */
-
-	var tickTimer = null;
-
-	function tick() {
-		if (!table) {
-			tickTaskPage();
-			return;
-		}
-		var running = tbody.querySelectorAll('tr[data-status="running"]');
-		for (var i = 0; i < running.length; i++) {
-			var id = rowId(running[i]);
-			if (id !== null) {
-				renderRan(running[i], id, "running");
-			}
-		}
-		if (running.length === 0) {
-			stopTicking();
-		}
-	}
-
-	function startTicking() {
-		var any = table
-			? tbody.querySelector('tr[data-status="running"]') !== null
-			: taskSection.getAttribute("data-status") === "running";
-		if (tickTimer === null && !document.hidden && any) {
-			tickTimer = setInterval(tick, TICK_MS);
-		}
-	}
-
-	function stopTicking() {
-		if (tickTimer !== null) {
-			clearInterval(tickTimer);
-			tickTimer = null;
-		}
-	}
-
-	/* The server-rendered running rows carry no start time: ask once. */
-	function loadRunningTimes() {
-		if (!tbody.querySelector('tr[data-status="running"]')) {
-			return;
-		}
-		api("GET", "/api/tasks?status=running&limit=1000").then(function (r) {
-			if (!r.res.ok || !r.body || !Array.isArray(r.body.tasks)) {
-				return;
-			}
-			r.body.tasks.forEach(function (task) {
-				if (!validTask(task) || times.has(task.id)) {
-					return; /* the long-poll knows better */
-				}
-				var tr = rowFor(task.id);
-				if (tr && tr.getAttribute("data-status") === "running") {
-					times.set(task.id, {
-						started: parseTime(task.started_at),
-						finished: parseTime(task.finished_at)
-					});
-				}
-			});
-			startTicking();
-		}, function () { /* the long-poll will bring them */ });
+		var t = document.createElement("template");
+		t.innerHTML = html;
+		var tr = t.content.firstElementChild;
+		return tr && tr.tagName === "TR" && intAttr(tr, "data-id") !== null ? tr : null;
 	}
 
 	/* ---- Offline notice ---------------------------------------------- */
@@ -825,7 +153,8 @@
 	var notice = null;
 	var noticeText = null;
 
-	function showOffline(delayMs) {
+	/* status: the HTTP status that failed, or 0 for no answer at all. */
+	function showOffline(delayMs, status) {
 		if (!notice) {
 			notice = document.createElement("div");
 			notice.className = "offline-notice";
@@ -844,7 +173,8 @@
 			document.body.appendChild(notice);
 		}
 		var secs = Math.max(1, Math.round(delayMs / 1000));
-		noticeText.textContent = "Offline \u2014 retrying in " + secs + " s\u2026";
+		noticeText.textContent = (status ? "No live updates (the server answered " +
+			status + ")" : "Offline") + " \u2014 retrying in " + secs + " s\u2026";
 	}
 
 	function hideOffline() {
@@ -853,6 +183,718 @@
 			notice = null;
 			noticeText = null;
 		}
+	}
+
+	/* ---- The long poll, on both pages --------------------------------- */
+
+	/* The main page's queue version; on a task page, its row's version. */
+	var version = intAttr(table || taskSection, "data-version") || 0;
+	var taskId = taskSection ? intAttr(taskSection, "data-id") : null;
+	var inflight = null; /* AbortController of the pending request */
+	var pollTimer = null;
+	var failures = 0;
+	var reloading = false;
+
+	function reload() {
+		reloading = true;
+		clearTimeout(pollTimer);
+		window.location.reload();
+	}
+
+	function schedule(ms) {
+		clearTimeout(pollTimer);
+		pollTimer = setTimeout(function () {
+			pollTimer = null;
+			pollOnce();
+		}, ms);
+	}
+
+	function pollNow() {
+		if (!inflight) {
+			schedule(0);
+		}
+	}
+
+	function hasNews(data) {
+		return data !== null && ((Array.isArray(data.tasks) && data.tasks.length > 0) ||
+			(Array.isArray(data.deleted) && data.deleted.length > 0));
+	}
+
+	function pollOnce() {
+		if (document.hidden || inflight || reloading) {
+			return;
+		}
+		var ctrl = new AbortController();
+		var started = Date.now();
+		var timer = setTimeout(function () {
+			ctrl.abort();
+		}, POLL_TIMEOUT_MS);
+		inflight = ctrl;
+		fetch(table ? "/api/tasks?since=" + version
+			: "/api/tasks/" + taskId + "?since=" + version, {
+			credentials: "same-origin",
+			cache: "no-store",
+			headers: { Accept: "application/json" },
+			signal: ctrl.signal
+		}).then(function (res) {
+			if (res.status === 408) {
+				return null; /* nginx's backstop ended the hold: ask again */
+			}
+			if (res.status === 404 && !table) {
+				return "gone";
+			}
+			if (!res.ok) {
+				var e = new Error("HTTP " + res.status);
+				e.status = res.status;
+				e.wait = retryAfterMs(res);
+				throw e;
+			}
+			return res.json();
+		}).then(function (data) {
+			return { data: data };
+		}, function (err) {
+			return { err: err };
+		}).then(function (r) {
+			clearTimeout(timer);
+			if (inflight !== ctrl) {
+				return; /* paused: the tab was hidden */
+			}
+			inflight = null;
+			if (r.data === "gone") {
+				reload();
+				return;
+			}
+			var next = 0;
+			if (!r.err && r.data !== null) {
+				if (typeof r.data !== "object" || typeof r.data.version !== "number") {
+					r.err = new Error("not a long-poll answer");
+				} else {
+					try {
+						next = table ? onListAnswer(r.data) : onTaskAnswer(r.data);
+					} catch (e) {
+						schedule(backoffDelay(++failures));
+						throw e;
+					}
+				}
+			}
+			if (r.err) {
+				failures++;
+				var d = Math.max(backoffDelay(failures), r.err.wait || 0);
+				showOffline(d, r.err.status || 0);
+				schedule(d);
+				return;
+			}
+			if (next < 0) {
+				return; /* the page is being loaded again */
+			}
+			failures = 0;
+			hideOffline();
+			if (next === 0 && !hasNews(r.data) && Date.now() - started < MIN_EMPTY_POLL_MS) {
+				next = MIN_EMPTY_POLL_MS;
+			}
+			schedule(next);
+		});
+	}
+
+	document.addEventListener("visibilitychange", function () {
+		if (document.hidden) {
+			clearTimeout(pollTimer);
+			pollTimer = null;
+			if (inflight) {
+				var c = inflight;
+				inflight = null;
+				c.abort();
+			}
+		} else {
+			pollNow(); /* with the last version we had */
+		}
+	});
+
+	window.addEventListener("online", function () {
+		if (!document.hidden && failures > 0) {
+			pollNow();
+		}
+	});
+
+	/* ---- The task page ------------------------------------------------ */
+
+	/*
+	 * Follows this task in an answer. Returns the ms until the next poll,
+	 * or -1 when the page is being loaded again: the task was deleted, or
+	 * changed more than its progress (status, a cancel asked for).
+	 */
+	function onTaskAnswer(data) {
+		var gone = Array.isArray(data.deleted) && data.deleted.some(function (d) {
+			return Number(d) === taskId;
+		});
+		if (gone) {
+			reload();
+			return -1;
+		}
+		var fresh = null;
+		if (Array.isArray(data.tasks)) {
+			data.tasks.forEach(function (t) {
+				if (validTask(t) && t.id === taskId) {
+					fresh = parseRow(t.row) || fresh;
+				}
+			});
+		}
+		/* A tick (the queue's version, not the row's): ask again from ours. */
+		if (!fresh || intAttr(fresh, "data-version") <= version) {
+			return 0;
+		}
+		var stopping = taskSection.querySelector(".status .note") !== null;
+		if (fresh.getAttribute("data-status") !== taskSection.getAttribute("data-status") ||
+		    (fresh.querySelector("td.status .note") !== null) !== stopping) {
+			reload();
+			return -1;
+		}
+		var pairs = [["dd.status", "td.status"], ["dd.ran", "td.ran"]];
+		pairs.forEach(function (p) {
+			var dd = taskSection.querySelector(p[0]);
+			var td = fresh.querySelector(p[1]);
+			if (!dd || !td || !td.firstChild) {
+				return; /* not started: the page's dash stays */
+			}
+			while (dd.firstChild) {
+				dd.removeChild(dd.firstChild);
+			}
+			while (td.firstChild) {
+				dd.appendChild(td.firstChild);
+			}
+		});
+		version = intAttr(fresh, "data-version");
+		taskSection.setAttribute("data-version", String(version));
+		return spread();
+	}
+
+	if (!table) {
+		pollOnce();
+		return;
+	}
+
+	/* ---- The main page: which rows it holds --------------------------- */
+
+	var tbody = table.tBodies[0];
+	if (!tbody) {
+		tbody = document.createElement("tbody");
+		table.appendChild(tbody);
+	}
+	/* As the server marks table#tasks: tasks of one status only
+	 * (data-filter), data-page-size of them, newest first, below
+	 * data-before on an older page. */
+	var filter = table.getAttribute("data-filter");
+	var newest = table.getAttribute("data-page") !== "older";
+	var bound = newest ? null : intAttr(table, "data-before");
+	var pageSize = intAttr(table, "data-page-size") || 50;
+	var form = document.getElementById("new-task");
+	var input = document.getElementById("n");
+	var fieldError = document.getElementById("n-error");
+
+	/* Ids deleted while this page is open: never bring them back. */
+	var deletedIds = new Set();
+	/* The last status seen of each task, to tell whether a change moved it
+	 * into or out of the page's status. */
+	var statusOf = new Map();
+	/* Tasks with an action of ours on its way. */
+	var busy = new Set();
+	/* Set when the page may differ from a reload in what only the server
+	 * knows (which older task fills a gap, whether a paging link shows). */
+	var unsure = false;
+	/* The version of the page last loaded again (resync). */
+	var syncVersion = 0;
+
+	function dataRows() {
+		return tbody.querySelectorAll("tr[data-id]");
+	}
+
+	function rowFor(id) {
+		var tr = document.getElementById("task-" + id);
+		return tr && tr.parentNode === tbody ? tr : null;
+	}
+
+	function matches(status) {
+		return !filter || status === filter;
+	}
+
+	function olderLink() {
+		return document.querySelector("nav.pages a[rel=next]");
+	}
+
+	function hasNewerLinks() {
+		return document.querySelector("nav.pages a:not([rel=next])") !== null;
+	}
+
+	Array.prototype.forEach.call(dataRows(), function (tr) {
+		statusOf.set(intAttr(tr, "data-id"), tr.getAttribute("data-status"));
+	});
+
+	/* ---- Keeping the keyboard's place --------------------------------- */
+
+	/* Where the keyboard is in row tr: the action of the form it is in, ""
+	 * elsewhere in the row, null if not in the row. */
+	function focusIn(tr) {
+		var a = document.activeElement;
+		if (!a || a === document.body || !tr.contains(a)) {
+			return null;
+		}
+		var f = a.closest("form");
+		return f ? f.getAttribute("action") || "" : "";
+	}
+
+	/* The keyboard to the same action in row tr, or to the row's link. */
+	function focusSame(tr, action) {
+		var el = null;
+		Array.prototype.forEach.call(tr.querySelectorAll("form"), function (f) {
+			if (action && f.getAttribute("action") === action) {
+				el = f.querySelector("button:not([disabled])");
+			}
+		});
+		el = el || tr.querySelector("td.id a");
+		if (el) {
+			el.focus();
+		}
+	}
+
+	/* The keyboard to row tr's first action, or its link while it offers
+	 * none (a cancel on its way). */
+	function focusFirst(tr) {
+		var el = tr.querySelector("td.actions button:not([disabled])") ||
+			tr.querySelector("td.id a");
+		if (el) {
+			el.focus();
+		}
+	}
+
+	function swapRow(old, fresh) {
+		var at = focusIn(old);
+		if (busy.has(intAttr(fresh, "data-id"))) {
+			fresh.classList.add("is-busy");
+		}
+		tbody.replaceChild(fresh, old);
+		if (at !== null) {
+			focusSame(fresh, at);
+		}
+	}
+
+	/* Takes a row out; the keyboard, if it was there, goes to a neighbour. */
+	function removeRow(tr) {
+		var had = focusIn(tr) !== null;
+		var next = tr.nextElementSibling || tr.previousElementSibling;
+		tbody.removeChild(tr);
+		if (had && next) {
+			focusFirst(next);
+		} else if (had && input) {
+			input.focus();
+		}
+	}
+
+	/* Puts a row in id order (newest first). */
+	function insertRow(tr) {
+		var id = intAttr(tr, "data-id");
+		var rows = dataRows();
+		var before = null;
+		for (var i = 0; i < rows.length; i++) {
+			if (intAttr(rows[i], "data-id") < id) {
+				before = rows[i];
+				break;
+			}
+		}
+		tbody.insertBefore(tr, before);
+		tr.classList.add("is-new");
+		setTimeout(function () {
+			tr.classList.remove("is-new");
+		}, NEW_ROW_MS);
+	}
+
+	/* ---- Applying changes --------------------------------------------- */
+
+	/* Points the older link after the row with id, keeping the rest of the
+	 * address the server wrote. */
+	function setOlderBefore(a, id) {
+		a.setAttribute("href", (a.getAttribute("href") || "").replace(/([?&]before=)\d+/, "$1" + id));
+	}
+
+	function dropOlderLink() {
+		var a = olderLink();
+		if (!a) {
+			return;
+		}
+		var nav = a.parentNode;
+		if (document.activeElement === a && input) {
+			input.focus();
+		}
+		nav.removeChild(a);
+		if (!nav.querySelector("a") && nav.parentNode) {
+			nav.parentNode.removeChild(nav);
+		}
+	}
+
+	/* A page holds pageSize rows: those past it belong to the next page,
+	 * which then starts after the new last row. */
+	function trim() {
+		var rows = dataRows();
+		if (rows.length <= pageSize) {
+			return;
+		}
+		for (var i = rows.length - 1; i >= pageSize; i--) {
+			removeRow(rows[i]);
+		}
+		var a = olderLink();
+		if (a) {
+			setOlderBefore(a, intAttr(rows[pageSize - 1], "data-id"));
+		} else {
+			unsure = true; /* the link appears: the server writes it */
+		}
+	}
+
+	/* A row leaves: the newest page counts what it then misses (settle);
+	 * an older page asks the server what fills it. */
+	function leave(tr) {
+		removeRow(tr);
+		if (!newest) {
+			unsure = true;
+		}
+	}
+
+	/*
+	 * A task not on the page that changed (fresh, its row) or was deleted
+	 * (fresh null): adds it where a reload would show it, or notes that
+	 * the page may have to change in ways only the server knows. wasIn:
+	 * whether it was of the page's status (null: not known); isIn: whether
+	 * it is now.
+	 */
+	function placeOther(id, fresh, wasIn, isIn) {
+		var rows = dataRows();
+		var first = rows.length ? intAttr(rows[0], "data-id") : null;
+		var last = rows.length ? intAttr(rows[rows.length - 1], "data-id") : null;
+		var older = olderLink() !== null;
+
+		if (bound !== null && id >= bound) {
+			/* Above an older page: whether it links to newer tasks. */
+			if (isIn ? !hasNewerLinks() : wasIn !== false && hasNewerLinks()) {
+				unsure = true;
+			}
+			return;
+		}
+		if (last === null || id > last) {
+			/* Among the page's rows or above them: it shows, if it is of
+			 * the page's status (if it were before, it would show). */
+			if (isIn) {
+				insertRow(fresh);
+				trim();
+				if (!newest && (first === null || id > first)) {
+					unsure = true; /* the link to newer tasks follows the first row */
+				}
+			}
+			return;
+		}
+		/* Below the last row. On the newest page the counts of the next
+		 * answer tell what changes (settle); an older page asks. */
+		if (isIn && !older) {
+			insertRow(fresh); /* the page shows all there are */
+			trim();
+		} else if (!newest && older && (isIn ? rows.length < pageSize : wasIn !== false)) {
+			unsure = true;
+		}
+	}
+
+	/* Applies one task of an answer (the list's, or our own action's). */
+	function applyTask(task) {
+		if (!validTask(task) || deletedIds.has(task.id)) {
+			return;
+		}
+		var fresh = parseRow(task.row);
+		if (!fresh) {
+			return;
+		}
+		var id = task.id;
+		var cur = rowFor(id);
+		var status = fresh.getAttribute("data-status");
+		var was = statusOf.has(id) ? matches(statusOf.get(id)) : null;
+		statusOf.set(id, status);
+		if (cur) {
+			if (intAttr(fresh, "data-version") <= intAttr(cur, "data-version")) {
+				return; /* we have this one, or a newer one */
+			}
+			if (matches(status)) {
+				swapRow(cur, fresh);
+			} else {
+				leave(cur);
+			}
+			return;
+		}
+		if (intAttr(fresh, "data-version") <= syncVersion) {
+			return; /* the page loaded since had it where it belongs */
+		}
+		placeOther(id, fresh, was, matches(status));
+	}
+
+	function removeTask(id) {
+		if (!isFinite(id) || deletedIds.has(id)) {
+			return;
+		}
+		deletedIds.add(id);
+		var was = statusOf.has(id) ? matches(statusOf.get(id)) : null;
+		statusOf.delete(id);
+		var tr = rowFor(id);
+		if (tr) {
+			leave(tr);
+		} else {
+			placeOther(id, null, was, false);
+		}
+	}
+
+	/* The header's counts by status, and the two "no tasks" sentences. */
+	function showCounts(counts) {
+		var total = 0;
+		STATUSES.forEach(function (st) {
+			var el = document.getElementById("count-" + st);
+			var v = counts[st];
+			if (typeof v === "number") {
+				total += v;
+				if (el) {
+					el.textContent = String(v);
+				}
+			}
+		});
+		var noTasks = document.getElementById("no-tasks");
+		if (noTasks) {
+			noTasks.hidden = total > 0;
+		}
+		var noPage = document.getElementById("no-page-tasks");
+		if (noPage) {
+			noPage.hidden = total === 0 || dataRows().length > 0;
+		}
+	}
+
+	/* The version the table shows, once it shows all of it. */
+	function markVersion() {
+		if (!resyncing && resyncTimer === null) {
+			table.setAttribute("data-version", String(Math.max(version, syncVersion)));
+		}
+	}
+
+	/*
+	 * After an answer: the counts (when it has them) show, and tell the
+	 * newest page what it should hold: min(count, pageSize) rows and the
+	 * older link while there are more. Anything that only the server can
+	 * fill in loads the page again.
+	 */
+	function settle(counts) {
+		var known = counts !== null && typeof counts === "object" && version >= syncVersion;
+		if (known) {
+			showCounts(counts);
+		}
+		/* A page being loaded again shows all up to its own version,
+		 * and is loaded once more if this answer is newer (resync). */
+		var pending = resyncing || resyncTimer !== null;
+		if (newest && known && !pending) {
+			var n = 0;
+			STATUSES.forEach(function (st) {
+				if (matches(st) && typeof counts[st] === "number") {
+					n += counts[st];
+				}
+			});
+			var shown = dataRows().length;
+			var a = olderLink();
+			if (shown !== Math.min(n, pageSize) || (n > shown && !a)) {
+				unsure = true;
+			} else if (n <= shown && a) {
+				dropOlderLink();
+			}
+		}
+		var noPage = document.getElementById("no-page-tasks");
+		if (noPage && dataRows().length > 0) {
+			noPage.hidden = true;
+		}
+		if (unsure && !pending) {
+			resyncSoon();
+		}
+		unsure = false;
+		markVersion();
+	}
+
+	/* Applies a list answer. Returns the ms until the next poll, or -1 if
+	 * the page is being loaded again. */
+	function onListAnswer(data) {
+		var from = typeof data.from === "number" ? data.from : version;
+		if (from > version) {
+			return 0; /* changes after ours were missed: the database has them */
+		}
+		if (data.version < version) {
+			if (from === version) {
+				reload(); /* the database is older than this page: made anew */
+				return -1;
+			}
+			return 0; /* an answer older than what we have */
+		}
+		var deleted = Array.isArray(data.deleted) ? data.deleted : [];
+		var tasks = Array.isArray(data.tasks) ? data.tasks : [];
+		deleted.forEach(function (id) {
+			removeTask(Number(id));
+		});
+		tasks.forEach(applyTask);
+		version = data.version;
+		settle(data.counts === undefined ? null : data.counts);
+		if (data.more === true || !hasNews(data)) {
+			return 0;
+		}
+		return spread();
+	}
+
+	/* ---- Loading the page again (resync) ------------------------------- */
+
+	var resyncTimer = null;
+	var resyncing = false;
+	var resyncAgain = false;
+	var resyncFailures = 0;
+
+	/* This page's address as the server resolves it (?after= is a before). */
+	function pageUrl() {
+		var q = [];
+		if (filter) {
+			q.push("status=" + encodeURIComponent(filter));
+		}
+		if (bound !== null) {
+			q.push("before=" + bound);
+		}
+		return "/" + (q.length ? "?" + q.join("&") : "");
+	}
+
+	function resyncSoon() {
+		if (resyncing) {
+			resyncAgain = true;
+		} else if (resyncTimer === null) {
+			resyncTimer = setTimeout(resync, spread());
+		}
+	}
+
+	function resync() {
+		var ctrl = new AbortController();
+		var timer = setTimeout(function () {
+			ctrl.abort();
+		}, PAGE_TIMEOUT_MS);
+		resyncTimer = null;
+		resyncing = true;
+		fetch(pageUrl(), {
+			credentials: "same-origin",
+			cache: "no-store",
+			headers: { Accept: "text/html" },
+			signal: ctrl.signal
+		}).then(function (res) {
+			if (!res.ok) {
+				throw new Error("HTTP " + res.status);
+			}
+			return res.text();
+		}).then(function (text) {
+			var doc = new DOMParser().parseFromString(text, "text/html");
+			var fresh = doc.getElementById("tasks");
+			var v = intAttr(fresh, "data-version");
+			if (!fresh || v === null || !fresh.tBodies[0]) {
+				throw new Error("not the page of tasks");
+			}
+			resyncFailures = 0;
+			if (v < version) {
+				resyncAgain = true; /* older than what this page has seen */
+			} else {
+				adopt(doc, fresh, v);
+			}
+		}).catch(function () {
+			resyncFailures++;
+			resyncTimer = setTimeout(resync, backoffDelay(resyncFailures));
+		}).then(function () {
+			clearTimeout(timer);
+			resyncing = false;
+			if (resyncAgain) {
+				resyncAgain = false;
+				resyncSoon();
+			}
+			markVersion();
+		});
+	}
+
+	/*
+	 * Takes the rows, the paging links and the "no tasks" sentences of the
+	 * page loaded again at version v. A row this page has at the same or a
+	 * later version stays as it is (and the keyboard in it).
+	 */
+	function adopt(doc, fresh, v) {
+		var old = Array.prototype.slice.call(dataRows());
+		var want = [];
+		var focusAt = null;
+		var focusId = null;
+		var focusIndex = -1;
+		old.forEach(function (tr, i) {
+			var at = focusIn(tr);
+			if (at !== null) {
+				focusAt = at;
+				focusId = intAttr(tr, "data-id");
+				focusIndex = i;
+			}
+		});
+		Array.prototype.forEach.call(fresh.tBodies[0].querySelectorAll("tr[data-id]"), function (tr) {
+			var id = intAttr(tr, "data-id");
+			var cur = rowFor(id);
+			if (deletedIds.has(id)) {
+				return;
+			}
+			if (cur && intAttr(cur, "data-version") >= intAttr(tr, "data-version")) {
+				want.push(cur);
+			} else {
+				want.push(document.adoptNode(tr));
+				statusOf.set(id, tr.getAttribute("data-status"));
+			}
+		});
+		/* Out first, then in: the rows that stay keep their order, so
+		 * none of them moves (which would lose the keyboard's place). */
+		old.forEach(function (tr) {
+			if (want.indexOf(tr) < 0) {
+				tbody.removeChild(tr);
+			}
+		});
+		want.forEach(function (tr, i) {
+			var here = tbody.rows[i] || null;
+			if (here !== tr) {
+				tbody.insertBefore(tr, here);
+			}
+		});
+		if (focusId !== null && !tbody.contains(document.activeElement)) {
+			var same = rowFor(focusId);
+			if (same) {
+				focusSame(same, focusAt);
+			} else if (want.length) {
+				focusFirst(want[Math.min(focusIndex, want.length - 1)]);
+			} else if (input) {
+				input.focus();
+			}
+		}
+		var nav = document.querySelector("nav.pages");
+		var freshNav = doc.querySelector("nav.pages");
+		if ((nav ? nav.outerHTML : "") !== (freshNav ? freshNav.outerHTML : "")) {
+			var focusRel = nav && nav.contains(document.activeElement)
+				? document.activeElement.getAttribute("rel") : null;
+			var anchor = document.getElementById("no-page-tasks") || table;
+			if (nav) {
+				nav.parentNode.removeChild(nav);
+			}
+			if (freshNav) {
+				freshNav = document.adoptNode(freshNav);
+				anchor.parentNode.insertBefore(freshNav, anchor.nextSibling);
+				var link = focusRel ? freshNav.querySelector('a[rel="' + focusRel + '"]') : null;
+				if (link) {
+					link.focus();
+				}
+			}
+		}
+		["no-tasks", "no-page-tasks"].forEach(function (id) {
+			var mine = document.getElementById(id);
+			var theirs = doc.getElementById(id);
+			if (mine && theirs) {
+				mine.hidden = theirs.hidden;
+			}
+		});
+		syncVersion = v;
 	}
 
 	/* ---- Messages about row actions ---------------------------------- */
@@ -866,9 +908,7 @@
 			flash.id = "flash";
 			flash.className = "notice notice-error";
 			flash.setAttribute("role", "alert");
-			var anchor = table.parentNode === document.body || !table.parentNode.classList.contains("table-wrap")
-				? table : table.parentNode;
-			anchor.parentNode.insertBefore(flash, anchor);
+			table.parentNode.insertBefore(flash, table);
 		}
 		flash.hidden = false;
 		flash.textContent = text;
@@ -879,158 +919,134 @@
 		}, FLASH_MS);
 	}
 
-	/* ---- The long-poll ----------------------------------------------- */
+	/* ---- Our own changes ---------------------------------------------- */
 
-	/* On the task page the task's own version: the first answer brings
-	 * whatever changed since, this task's change among it. */
-	var version = (table || taskSection).getAttribute("data-version") || "0";
-	var inflight = null; /* AbortController of the pending request */
-	var pollTimer = null;
-	var failures = 0;
-
-	function backoffDelay(n) {
-		var base = Math.min(BACKOFF_MAX_MS, BACKOFF_FIRST_MS * Math.pow(2, n - 1));
-		/* ±25% jitter, never above the cap. */
-		var d = base * (0.75 + Math.random() * 0.5);
-		return Math.round(Math.min(BACKOFF_MAX_MS, Math.max(BACKOFF_FIRST_MS / 2, d)));
+	/* Shows a task we just changed at once, from its row as the server
+	 * has it now (its version moved past since, so the answer comes at
+	 * once), without waiting for the list's long poll. */
+	function showOwn(id, since) {
+		return api("GET", "/api/tasks/" + id + "?since=" + since, undefined,
+			OWN_ROW_TIMEOUT_MS).then(function (r) {
+			if (r.res.status === 404) {
+				removeTask(id);
+			} else if (r.res.ok && r.body) {
+				(Array.isArray(r.body.deleted) ? r.body.deleted : []).forEach(function (d) {
+					removeTask(Number(d));
+				});
+				(Array.isArray(r.body.tasks) ? r.body.tasks : []).forEach(applyTask);
+			}
+			settle(null);
+		}, function () { /* the long poll brings it */ });
 	}
 
-	function schedule(ms) {
-		clearTimeout(pollTimer);
-		pollTimer = setTimeout(function () {
-			pollTimer = null;
-			pollOnce();
-		}, ms);
-	}
-
-	function pollNow() {
-		if (inflight) {
+	function onRowSubmit(ev) {
+		var f = ev.target;
+		if (!f || f.tagName !== "FORM") {
 			return;
 		}
-		schedule(0);
-	}
-
-	function applyAnswer(data) {
-		pollSeq++;
-		if (Array.isArray(data.deleted)) {
-			data.deleted.forEach(removeTask);
+		var m = /^\/tasks\/([0-9]+)\/(cancel|retry|delete)$/.exec(f.getAttribute("action") || "");
+		if (!m) {
+			return; /* not ours: let it post */
 		}
-		if (Array.isArray(data.tasks)) {
-			data.tasks.forEach(function (task) {
-				var tr = applyTask(task);
-				if (tr) {
-					rowSeq.set(tr, pollSeq);
-				}
-			});
-		}
-		startTicking();
-	}
-
-	function pollOnce() {
-		if (document.hidden || inflight) {
+		/* The published rows carry no CSRF token: the JSON API it is. */
+		ev.preventDefault();
+		var id = Number(m[1]);
+		var action = m[2];
+		if (busy.has(id)) {
 			return;
 		}
-		var ctrl = new AbortController();
-		inflight = ctrl;
-		var started = Date.now();
-		var timedOut = false;
-		var timeout = setTimeout(function () {
-			timedOut = true;
-			ctrl.abort();
-		}, POLL_TIMEOUT_MS);
+		var tr = rowFor(id);
+		var since = intAttr(tr, "data-version") || 0;
+		var buttons = f.querySelectorAll("button");
+		/* Disabling the button drops the keyboard's place: put it back
+		 * once the action is done (see refocusAfter). */
+		var hadFocus = f.contains(document.activeElement);
+		var neighbour = tr ? tr.nextElementSibling || tr.previousElementSibling : null;
+		var neighbourId = neighbour ? intAttr(neighbour, "data-id") : null;
+		busy.add(id);
+		if (tr) {
+			tr.classList.add("is-busy");
+		}
+		Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
 
-		fetch("/api/tasks?since=" + encodeURIComponent(version), {
-			credentials: "same-origin",
-			cache: "no-store",
-			headers: { Accept: "application/json" },
-			signal: ctrl.signal
-		}).then(function (res) {
-			noteServerClock(res);
-			if (!res.ok) {
-				throw new Error("HTTP " + res.status);
+		var req = action === "delete"
+			? api("DELETE", "/api/tasks/" + id)
+			: api("POST", "/api/tasks/" + id + "/" + action, {});
+		req.then(function (r) {
+			if (r.res.ok && action !== "delete") {
+				return showOwn(id, since);
 			}
-			return res.json();
-		}).then(function (data) {
-			clearTimeout(timeout);
-			if (inflight === ctrl) {
-				inflight = null;
+			if (r.res.ok || r.res.status === 404) {
+				removeTask(id);
+				settle(null);
 			}
-			if (!data || typeof data !== "object" ||
-			    (typeof data.version !== "number" && typeof data.version !== "string")) {
-				throw new Error("bad answer");
+			if (!r.res.ok) {
+				showFlash("Task " + id + ": " + errorText(r.res, r.body));
 			}
-			if (table) {
-				applyAnswer(data);
-			} else if (applyTaskPageAnswer(data)) {
-				return; /* the page is being loaded again */
+		}, function () {
+			showFlash("Task " + id + ": could not reach the server. Try again.");
+		}).then(function () {
+			busy.delete(id);
+			var now = rowFor(id);
+			if (now) {
+				now.classList.remove("is-busy");
 			}
-			version = String(data.version);
-			if (table) {
-				table.setAttribute("data-version", version);
+			Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
+			if (hadFocus) {
+				refocusAfter(id, neighbourId);
 			}
-			failures = 0;
-			hideOffline();
-			var empty = !(data.tasks && data.tasks.length) && !(data.deleted && data.deleted.length);
-			if (data.more === true) {
-				schedule(0);
-			} else if (empty && Date.now() - started < MIN_EMPTY_POLL_MS) {
-				schedule(MIN_EMPTY_POLL_MS); /* the server did not hold it: no busy loop */
-			} else {
-				schedule(0);
-			}
-		}).catch(function () {
-			clearTimeout(timeout);
-			if (inflight === ctrl) {
-				inflight = null;
-			}
-			if (ctrl.signal.aborted && !timedOut) {
-				return; /* paused: the tab was hidden */
-			}
-			failures++;
-			var d = backoffDelay(failures);
-			showOffline(d);
-			schedule(d);
 		});
 	}
 
-	document.addEventListener("visibilitychange", function () {
-		if (document.hidden) {
-			clearTimeout(pollTimer);
-			pollTimer = null;
-			if (inflight) {
-				var c = inflight;
-				inflight = null;
-				c.abort();
-			}
-			stopTicking();
-		} else {
-			startTicking();
-			tick();
-			pollNow(); /* with the last version we had */
+	/* After a row action begun from the keyboard, unless it went elsewhere
+	 * meanwhile: the row's first action (its actions may have changed) or,
+	 * while it has none (a cancel on its way), its link; a neighbouring
+	 * row's once it is gone; else the form. */
+	function refocusAfter(id, neighbourId) {
+		var tr = rowFor(id);
+		var active = document.activeElement;
+		if (active && active !== document.body && document.contains(active) &&
+		    !(tr && tr.contains(active))) {
+			return;
 		}
-	});
+		var next = neighbourId !== null ? rowFor(neighbourId) : null;
+		if (tr || next) {
+			focusFirst(tr || next);
+		} else if (input) {
+			input.focus();
+		}
+	}
 
-	window.addEventListener("online", function () {
-		if (!document.hidden && failures > 0) {
-			pollNow();
-		}
-	});
+	tbody.addEventListener("submit", onRowSubmit);
 
 	/* ---- The new-task form ------------------------------------------- */
 
+	/* A refused n: said beside the field, which is marked invalid. */
 	function setFieldError(text) {
 		if (fieldError) {
 			fieldError.textContent = text;
 		}
-		if (input) {
-			if (text) {
-				input.setAttribute("aria-invalid", "true");
-				if (fieldError) {
-					input.setAttribute("aria-describedby", fieldError.id);
-				}
-			} else {
-				input.removeAttribute("aria-invalid");
-			}
+		if (text) {
+			input.setAttribute("aria-invalid", "true");
+		} else {
+			input.removeAttribute("aria-invalid");
+		}
+	}
+
+	/* Anything else (too many requests, a full queue, no answer): said for
+	 * the form as a whole; the field was not wrong. */
+	var formMessage = null;
+	function setFormMessage(text) {
+		if (!formMessage && text) {
+			formMessage = document.createElement("p");
+			formMessage.id = "new-task-message";
+			formMessage.className = "form-message";
+			formMessage.setAttribute("role", "alert");
+			form.appendChild(formMessage);
+		}
+		if (formMessage) {
+			formMessage.textContent = text;
+			formMessage.hidden = text === "";
 		}
 	}
 
@@ -1058,20 +1074,23 @@
 			submitting = true;
 			Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
 			form.setAttribute("aria-busy", "true");
+			setFormMessage("");
 
 			api("POST", "/api/tasks", body).then(function (r) {
-				if (r.res.status === 201 && r.body && validTask(r.body)) {
+				if (r.res.status === 201 && validTask(r.body)) {
 					input.value = "";
 					setFieldError("");
-					if (!rowFor(r.body.id)) {
-						applyTask(r.body);
-						startTicking();
-					}
-				} else {
+					return showOwn(r.body.id, 0);
+				}
+				if (r.res.status === 400) {
 					setFieldError(errorText(r.res, r.body));
+				} else {
+					setFieldError("");
+					setFormMessage(errorText(r.res, r.body));
 				}
 			}, function () {
-				setFieldError("Could not reach the server. Check the connection and try again.");
+				setFieldError("");
+				setFormMessage("Could not reach the server. Check the connection and try again.");
 			}).then(function () {
 				submitting = false;
 				Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
@@ -1081,148 +1100,8 @@
 		});
 	}
 
-	/* ---- The task page ------------------------------------------------ */
-
-	var taskId = taskSection ? Number(taskSection.getAttribute("data-id")) : null;
-	var reloading = false;
-
-	/* Follows this task in a long-poll answer. Returns true when the page
-	 * is being loaded again (the status changed, or the task is gone). */
-	function applyTaskPageAnswer(data) {
-		var gone = Array.isArray(data.deleted) && data.deleted.some(function (d) {
-			return Number(d) === taskId;
-		});
-		var mine = null;
-		if (Array.isArray(data.tasks)) {
-			data.tasks.forEach(function (t) {
-				if (validTask(t) && t.id === taskId) {
-					mine = t; /* the last change is the newest */
-				}
-			});
-		}
-		if (gone || (mine && mine.status !== taskSection.getAttribute("data-status"))) {
-			reloading = true;
-			stopTicking();
-			window.location.reload();
-			return true;
-		}
-		if (mine) {
-			times.set(taskId, {
-				started: parseTime(mine.started_at),
-				finished: parseTime(mine.finished_at)
-			});
-			var prog = taskSection.querySelector(".status progress");
-			if (prog && typeof mine.progress === "number") {
-				showProgress(prog, Math.min(1, Math.max(0, mine.progress)));
-			}
-			startTicking();
-		}
-		return false;
-	}
-
-	function tickTaskPage() {
-		var t = times.get(taskId);
-		var dd = taskSection.querySelector(".ran");
-		if (!t || t.started === null || !dd || reloading) {
-			return;
-		}
-		dd.textContent = formatDuration(Date.now() + clockOffset - t.started);
-	}
-
-	/* ---- Row actions ------------------------------------------------- */
-
-	function onRowSubmit(ev) {
-		var f = ev.target;
-		if (!f || f.tagName !== "FORM") {
-			return;
-		}
-		var m = /\/tasks\/([0-9]+)\/(cancel|retry|delete)$/.exec(f.getAttribute("action") || "");
-		if (!m) {
-			return; /* not ours: let it post */
-		}
-		ev.preventDefault();
-		var id = Number(m[1]);
-		var action = m[2];
-		var tr = f.closest("tr");
-		var seqBefore = tr ? rowSeq.get(tr) : undefined;
-		var buttons = f.querySelectorAll("button");
-		/* Disabling the button drops the keyboard's place: put it back
-		 * once the action is done (see refocusAfter). */
-		var hadFocus = f.contains(document.activeElement);
-		var neighbour = tr ? (tr.nextElementSibling || tr.previousElementSibling) : null;
-		if (tr) {
-			tr.classList.add("is-busy");
-		}
-		Array.prototype.forEach.call(buttons, function (b) { b.disabled = true; });
-
-		var req = action === "delete"
-			? api("DELETE", "/api/tasks/" + id)
-			: api("POST", "/api/tasks/" + id + "/" + action, {});
-
-		req.then(function (r) {
-			if (r.res.ok) {
-				if (action === "delete") {
-					removeTask(id);
-				} else {
-					if (action === "cancel" && r.body && r.body.status === "running") {
-						stoppingIds.add(id);
-					}
-					applyOwnAnswer(r.body, seqBefore);
-					startTicking();
-				}
-			} else if (r.res.status === 404) {
-				removeTask(id);
-				showFlash("Task " + id + ": " + errorText(r.res, r.body));
-			} else {
-				showFlash("Task " + id + ": " + errorText(r.res, r.body));
-			}
-		}, function () {
-			showFlash("Task " + id + ": could not reach the server. Try again.");
-		}).then(function () {
-			if (tr) {
-				tr.classList.remove("is-busy");
-			}
-			Array.prototype.forEach.call(buttons, function (b) { b.disabled = false; });
-			if (hadFocus) {
-				refocusAfter(tr, neighbour);
-			}
-		});
-	}
-
-	/* After a row action begun from the keyboard, unless focus went
-	 * elsewhere meanwhile: the row's first action (its actions may have
-	 * changed) or, while it has none (a cancel on its way), its link; a
-	 * neighbouring row's if it was deleted; else the form. */
-	function refocusAfter(tr, neighbour) {
-		var active = document.activeElement;
-		if (active && active !== document.body && document.contains(active)) {
-			return;
-		}
-		var rows = [tr, neighbour];
-		for (var i = 0; i < rows.length; i++) {
-			var el = rows[i] && document.contains(rows[i])
-				? rows[i].querySelector("td.actions button:not([disabled])") ||
-					rows[i].querySelector("td.id a")
-				: null;
-			if (el) {
-				el.focus();
-				return;
-			}
-		}
-		if (input) {
-			input.focus();
-		}
-	}
-
-	if (tbody) {
-		tbody.addEventListener("submit", onRowSubmit);
-	}
-
 	/* ---- Start ------------------------------------------------------- */
 
-	if (table) {
-		updateEmpty();
-		loadRunningTimes();
-	}
+	markVersion();
 	pollOnce();
 })();

@@ -11,6 +11,13 @@
 // tests/data/pi-10000.txt ("3" then the decimals), kept in the repository.
 // $CHROMIUM overrides /usr/bin/chromium.
 //
+// A long computation ($NTHPI_SHOT_N decimals, default 6*10^7: it must run
+// through the steps after the screenshot) gives running rows to follow:
+// updated in place with the keyboard kept on them, its task page moving,
+// 52 more tasks that join it filling the page of running tasks, a reload,
+// a second browser; once everything is cancelled, every page must show
+// what a fresh load shows (table.mjs).
+//
 // Prints `ok - name` / `not ok - name` per check and `# ...` diagnostics;
 // exits 1 if any check failed.
 
@@ -18,6 +25,7 @@ import { mkdirSync, readFileSync, existsSync } from "node:fs";
 import { join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { check, diag, finish, launchChromium, watchdog } from "./tap.mjs";
+import { difference, sameAsFresh, tableState } from "./table.mjs";
 
 const BASE = (process.argv[2] || process.env.NTHPI_URL || "").replace(/\/+$/, "");
 const OUT_DIR = resolve(process.argv[3] || "tests/out/browser");
@@ -357,6 +365,19 @@ if (loaded) {
 	await step("the long-poll pauses while the tab is hidden", async () => {
 		const reqs = [];
 		const onReq = (req) => { if (/\/api\/tasks\?since=/.test(req.url())) reqs.push(req.url()); };
+		/* A poll held by the server, not one about to go out (after news
+		 * the page waits up to 0.3 s before it asks again). */
+		const pending = new Set();
+		const onStart = (req) => { if (/\/api\/tasks\?since=/.test(req.url())) pending.add(req); };
+		const onEnd = (req) => pending.delete(req);
+		page.on("request", onStart);
+		page.on("requestfinished", onEnd);
+		page.on("requestfailed", onEnd);
+		for (let i = 0; i < 100 && pending.size === 0; i++) await sleep(50);
+		await sleep(200);
+		page.off("request", onStart);
+		page.off("requestfinished", onEnd);
+		page.off("requestfailed", onEnd);
 		page.on("request", onReq);
 		const aborted = page.waitForEvent("requestfailed",
 			{ predicate: (req) => /\/api\/tasks\?since=/.test(req.url()), timeout: 5000 }).catch(() => null);
@@ -456,17 +477,30 @@ if (loaded) {
 			return s && s.getAttribute("data-status") === "cancelled";
 		}, null, { timeout: 20000 });
 		check("the task page follows its task to cancelled", true);
+		/* It goes on following it: deleted elsewhere, the page loads
+		 * itself again, and the server says the task is gone (404). */
+		await sleep(500);
+		expectHttpErrors = true;
 		await fetch(`${BASE}/api/tasks/${id}`, { method: "DELETE" });
+		const gone = await page.waitForFunction(() => {
+			const m = document.getElementById("error-message");
+			return !document.getElementById("task") && m && /no task/.test(m.textContent);
+		}, null, { timeout: 20000 }).then(() => true, () => false);
+		check("and to its deletion elsewhere: the page says it is gone", gone);
+		expectHttpErrors = false;
 	});
 
 	/* A long task in the table: its progress bar moves with no reload. The
-	 * screenshot of that moment is the README's (docs/screenshot.png). */
+	 * screenshot of that moment is the README's (docs/screenshot.png). It
+	 * runs on through the steps after, which need a task that runs. */
+	let longId = null;
 	await step("a running task's progress bar moves", async () => {
 		await page.goto(BASE + "/"); // a fresh page, without the earlier steps' errors
-		const big = Number(process.env.NTHPI_SHOT_N || 30000000);
+		const big = Number(process.env.NTHPI_SHOT_N || 60000000);
 		const r = await apiCreate(big);
 		if (!check(`a long task (n=${big}) is accepted`, r.status === 201, JSON.stringify(r))) return;
 		const id = r.body.id;
+		longId = id;
 		const barAbove = ([id, v]) => {
 			const p = document.querySelector(`#task-${id} td.status progress`);
 			return p !== null && p.value > v;
@@ -476,9 +510,9 @@ if (loaded) {
 			const pct = document.querySelector(`#task-${id} td.status .pct`);
 			return p ? { value: p.value, pct: pct ? pct.textContent : null } : null;
 		}, id);
-		await page.waitForFunction(barAbove, [id, 0.04], { timeout: 60000, polling: 100 });
+		await page.waitForFunction(barAbove, [id, 0.02], { timeout: 60000, polling: 100 });
 		const first = await bar();
-		await page.waitForFunction(barAbove, [id, first.value + 0.04],
+		await page.waitForFunction(barAbove, [id, first.value + 0.02],
 			{ timeout: 30000, polling: 100 });
 		const second = await bar();
 		const info = await rowInfo(page, id);
@@ -491,13 +525,199 @@ if (loaded) {
 		await page.screenshot({ path: join(OUT_DIR, "main-page.png"), fullPage: true,
 			animations: "disabled" });
 		check("main page screenshot", existsSync(join(OUT_DIR, "main-page.png")));
-		const res = await fetch(`${BASE}/api/tasks/${id}/cancel`, {
-			method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
-		await waitRowStatus(page, id, ["cancelled", "done", "error"], 30000);
-		check("the long task is cancelled after the screenshot",
-			res.status === 200 && (await rowInfo(page, id)).status === "cancelled",
-			`status ${res.status}`);
 	});
+
+	/* The server renders every row; the page swaps each new one in. */
+	if (longId !== null) {
+		await step("a running row is updated in place, the keyboard staying on it", async () => {
+			const id = longId;
+			await page.evaluate(() => { window.__sameDocument = "yes"; });
+			const look = () => page.evaluate((id) => {
+				const tr = document.getElementById("task-" + id);
+				const a = document.activeElement;
+				const f = a && a.closest("form");
+				return {
+					version: Number(tr.getAttribute("data-version")),
+					ran: tr.querySelector("td.ran").textContent.trim(),
+					focus: `${a ? a.tagName : "-"} ${f ? f.getAttribute("action") : "-"} in ${a && a.closest("tr") ? a.closest("tr").id : "-"}`,
+				};
+			}, id);
+			await page.locator(`#task-${id} form[action$="/cancel"] button`).focus();
+			const before = await look();
+			await page.waitForFunction(([id, v]) =>
+				Number(document.getElementById("task-" + id).getAttribute("data-version")) > v + 1,
+			[id, before.version], { timeout: 15000, polling: 50 });
+			const after = await look();
+			check("a running row is updated in place without a reload (its version moved twice)",
+				after.version > before.version + 1 &&
+				(await page.evaluate(() => window.__sameDocument)) === "yes",
+				JSON.stringify({ before, after }));
+			check("\"ran for\" moves with it, as the server renders it",
+				/\d/.test(after.ran) && after.ran !== before.ran, JSON.stringify({ before, after }));
+			check("the keyboard stays on the row's Cancel button through the updates",
+				after.focus === `BUTTON /tasks/${id}/cancel in task-${id}`, after.focus);
+			await page.evaluate(() => document.activeElement.blur());
+		});
+	}
+
+	/* A second browser, the task's own page, and the page of running
+	 * tasks, while it runs. */
+	const ctxB = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+	const pageB = await ctxB.newPage();
+	pageB.setDefaultTimeout(20000);
+	watchConsole(pageB, "second browser");
+	const others = [];
+	if (longId !== null) {
+		await pageB.goto(BASE + "/");
+
+		await step("a running task's page follows its progress without a reload", async () => {
+			const tp = await ctx.newPage();
+			tp.setDefaultTimeout(20000);
+			watchConsole(tp, "task page");
+			others.push(tp);
+			await tp.goto(`${BASE}/tasks/${longId}`);
+			await tp.evaluate(() => { window.__sameDocument = "yes"; });
+			const look = () => tp.evaluate(() => ({
+				progress: Number(document.querySelector("#task dd.status progress").value),
+				ran: document.querySelector("#task dd.ran").textContent.trim(),
+				version: Number(document.getElementById("task").getAttribute("data-version")),
+			}));
+			const first = await look();
+			await tp.waitForFunction((v) =>
+				Number(document.getElementById("task").getAttribute("data-version")) > v + 1,
+			first.version, { timeout: 15000, polling: 50 });
+			const second = await look();
+			check("a running task's page moves its bar and \"ran for\" without a reload",
+				second.progress > first.progress && second.ran !== first.ran &&
+				(await tp.evaluate(() => window.__sameDocument)) === "yes",
+				JSON.stringify({ first, second }));
+		});
+
+		await step("the page of running tasks: in and out as they start and stop", async () => {
+			/* Tasks below the computation's target join it: running. */
+			const joined = [];
+			for (let i = 0; i < 52; i++) {
+				const r = await apiCreate(20000000 + i);
+				if (r.status === 201) joined.push(r.body.id);
+			}
+			const running = async () => (await (await fetch(`${BASE}/api/tasks?status=running&limit=1000`)).json()).tasks.length;
+			const deadline = Date.now() + 20000;
+			while (await running() < 53 && Date.now() < deadline) await sleep(100);
+			if (!check("52 tasks join the running computation", joined.length === 52 &&
+				await running() >= 53, `running ${await running()}`)) return;
+			const rp = await ctx.newPage();
+			rp.setDefaultTimeout(20000);
+			watchConsole(rp, "running page");
+			others.push(rp);
+			await rp.goto(BASE + "/?status=running");
+			let ids = await rowIds(rp);
+			check("the running page shows 50 of them and links to older ones",
+				ids.length === 50 && await rp.$("nav.pages a[rel=next]") !== null, ids.length);
+			const full = () => rp.waitForFunction(() =>
+				document.querySelectorAll("#tasks tbody tr[data-id]").length === 50,
+			null, { timeout: 10000, polling: 50 }).catch(() => {});
+			const gone = (p, id) => p.waitForFunction((id) => !document.getElementById("task-" + id),
+				id, { timeout: 10000, polling: 50 }).then(() => true, () => false);
+
+			const victim = ids[10];
+			await fetch(`${BASE}/api/tasks/${victim}/cancel`, {
+				method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+			check("a running task cancelled elsewhere leaves the running page", await gone(rp, victim));
+			await full();
+			check("and the page is refilled from older running tasks, as a reload shows",
+				await sameAsFresh(ctx, rp, "/?status=running", 10000, false));
+
+			const r = await apiCreate(20000100);
+			const added = await rp.waitForFunction((id) => {
+				const first = document.querySelector("#tasks tbody tr[data-id]");
+				return first && first.id === "task-" + id;
+			}, r.body.id, { timeout: 10000, polling: 50 }).then(() => true, () => false);
+			check("a task added elsewhere appears on the running page once it runs", added);
+			const queuedOne = await apiCreate(90000000); /* above the target: waits */
+			await sleep(1000);
+			check("a task that only waits in the queue does not",
+				!(await rowIds(rp)).includes(queuedOne.body.id) &&
+				await sameAsFresh(ctx, rp, "/?status=running", 10000, false));
+			await fetch(`${BASE}/api/tasks/${queuedOne.body.id}`, { method: "DELETE" });
+
+			ids = await rowIds(rp);
+			const own = ids[1];
+			await rp.locator(`#task-${own} form[action$="/cancel"] button`).focus();
+			await rp.keyboard.press("Enter");
+			check("a task cancelled from its row leaves the running page", await gone(rp, own));
+			const where = await rp.evaluate(() => {
+				const a = document.activeElement;
+				return a && a.closest("tr") ? a.closest("tr").id : a ? a.tagName : "none";
+			});
+			check("the keyboard goes to a neighbouring row", /^task-\d+$/.test(where), where);
+			await full();
+			check("and the running page is what a reload shows",
+				await sameAsFresh(ctx, rp, "/?status=running", 10000, false));
+
+			/* On the page of cancelled tasks, a retry takes it away. */
+			const cp = await ctx.newPage();
+			cp.setDefaultTimeout(20000);
+			watchConsole(cp, "cancelled page");
+			others.push(cp);
+			await cp.goto(BASE + "/?status=cancelled");
+			const was = (await rowIds(cp)).includes(victim);
+			await fetch(`${BASE}/api/tasks/${victim}/retry`, {
+				method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+			check("a task retried elsewhere leaves the page of cancelled tasks",
+				was && await gone(cp, victim));
+			check("and that page is what a reload shows",
+				await sameAsFresh(ctx, cp, "/?status=cancelled"));
+		});
+
+		await step("a reload while tasks run", async () => {
+			await page.reload();
+			/* The newest page is now full of the tasks that joined. */
+			const [id, v] = await page.$eval("#tasks tbody tr[data-status=running]",
+				(tr) => [Number(tr.getAttribute("data-id")), Number(tr.getAttribute("data-version"))]);
+			const moved = await page.waitForFunction(([id, v]) => {
+				const tr = document.getElementById("task-" + id);
+				return tr && Number(tr.getAttribute("data-version")) > v;
+			}, [id, v], { timeout: 15000, polling: 50 }).then(() => true, () => false);
+			check("after a reload while tasks run, a running row goes on moving", moved);
+		});
+	}
+
+	/* Everything stops; every page, live all along or reloaded, ends as
+	 * a fresh load shows it. */
+	await step("two browsers, a reload and a fresh load end the same", async () => {
+		if (longId === null) return;
+		const all = (await (await fetch(`${BASE}/api/tasks?status=running&limit=1000`)).json()).tasks
+			.concat((await (await fetch(`${BASE}/api/tasks?status=queued&limit=1000`)).json()).tasks);
+		for (const t of all) {
+			await fetch(`${BASE}/api/tasks/${t.id}/cancel`, {
+				method: "POST", headers: { "Content-Type": "application/json" }, body: "{}" });
+		}
+		const deadline = Date.now() + 30000;
+		let left = 1;
+		while (left > 0 && Date.now() < deadline) {
+			left = (await (await fetch(`${BASE}/api/tasks?status=running&limit=1000`)).json()).tasks.length;
+			if (left > 0) await sleep(200);
+		}
+		const long = await (await fetch(`${BASE}/api/tasks/${longId}`)).json();
+		check("the long task and those that joined it are cancelled",
+			left === 0 && long.status === "cancelled", `running ${left}, ${JSON.stringify(long)}`);
+		check("the page reloaded while it ran ends as a fresh load shows",
+			await sameAsFresh(ctx, page, "/"));
+		check("the second browser's page ends as a fresh load shows",
+			await sameAsFresh(ctxB, pageB, "/"));
+		const [a, b] = [await tableState(page), await tableState(pageB)];
+		check("the two browsers show the same table", difference(a, b) === "", difference(a, b));
+		const tp = others[0];
+		if (tp) {
+			const st = await tp.waitForFunction(() => {
+				const s = document.getElementById("task");
+				return s && s.getAttribute("data-status") === "cancelled";
+			}, null, { timeout: 10000 }).then(() => true, () => false);
+			check("the task's page loaded itself again once it was cancelled", st);
+		}
+		for (const p of others) await p.close();
+	});
+	await ctxB.close();
 
 	/* A phone-sized view, for looking at. */
 	await step("mobile screenshot", async () => {

@@ -1,27 +1,33 @@
 #!/usr/bin/env node
-// Live updates on a page of the task list that is not simply "the newest
-// tasks": the page script (htdocs/app.js) must add a row only where it
-// belongs (docs/design.md: data-filter, data-page, data-page-size).
+// Live updates on pages of the task list: the page script (htdocs/app.js)
+// must keep each page what a reload of its address would show (rows of its
+// status only, where they belong, 50 a page, the same paging links and
+// sentences), show "stopping…" in every tab once a running task is asked
+// to stop, and keep a task's page following its task whatever happens to
+// it elsewhere.
 //
 //   node tests/browser/live_pages.mjs BASE_URL
 //
 // BASE_URL is a stack without a worker whose tasks 1..120 are queued (odd
-// ids) and cancelled (even ids), made by tests/integration/test_dashboard.py.
+// ids) and cancelled (even ids), and 121..123 running (they stay so: no
+// worker moves them), made by tests/integration/test_dashboard.py.
 // Changes are made through the JSON API from here; after each, the test
 // waits until the page has applied the long-poll answer that carries it
-// (table#tasks data-version) and then looks at the rows.
+// (table#tasks data-version) and then looks at the rows, or compares the
+// whole table with a fresh load of the same address (table.mjs).
 //
 // Prints `ok - name` / `not ok - name` per check and `# ...` diagnostics;
 // exits 1 if any check failed. $CHROMIUM overrides /usr/bin/chromium.
 
 import { check, diag, finish, launchChromium, watchdog } from "./tap.mjs";
+import { sameAsFresh } from "./table.mjs";
 
 const BASE = (process.argv[2] || "").replace(/\/+$/, "");
 if (!BASE) {
 	check("usage: live_pages.mjs BASE_URL", false);
 	finish();
 }
-watchdog(120000, "the live pages test finished in time");
+watchdog(170000, "the live pages test finished in time");
 
 /* ---- The API, from outside the page ---------------------------------- */
 
@@ -88,22 +94,6 @@ async function fullPage(page) {
 	await page.waitForFunction(
 		() => document.querySelectorAll("table#tasks tbody tr[data-id]").length === 50,
 		null, { timeout: 10000, polling: 50 }).catch(() => {});
-}
-
-/* Whether page shows the rows and older link that loading path afresh
- * shows; says how they differ if not. */
-async function sameAsReload(page, path) {
-	const fresh = await ctx.newPage();
-	await fresh.goto(BASE + path);
-	const want = { ids: await rowIds(fresh), older: await olderHref(fresh) };
-	await fresh.close();
-	const got = { ids: await rowIds(page), older: await olderHref(page) };
-	if (JSON.stringify(want) === JSON.stringify(got)) {
-		return true;
-	}
-	diag(`live:   ${got.ids.length} rows ${got.ids.slice(-3).join(" ")}, older ${got.older}`);
-	diag(`reload: ${want.ids.length} rows ${want.ids.slice(-3).join(" ")}, older ${want.older}`);
-	return false;
 }
 
 async function open(ctx, path) {
@@ -185,7 +175,7 @@ try {
 	check("a deleted task leaves the newest page", !ids.includes(t3), ids.slice(0, 3).join(" "));
 	await fullPage(page);
 	check("the next older task moves up into its place, and the older link after it, as a reload shows",
-		await sameAsReload(page, "/"));
+		await sameAsFresh(ctx, page, "/"));
 
 	/* One long-poll answer that deletes a row and changes a task further
 	 * down (after a hidden tab or an outage): the gap is filled from the
@@ -210,7 +200,7 @@ try {
 	await fullPage(page);
 	ids = await rowIds(page);
 	check("a deletion and a change below the page in one answer: the gap is filled from the next page, as a reload shows",
-		!ids.includes(onPage) && !ids.includes(below) && await sameAsReload(page, "/"),
+		!ids.includes(onPage) && !ids.includes(below) && await sameAsFresh(ctx, page, "/"),
 		JSON.stringify({ onPage, below, last: ids.slice(-3) }));
 	await page.unroute(/\/api\/tasks\?since=/);
 	await page.close();
@@ -241,8 +231,178 @@ try {
 	check("once it is deleted the pushed-off row comes back and the older link goes",
 		ids.length === 50 && ids[49] === queued[49] && older === null,
 		JSON.stringify({ rows: ids.length, last: ids[49], older }));
-	check("and the queued page is what a reload shows", await sameAsReload(page, "/?status=queued"));
+	check("and the queued page is what a reload shows", await sameAsFresh(ctx, page, "/?status=queued"));
 	await page.close();
+
+	/* ---- Filtered pages stay what a reload shows ---------------------- */
+
+	/* The newest cancelled tasks, more than a page of them. */
+	page = await open(ctx, "/?status=cancelled");
+	ids = await rowIds(page);
+	const cancelledAll = (await api("GET", "/api/tasks?status=cancelled&limit=1000")).json.tasks.length;
+	check("the cancelled page starts full, with an older link",
+		ids.length === 50 && cancelledAll > 51 && (await olderHref(page)) !== null,
+		JSON.stringify({ rows: ids.length, cancelledAll }));
+	const retried = ids[3];
+	await change(page, "POST", `/api/tasks/${retried}/retry`, {});
+	ids = await rowIds(page);
+	check("a task retried elsewhere leaves the cancelled page",
+		!ids.includes(retried), ids.slice(0, 6).join(" "));
+	check("and the page is refilled from older ones, as a reload shows",
+		await sameAsFresh(ctx, page, "/?status=cancelled"));
+	/* The same from the page's own Retry button, from the keyboard. */
+	ids = await rowIds(page);
+	const own = ids[6];
+	await page.locator(`#task-${own} form[action$="/retry"] button`).focus();
+	await page.keyboard.press("Enter");
+	await page.waitForFunction((id) => !document.getElementById("task-" + id), own,
+		{ timeout: 10000 }).catch(() => {});
+	check("a task retried from its row leaves the cancelled page", (await rowStatus(page, own)) === null);
+	const focusAfter = await page.evaluate(() => {
+		const a = document.activeElement;
+		const tr = a && a.closest("tr");
+		return tr ? tr.id : a ? a.tagName : "none";
+	});
+	check("the keyboard goes to a neighbouring row", /^task-\d+$/.test(focusAfter), focusAfter);
+	check("and the page is what a reload shows", await sameAsFresh(ctx, page, "/?status=cancelled"));
+	made = await change(page, "POST", "/api/tasks", { n: 12 });
+	check("a task added elsewhere (queued) does not appear on the cancelled page",
+		!(await rowIds(page)).includes(made.json.id) &&
+		await sameAsFresh(ctx, page, "/?status=cancelled"));
+	await page.close();
+
+	/* The queued page: a new queued task appears, a cancelled one leaves. */
+	page = await open(ctx, "/?status=queued");
+	made = await change(page, "POST", "/api/tasks", { n: 13 });
+	ids = await rowIds(page);
+	check("a task added elsewhere appears at the top of the queued page",
+		ids[0] === made.json.id && await sameAsFresh(ctx, page, "/?status=queued"),
+		ids.slice(0, 3).join(" "));
+	const leaving = ids[2];
+	await change(page, "POST", `/api/tasks/${leaving}/cancel`, {});
+	check("a task cancelled elsewhere leaves the queued page, refilled as a reload shows",
+		!(await rowIds(page)).includes(leaving) &&
+		await sameAsFresh(ctx, page, "/?status=queued"));
+	await page.close();
+
+	/* An older page of queued tasks with two rows: emptied, it says so;
+	 * a task back in its status comes back. */
+	const queuedUp = (await api("GET", "/api/tasks?status=queued&limit=1000")).json.tasks
+		.map((t) => t.id).sort((a, b) => a - b);
+	const low = queuedUp.slice(0, 2);
+	const lowPath = `/?status=queued&before=${low[1] + 1}`;
+	page = await open(ctx, lowPath);
+	ids = await rowIds(page);
+	const noteShown = () => page.$eval("#no-page-tasks", (p) => !p.hidden).catch(() => null);
+	check("an older page of queued tasks shows the two oldest",
+		JSON.stringify(ids) === JSON.stringify([low[1], low[0]]) && (await noteShown()) === false,
+		JSON.stringify({ ids, low }));
+	await api("POST", `/api/tasks/${low[0]}/cancel`, {});
+	await change(page, "POST", `/api/tasks/${low[1]}/cancel`, {});
+	check("once both are cancelled it says there are no tasks on this page",
+		(await rowIds(page)).length === 0 && (await noteShown()) === true &&
+		await sameAsFresh(ctx, page, lowPath));
+	await change(page, "POST", `/api/tasks/${low[0]}/retry`, {});
+	check("a task retried into its status comes back, and the sentence goes",
+		JSON.stringify(await rowIds(page)) === JSON.stringify([low[0]]) &&
+		(await noteShown()) === false && await sameAsFresh(ctx, page, lowPath));
+	await page.close();
+
+	/* An older page of cancelled tasks: a task in its range that is
+	 * cancelled appears in its place, pushing the last row off. */
+	const cancelledIds = (await api("GET", "/api/tasks?status=cancelled&limit=1000")).json.tasks
+		.map((t) => t.id);
+	/* One with more than a page below it: the page is full. */
+	const olderPath = `/?status=cancelled&before=${cancelledIds[Math.max(0, cancelledIds.length - 53)]}`;
+	page = await open(ctx, olderPath);
+	before = await rowIds(page);
+	const inRange = (await api("GET", "/api/tasks?status=queued&limit=1000")).json.tasks
+		.map((t) => t.id).find((id) => id < before[0] && id > before[before.length - 1]);
+	await change(page, "POST", `/api/tasks/${inRange}/cancel`, {});
+	ids = await rowIds(page);
+	check("an older page of cancelled tasks shows a task of its range once cancelled",
+		before.length === 50 && inRange !== undefined && ids.includes(inRange) &&
+		ids.length === 50 && !ids.includes(before[49]),
+		JSON.stringify({ inRange, rows: before.length, first: before[0], last: before[49], now: ids.length }));
+	check("and the row it pushed off goes to the next page, as a reload shows",
+		await sameAsFresh(ctx, page, olderPath));
+	await page.close();
+
+	/* ---- "stopping…" in every tab ------------------------------------ */
+
+	const ctx2 = await browser.newContext({ viewport: { width: 1200, height: 800 } });
+	const tabA = await open(ctx, "/");
+	const tabB = await open(ctx2, "/");
+	const stopId = await tabA.evaluate(() => {
+		for (const tr of document.querySelectorAll("#tasks tbody tr[data-status=running]")) {
+			if (tr.querySelector('form[action$="/cancel"]')) return Number(tr.getAttribute("data-id"));
+		}
+		return null;
+	});
+	if (check("the newest page shows a running task that can be cancelled", stopId !== null)) {
+		await tabA.locator(`#task-${stopId} form[action$="/cancel"] button`).focus();
+		await tabA.keyboard.press("Enter");
+		const stopping = (p) => p.waitForFunction((id) => {
+			const tr = document.getElementById("task-" + id);
+			const note = tr && tr.querySelector("td.status .note");
+			return note && /stopping/.test(note.textContent) &&
+				!tr.querySelector('form[action$="/cancel"]');
+		}, stopId, { timeout: 10000, polling: 50 }).then(() => true, () => false);
+		check("a cancel asked for in one tab shows \"stopping…\" in that tab", await stopping(tabA));
+		check("and in another browser's tab, from the row the server published", await stopping(tabB));
+		const t = (await api("GET", `/api/tasks/${stopId}`)).json;
+		check("the API says the cancel was asked for (cancel_requested)",
+			t.status === "running" && t.cancel_requested === true, JSON.stringify(t));
+		const focusA = await tabA.evaluate(() => {
+			const a = document.activeElement;
+			return a && a.closest("tr") ? `${a.tagName} in ${a.closest("tr").id}` : "none";
+		});
+		check("the keyboard stays in the row (its link: it offers no action now)",
+			focusA === `A in task-${stopId}`, focusA);
+		check("both tabs are what a reload shows",
+			await sameAsFresh(ctx, tabA, "/") && await sameAsFresh(ctx2, tabB, "/"));
+	}
+
+	/* ---- A task's page follows it, whatever happens elsewhere ---------- */
+
+	const other = await tabA.evaluate(() => {
+		for (const tr of document.querySelectorAll("#tasks tbody tr[data-status=running]")) {
+			if (tr.querySelector('form[action$="/cancel"]')) return Number(tr.getAttribute("data-id"));
+		}
+		return null;
+	});
+	const taskPage = await open(ctx, `/tasks/${other}`);
+	await taskPage.evaluate(() => { window.__notReloaded = true; });
+	await api("POST", `/api/tasks/${other}/cancel`, {});
+	const explained = await taskPage.waitForFunction(() => {
+		const p = document.querySelector("#task .explain");
+		return p && /asked to stop/.test(p.textContent) && !window.__notReloaded;
+	}, null, { timeout: 10000 }).then(() => true, () => false);
+	check("a running task's page, cancelled elsewhere, loads itself again and says it is stopping",
+		other !== null && explained);
+	await tabA.close();
+	await tabB.close();
+	await ctx2.close();
+
+	const follow = (await api("GET", "/api/tasks?status=cancelled&limit=1")).json.tasks[0].id;
+	await taskPage.goto(`${BASE}/tasks/${follow}`);
+	await taskPage.waitForTimeout(300);
+	await taskPage.evaluate(() => { window.__notReloaded = true; });
+	await api("POST", `/api/tasks/${follow}/retry`, {});
+	const requeued = await taskPage.waitForFunction(() => {
+		const s = document.getElementById("task");
+		return s && s.getAttribute("data-status") === "queued" && !window.__notReloaded;
+	}, null, { timeout: 10000 }).then(() => true, () => false);
+	check("a cancelled task's page follows a retry made elsewhere", requeued);
+	await taskPage.evaluate(() => { window.__notReloaded = true; });
+	await api("DELETE", `/api/tasks/${follow}`);
+	const gone = await taskPage.waitForFunction(() => {
+		const m = document.getElementById("error-message");
+		return !document.getElementById("task") && m && /no task/.test(m.textContent) &&
+			!window.__notReloaded;
+	}, null, { timeout: 10000 }).then(() => true, () => false);
+	check("and a delete made elsewhere: the page says the task is gone", gone);
+	await taskPage.close();
 } catch (e) {
 	check("the live pages test ran to the end", false, e.stack || String(e));
 }

@@ -6,11 +6,14 @@ Starts nginx + nthpi-fcgi + nthpi-worker (harness.Stack) and runs
     node tests/browser/browser_test.mjs URL tests/out/browser
 
 from the repository root: Debian's chromium driven by playwright-core (see
-tests/browser/). Its "ok - " / "not ok - " lines are relayed with the prefix
-"browser: " and counted as this program's results; its other output becomes
-"# " diagnostics. Fails if node, playwright-core (npm ci in tests/browser,
-done by `make deps-test`) or chromium is missing, or if the browser test
-fails, crashes or hangs. Screenshots land in tests/out/browser/.
+tests/browser/). Then, on a stack without a worker whose nginx takes one
+change a minute (and a burst of one), tests/browser/rate_limit.mjs: what
+the page says when nginx refuses a change (429). The scripts' "ok - " /
+"not ok - " lines are relayed with the prefix "browser: " and counted as
+this program's results; their other output becomes "# " diagnostics.
+Fails if node, playwright-core (npm ci in tests/browser, done by `make
+deps-test`) or chromium is missing, or if a browser test fails, crashes
+or hangs. Screenshots land in tests/out/browser/.
 """
 
 import os
@@ -26,6 +29,7 @@ from harness import REPO, Stack  # noqa: E402
 
 BROWSER_DIR = os.path.join(REPO, "tests", "browser")
 SCRIPT = os.path.join("tests", "browser", "browser_test.mjs")
+RATE_SCRIPT = os.path.join("tests", "browser", "rate_limit.mjs")
 OUT_DIR = os.path.join("tests", "out", "browser")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # The browser test's own watchdog; this program allows a minute more.
@@ -66,48 +70,58 @@ def prerequisites():
     return node
 
 
+def run_script(node, s, script, args=()):
+    """Runs a browser test script with node against stack s; relays and
+    counts its results."""
+    env = dict(os.environ)
+    env["CHROMIUM"] = CHROMIUM
+    env.setdefault("BROWSER_TEST_TIMEOUT_MS", str((TIMEOUT_S - 30) * 1000))
+    argv = [script, s.url] + list(args)
+    tap.diag("running: node %s" % " ".join(argv))
+    p = subprocess.Popen([node] + argv, cwd=REPO, env=env,
+                         stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, text=True,
+                         errors="replace", start_new_session=True)
+    results = {"ok": 0, "not ok": 0}
+
+    def pump():
+        for line in p.stdout:
+            if line.startswith("ok - "):
+                results["ok"] += 1
+            elif line.startswith("not ok - "):
+                results["not ok"] += 1
+            relay(line)
+
+    reader = threading.Thread(target=pump, daemon=True)
+    reader.start()
+    try:
+        rc = p.wait(TIMEOUT_S + 30)
+    except subprocess.TimeoutExpired:
+        # The browser and its helpers are in node's process group.
+        os.killpg(p.pid, 9)
+        rc = p.wait()
+        tap.check("%s finishes in time" % script, False,
+                  "killed after %d s" % (TIMEOUT_S + 30))
+    reader.join(10)
+    tap.check("%s exits 0 having run its checks" % os.path.basename(script),
+              rc == 0 and results["ok"] > 0 and results["not ok"] == 0,
+              "exit status %s, %d ok, %d not ok" %
+              (rc, results["ok"], results["not ok"]))
+
+
 def test_browser():
     node = prerequisites()
     if node is None:
         return
     os.makedirs(os.path.join(REPO, OUT_DIR), exist_ok=True)
     with Stack(label="browser stack") as s:
-        env = dict(os.environ)
-        env["CHROMIUM"] = CHROMIUM
-        env.setdefault("BROWSER_TEST_TIMEOUT_MS", str((TIMEOUT_S - 30) * 1000))
-        tap.diag("running: node %s %s %s" % (SCRIPT, s.url, OUT_DIR))
-        p = subprocess.Popen([node, SCRIPT, s.url, OUT_DIR], cwd=REPO,
-                             env=env, stdin=subprocess.DEVNULL,
-                             stdout=subprocess.PIPE,
-                             stderr=subprocess.STDOUT, text=True,
-                             errors="replace", start_new_session=True)
-        results = {"ok": 0, "not ok": 0}
-
-        def pump():
-            for line in p.stdout:
-                if line.startswith("ok - "):
-                    results["ok"] += 1
-                elif line.startswith("not ok - "):
-                    results["not ok"] += 1
-                relay(line)
-
-        reader = threading.Thread(target=pump, daemon=True)
-        reader.start()
-        try:
-            rc = p.wait(TIMEOUT_S + 30)
-        except subprocess.TimeoutExpired:
-            # The browser and its helpers are in node's process group.
-            os.killpg(p.pid, 9)
-            rc = p.wait()
-            tap.check("the browser test finishes in time", False,
-                      "killed after %d s" % (TIMEOUT_S + 30))
-        reader.join(10)
-        tap.check("the browser test exits 0 having run its checks",
-                  rc == 0 and results["ok"] > 0 and results["not ok"] == 0,
-                  "exit status %s, %d ok, %d not ok" %
-                  (rc, results["ok"], results["not ok"]))
+        run_script(node, s, SCRIPT, [OUT_DIR])
         if os.path.isfile(os.path.join(REPO, OUT_DIR, "main-page.png")):
             tap.diag("screenshots in %s" % os.path.join(REPO, OUT_DIR))
+    # nginx's limit on changes, low enough to reach from one page.
+    with Stack(worker=False, rate="1r/m", burst=1,
+               label="rate-limited browser stack") as s:
+        run_script(node, s, RATE_SCRIPT)
 
 
 if __name__ == "__main__":

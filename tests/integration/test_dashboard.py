@@ -750,8 +750,9 @@ def test_scale(s):
 
 
 def test_live_pages(s):
-    """tests/browser/live_pages.mjs in chromium: the page script adds rows
-    only where they belong."""
+    """tests/browser/live_pages.mjs in chromium: the page script keeps each
+    page of the list what a reload shows, "stopping…" reaches every tab,
+    and a task's page follows its task."""
     node = shutil.which("node")
     chromium = os.environ.get("CHROMIUM", "/usr/bin/chromium")
     if node is None or not os.access(chromium, os.X_OK) or not os.path.isdir(
@@ -766,11 +767,15 @@ def test_live_pages(s):
                 "VALUES (?, ?, ?, ?)",
                 [(i, "queued" if i % 2 else "cancelled", now + i,
                   None if i % 2 else now + i) for i in range(1, 121)])
+    # Running, and staying so: there is no worker to finish or stop them.
+    s.sql_write("INSERT INTO tasks (n, status, progress, created_at, "
+                "started_at) VALUES (?, 'running', 0.25, ?, ?)",
+                [(10**6 + i, now + i, now + i) for i in range(121, 124)])
     try:
         p = subprocess.run([node, "tests/browser/live_pages.mjs", s.url],
                            cwd=REPO, stdin=subprocess.DEVNULL,
                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
-                           text=True, errors="replace", timeout=180)
+                           text=True, errors="replace", timeout=240)
         out, rc = p.stdout, p.returncode
     except subprocess.TimeoutExpired as e:
         out, rc = e.stdout or "", None

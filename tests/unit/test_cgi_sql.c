@@ -288,6 +288,8 @@ test_changes(struct dbconn *c)
 	T_CHECK(ch.count == 2 && s.n == 1 && s.ids[0] == b && s.ndeleted == 1 &&
 		    s.deleted[0] == a && !ch.more && ch.version == t.version,
 		"changes give each changed task once and the deleted ids");
+	T_CHECK(ch.counts[TASK_QUEUED] == 0 && ch.counts[TASK_CANCELLED] == 1,
+		"changes count the tasks per status at their version");
 
 	for (i = 0; i < 600; i++)
 		task_create(c, 3, 1, 1000000, &t);
