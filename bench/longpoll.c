@@ -1,11 +1,9 @@
-/* longpoll.c: holds many long polls through nginx at once, changes the queue
- * and times how soon each held poll gets its answer. */
-#include <ctype.h>
-#include <dirent.h>
+/* longpoll.c: the long-poll bench's client: holds many long polls through
+ * nginx from many source addresses, or makes the change that ends them. */
+#include <arpa/inet.h>
 #include <errno.h>
 #include <netinet/in.h>
 #include <netinet/tcp.h>
-#include <arpa/inet.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -13,40 +11,51 @@
 #include <sys/epoll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
-#include <fcntl.h>
+#include <sys/un.h>
 #include <time.h>
 #include <unistd.h>
 
-#define MAX_PIDS 64
+/* What an answer is read into, allocated before the change: a long poll's
+ * answer is about 2 KB with its head. More is allocated if need be. */
+#define LP_BUF_START 8192
+/* Connections being made at once. A SYN that a full listen queue dropped
+ * is sent again only a second later: a blocking connect(2) would stall
+ * every poll behind such a one, so connections are made side by side. */
+#define LP_CONNECTING_MAX 1024
+/* Polls not connected and sent by then count as errors. */
+#define LP_SEND_S 60
 
-/* One client connection: a held poll, or the POST that ends the hold. */
-struct conn {
+/* One connection: a held poll, or the request that ends the holds. */
+struct lp_conn {
 	int fd;
 	char *buf;
 	size_t len, cap;
-	size_t head_len; /* bytes up to and including the blank line */
-	long long clen;  /* Content-Length, -1 when there is none */
-	int status;      /* HTTP status, 0 until the head is in */
-	int complete;
-	int failed;       /* EOF or error before the answer was complete */
-	int early;        /* answered before the change */
+	size_t head_len;  /* bytes up to and including the blank line */
+	long long clen;   /* Content-Length; -1 none yet, -2 chunked */
+	int status;       /* HTTP status, 0 until the head is in */
+	int complete;     /* the whole answer is in */
+	int failed;       /* EOF or error before it was complete */
+	int connecting;   /* connect(2) in progress, the request unsent */
 	long long t_user; /* CLOCK_MONOTONIC ns when the read completed it */
-	long long t_kern; /* CLOCK_REALTIME ns the kernel received the last
-			    * bytes (SO_TIMESTAMPNS), 0 if not given */
+	long long t_kern; /* CLOCK_REALTIME ns the kernel received its last
+			   * bytes (SO_TIMESTAMPNS), 0 if not given */
 };
 
-struct opts {
-	int port;
-	int clients;
-	int rounds;
-	int settle_ms; /* quiet time that counts as "held" */
-	int wait_s;    /* how long to wait for answers after the change */
-	int npids;
-	int pids[MAX_PIDS];
+/* Where to connect and what to send, for either mode. */
+struct lp_opts {
+	int port;              /* TCP port on 127.0.0.1 */
+	const char *unix_path; /* post: nginx's unix socket instead */
+	const char *target;    /* the request target, "/api/tasks?since=3" */
+	int clients;           /* hold: how many polls */
+	struct in_addr addr;   /* the first source address */
+	int naddrs;            /* how many, from addr on; 0: the kernel's */
+	int wait_s;            /* how long to wait for answers after GO */
+	int rate;              /* polls started a second; 0: no limit */
+	const char *body_file; /* post: what to send; NULL: {"n": 77} */
 };
 
 static long long
-clock_ns(clockid_t c)
+lp_clock(clockid_t c)
 {
 	struct timespec ts;
 
@@ -55,48 +64,7 @@ clock_ns(clockid_t c)
 }
 
 static int
-cmp_ll(const void *a, const void *b)
-{
-	long long x = *(const long long *)a, y = *(const long long *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Nearest-rank percentile of n sorted values (n > 0). */
-static long long
-percentile(const long long *v, int n, int p)
-{
-	int rank = (int)(((long long)p * n + 99) / 100);
-
-	if (rank < 1)
-		rank = 1;
-	return v[rank - 1];
-}
-
-/* Opens a blocking TCP connection to 127.0.0.1:port; -1 on failure. */
-static int
-connect_local(int port)
-{
-	struct sockaddr_in sa;
-	int fd, one = 1;
-
-	if ((fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
-		return -1;
-	memset(&sa, 0, sizeof(sa));
-	sa.sin_family = AF_INET;
-	sa.sin_port = htons((unsigned short)port);
-	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
-		close(fd);
-		return -1;
-	}
-	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
-	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
-	return fd;
-}
-
-static int
-write_all(int fd, const char *p, size_t n)
+lp_write_all(int fd, const char *p, size_t n)
 {
 	while (n > 0) {
 		ssize_t w = write(fd, p, n);
@@ -112,9 +80,72 @@ write_all(int fd, const char *p, size_t n)
 	return 0;
 }
 
+/*
+ * Starts a TCP connection to 127.0.0.1:port from source address src
+ * (INADDR_ANY: the kernel's choice); non-blocking unless block is set.
+ * Returns the descriptor and sets *done when the connection is made
+ * already, or returns -1.
+ */
+static int
+lp_connect_tcp(int port, struct in_addr src, int block, int *done)
+{
+	struct sockaddr_in sa;
+	int fd, one = 1, flags = SOCK_STREAM | SOCK_CLOEXEC;
+
+	if (!block)
+		flags |= SOCK_NONBLOCK;
+	if ((fd = socket(AF_INET, flags, 0)) == -1)
+		return -1;
+	setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof(one));
+	setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &one, sizeof(one));
+	if (src.s_addr != htonl(INADDR_ANY)) {
+		/* The port is chosen at connect(2), for the whole 4-tuple:
+		 * otherwise bind(2) wants a port free on src for any peer. */
+		setsockopt(fd, IPPROTO_IP, IP_BIND_ADDRESS_NO_PORT, &one,
+			   sizeof(one));
+		memset(&sa, 0, sizeof(sa));
+		sa.sin_family = AF_INET;
+		sa.sin_addr = src;
+		if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1)
+			goto fail;
+	}
+	memset(&sa, 0, sizeof(sa));
+	sa.sin_family = AF_INET;
+	sa.sin_port = htons((unsigned short)port);
+	sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+	*done = connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (!*done && errno != EINPROGRESS)
+		goto fail;
+	return fd;
+fail:
+	close(fd);
+	return -1;
+}
+
+/* Opens a blocking connection to a unix socket. Returns it, or -1. */
+static int
+lp_connect_unix(const char *path)
+{
+	struct sockaddr_un sa;
+	int fd;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sun_family = AF_UNIX;
+	if (strlen(path) >= sizeof(sa.sun_path))
+		return -1;
+	strcpy(sa.sun_path, path);
+	if ((fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0)) == -1)
+		return -1;
+	if (connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == -1) {
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
 /* Looks at what has arrived: the status, the head's end and the length. */
 static void
-conn_parse(struct conn *c)
+lp_parse(struct lp_conn *c)
 {
 	if (c->head_len == 0) {
 		char *end = memmem(c->buf, c->len, "\r\n\r\n", 4), *p;
@@ -130,10 +161,10 @@ conn_parse(struct conn *c)
 		     p = strstr(p + 2, "\r\n"))
 			if (strncasecmp(p + 2, "content-length:", 15) == 0)
 				c->clen = atoll(p + 17);
-		*end = '\r';
 		if (c->clen == -1 &&
 		    strcasestr(c->buf, "\r\ntransfer-encoding:"))
-			c->clen = -2; /* chunked */
+			c->clen = -2;
+		*end = '\r';
 	}
 	if (c->clen >= 0)
 		c->complete = c->len >= c->head_len + (size_t)c->clen;
@@ -143,11 +174,12 @@ conn_parse(struct conn *c)
 }
 
 /*
- * Reads what is there without blocking. Returns 1 when the answer became
- * complete, 0 if more is to come, -1 on EOF or error before it was.
+ * Reads what is there without blocking, noting the kernel's timestamp of
+ * the last bytes. Returns 1 when the answer became complete, 0 if more is
+ * to come, -1 on EOF or error before it was.
  */
 static int
-conn_read(struct conn *c)
+lp_read(struct lp_conn *c)
 {
 	for (;;) {
 		char ctl[CMSG_SPACE(sizeof(struct timespec))];
@@ -156,8 +188,8 @@ conn_read(struct conn *c)
 		struct cmsghdr *cm;
 		ssize_t n;
 
-		if (c->cap - c->len < 4096) {
-			size_t cap = c->cap ? c->cap * 2 : 16384;
+		if (c->cap - c->len < 2048) {
+			size_t cap = c->cap ? c->cap * 2 : LP_BUF_START;
 			char *b = realloc(c->buf, cap + 1);
 
 			if (b == NULL)
@@ -192,407 +224,459 @@ conn_read(struct conn *c)
 			}
 		c->len += (size_t)n;
 		c->buf[c->len] = '\0';
-		conn_parse(c);
+		lp_parse(c);
 		if (c->complete)
 			return 1;
 	}
 }
 
-/* Sends one request on a new connection and reads the whole answer into
- * c (blocking). Returns 0 or -1. */
+/*
+ * Reads the driver's "GO MATCH" line from stdin into match (cut to size):
+ * what an answer must hold to carry the change. Returns 0, or -1 on EOF
+ * or another line.
+ */
 static int
-simple_request(int port, const char *req, struct conn *c)
+lp_read_go(char *match, size_t size)
 {
-	int fd = connect_local(port), rc;
+	size_t n = 0;
 
-	if (fd == -1)
-		return -1;
-	memset(c, 0, sizeof(*c));
-	c->fd = fd;
-	if (write_all(fd, req, strlen(req)) == -1) {
-		close(fd);
-		return -1;
-	}
-	while ((rc = conn_read(c)) == 0)
-		;
-	close(fd);
-	c->fd = -1;
-	return rc == 1 ? 0 : -1;
-}
+	while (n + 1 < size) {
+		ssize_t r = read(0, match + n, 1);
 
-/* The queue's version now, from GET /api/tasks?limit=1; -1 on failure. */
-static long long
-queue_version(int port)
-{
-	char req[256];
-	struct conn c;
-	long long v = -1;
-	char *p;
-
-	snprintf(req, sizeof(req),
-		 "GET /api/tasks?limit=1 HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-		 "Connection: close\r\n\r\n",
-		 port);
-	if (simple_request(port, req, &c) == 0 && c.status == 200 &&
-	    (p = strstr(c.buf + c.head_len, "\"version\":")) != NULL)
-		v = atoll(p + 10);
-	free(c.buf);
-	return v;
-}
-
-/* Connections the FastCGI processes hold: socket descriptors in the given
- * pids. Returns -1 if none of them could be read. */
-static int
-server_sockets(const struct opts *o)
-{
-	int i, total = 0, seen = 0;
-
-	for (i = 0; i < o->npids; i++) {
-		char dir[64], path[320], link[64];
-		struct dirent *de;
-		DIR *d;
-
-		snprintf(dir, sizeof(dir), "/proc/%d/fd", o->pids[i]);
-		if ((d = opendir(dir)) == NULL)
+		if (r == -1 && errno == EINTR)
 			continue;
-		seen = 1;
-		while ((de = readdir(d)) != NULL) {
-			ssize_t n;
-
-			if (de->d_name[0] == '.')
-				continue;
-			snprintf(path, sizeof(path), "%s/%s", dir, de->d_name);
-			n = readlink(path, link, sizeof(link) - 1);
-			if (n > 7 && strncmp(link, "socket:", 7) == 0)
-				total++;
-		}
-		closedir(d);
+		if (r <= 0)
+			return -1;
+		if (match[n] == '\n')
+			break;
+		n++;
 	}
-	return seen ? total : -1;
+	match[n] = '\0';
+	if (strncmp(match, "GO ", 3) != 0)
+		return -1;
+	memmove(match, match + 3, n - 2);
+	return 0;
 }
 
+/* The source address of poll i: the next of o's, round robin. */
+static struct in_addr
+lp_source(const struct lp_opts *o, int i)
+{
+	struct in_addr a = o->addr;
+
+	if (o->naddrs > 0)
+		a.s_addr =
+		    htonl(ntohl(o->addr.s_addr) + (uint32_t)(i % o->naddrs));
+	return a;
+}
+
+/*
+ * How many polls may have been started by now, at o->rate a second since
+ * t_start: nginx takes only so many new connections at once (its listen
+ * queue), and with the app behind it fewer than a client can open.
+ */
+static int
+lp_allowed(const struct lp_opts *o, long long t_start)
+{
+	long long ns = lp_clock(CLOCK_MONOTONIC) - t_start;
+
+	if (o->rate <= 0 || ns / 1000000000LL > o->clients / o->rate + 1)
+		return o->clients;
+	return (int)(ns * o->rate / 1000000000LL) + 1;
+}
+
+/* Gives up on poll c: it counts as an error (the first is told). */
 static void
-print_stats(const char *what, long long *v, int n)
+lp_give_up(struct lp_conn *c, struct in_addr src, int *errors)
 {
-	if (n == 0) {
-		printf("  %-34s none\n", what);
-		return;
-	}
-	qsort(v, (size_t)n, sizeof(*v), cmp_ll);
-	printf("  %-31s min %6.2f  p50 %6.2f  p99 %6.2f  max %6.2f ms "
-	       "(n=%d)\n",
-	       what, v[0] / 1e6, percentile(v, n, 50) / 1e6,
-	       percentile(v, n, 99) / 1e6, v[n - 1] / 1e6, n);
+	if ((*errors)++ == 0)
+		fprintf(stderr, "longpoll: connect/send from %s: %s\n",
+			inet_ntoa(src), strerror(errno));
+	if (c->fd != -1)
+		close(c->fd);
+	c->fd = -1;
+	c->failed = 1;
 }
 
-/* One round: hold, change, time. Returns 0, or -1 if it could not run. */
+/*
+ * Sends the request on c, whose connection is made, and has epoll (op:
+ * EPOLL_CTL_ADD or _MOD) report its answer as event idx. Returns 0 or -1.
+ */
 static int
-run_round(const struct opts *o, int round)
+lp_send(int ep, int op, struct lp_conn *c, unsigned idx, const char *req,
+	size_t len)
 {
-	int n = o->clients, i, ep = -1, held_server = -1, early = 0, got = 0;
-	int failed = 0, non200 = 0, wrong = 0, complete = 0, left, rc = -1;
-	int base = -1, connect_errors = 0;
-	struct conn *cs = calloc((size_t)n + 1, sizeof(*cs)), *post;
+	struct epoll_event ev = { .events = EPOLLIN };
+	socklen_t elen = sizeof(int);
+	int err = 0;
+
+	if (getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &elen) == -1)
+		return -1;
+	if (err != 0) {
+		errno = err;
+		return -1;
+	}
+	/* A few dozen bytes: the socket's buffer takes them at once. */
+	if (write(c->fd, req, len) != (ssize_t)len)
+		return -1;
+	c->connecting = 0;
+	ev.data.u32 = idx;
+	return epoll_ctl(ep, op, c->fd, &ev);
+}
+
+/*
+ * The hold mode. Sends o->clients GET requests for o->target, each on a
+ * connection of its own from the next source address (round robin), then
+ * says "SENT ..." on stdout and waits, reading whatever is answered. On
+ * stdin the driver writes "GO MATCH" once the change is made: from then on
+ * it waits up to o->wait_s seconds for the answers that are left. Then one
+ * "A ..." line per poll and "BUSY ms", the time spent reading them. The driver judges them: this
+ * process knows neither when the change was made nor what it was until
+ * GO. Returns 0, or 1 if it could not run.
+ */
+static int
+lp_hold(const struct lp_opts *o)
+{
+	int n = o->clients, i, ep = -1, errors = 0, left = 0, go = 0;
+	int next = 0, connecting = 0, rc = 1;
+	struct lp_conn *cs = calloc((size_t)n, sizeof(*cs));
 	struct epoll_event *evs = calloc((size_t)n + 1, sizeof(*evs));
-	long long *lat = calloc((size_t)n, sizeof(*lat));
-	long long *klat = calloc((size_t)n, sizeof(*klat));
-	long long *ovh = calloc((size_t)n, sizeof(*ovh));
-	long long version, t_sent, t0, t0_real, deadline, busy = 0;
-	long long t_first = 0, t_last = 0, task_id = -1, t_held = 0;
-	int nlat = 0, nklat = 0;
-	char req[512];
-	char *p;
+	long long t_first, t_last = 0, deadline = 0, busy = 0;
+	char req[1024], match[256] = "";
+	int len;
 
-	if (!cs || !evs || !lat || !klat || !ovh)
+	if (cs == NULL || evs == NULL ||
+	    (ep = epoll_create1(EPOLL_CLOEXEC)) == -1) {
+		fprintf(stderr, "longpoll: out of memory\n");
 		goto out;
-	for (i = 0; i <= n; i++)
+	}
+	len = snprintf(req, sizeof(req),
+		       "GET %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n\r\n",
+		       o->target, o->port);
+	if (len < 0 || (size_t)len >= sizeof(req)) {
+		fprintf(stderr, "longpoll: the target is too long\n");
+		goto out;
+	}
+	for (i = 0; i < n; i++)
 		cs[i].fd = -1;
-	post = &cs[n];
-	/* Before the GET below, whose connection may not be closed yet. */
-	base = server_sockets(o);
-	if ((version = queue_version(o->port)) < 0) {
-		fprintf(stderr, "longpoll: GET /api/tasks?limit=1 failed\n");
-		goto out;
-	}
-	if ((ep = epoll_create1(EPOLL_CLOEXEC)) == -1)
-		goto out;
-	snprintf(req, sizeof(req),
-		 "GET /api/tasks?since=%lld HTTP/1.1\r\n"
-		 "Host: 127.0.0.1:%d\r\n\r\n",
-		 version, o->port);
 	for (i = 0; i < n; i++) {
-		struct epoll_event ev = { .events = EPOLLIN };
-		int fd = connect_local(o->port);
-
-		if (fd == -1 || write_all(fd, req, strlen(req)) == -1) {
-			connect_errors++;
-			cs[i].failed = 1;
-			if (fd != -1)
-				close(fd);
-			continue;
+		/* Touched now, not while the answers come. */
+		if ((cs[i].buf = malloc(LP_BUF_START + 1)) == NULL) {
+			fprintf(stderr, "longpoll: out of memory\n");
+			goto out;
 		}
-		fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
-		cs[i].fd = fd;
-		/* Allocated and touched now, not while the answers come. */
-		if ((cs[i].buf = malloc(16384 + 1)) != NULL) {
-			memset(cs[i].buf, 0, 16384 + 1);
-			cs[i].cap = 16384;
-		}
-		ev.data.u32 = (unsigned)i;
-		epoll_ctl(ep, EPOLL_CTL_ADD, fd, &ev);
+		memset(cs[i].buf, 0, LP_BUF_START + 1);
+		cs[i].cap = LP_BUF_START;
 	}
-	t_sent = clock_ns(CLOCK_MONOTONIC);
+	t_first = lp_clock(CLOCK_MONOTONIC);
+	while (next < n || connecting > 0) {
+		int k, m, done;
 
-	/* Held: the server holds a connection for each poll, and none has
-	 * been answered for settle_ms. Waits up to 15 s for that. */
-	for (;;) {
-		long long now = clock_ns(CLOCK_MONOTONIC);
-		int k, m, s = server_sockets(o);
+		while (next < n && connecting < LP_CONNECTING_MAX &&
+		       next < lp_allowed(o, t_first)) {
+			struct lp_conn *c = &cs[next];
+			struct epoll_event ev = { .events = EPOLLOUT };
 
-		if (s >= 0 && base >= 0)
-			held_server = s - base;
-		t_held = now - t_sent;
-		if (t_held >= (long long)o->settle_ms * 1000000 &&
-		    (held_server < 0 || held_server >= n - connect_errors))
-			break;
-		if (t_held > 15000000000LL)
-			break;
-		m = epoll_wait(ep, evs, n + 1, 50);
-		for (k = 0; k < m; k++) {
-			struct conn *c = &cs[evs[k].data.u32];
-
-			if (c->early || c->failed)
+			i = next++;
+			c->fd =
+			    lp_connect_tcp(o->port, lp_source(o, i), 0, &done);
+			if (c->fd == -1) {
+				lp_give_up(c, lp_source(o, i), &errors);
 				continue;
-			c->early = 1;
-			early++;
-			if (conn_read(c) == -1)
-				c->failed = 1;
-			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
-		}
-	}
-
-	/* The change: a new task. Connected first, so that t0 is the moment
-	 * the request leaves. */
-	if ((post->fd = connect_local(o->port)) == -1) {
-		fprintf(stderr, "longpoll: cannot connect for the POST\n");
-		goto out;
-	}
-	snprintf(req, sizeof(req),
-		 "POST /api/tasks HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
-		 "Content-Type: application/json\r\nContent-Length: 9\r\n"
-		 "Connection: close\r\n\r\n{\"n\": 77}",
-		 o->port);
-	{
-		struct epoll_event ev = { .events = EPOLLIN };
-
-		fcntl(post->fd, F_SETFL, fcntl(post->fd, F_GETFL) | O_NONBLOCK);
-		ev.data.u32 = (unsigned)n;
-		epoll_ctl(ep, EPOLL_CTL_ADD, post->fd, &ev);
-	}
-	t0_real = clock_ns(CLOCK_REALTIME);
-	t0 = clock_ns(CLOCK_MONOTONIC);
-	if (write_all(post->fd, req, strlen(req)) == -1) {
-		fprintf(stderr, "longpoll: writing the POST failed\n");
-		goto out;
-	}
-	deadline = t0 + (long long)o->wait_s * 1000000000LL;
-	left = n + 1 - early - connect_errors;
-	while (left > 0) {
-		long long now = clock_ns(CLOCK_MONOTONIC), woke;
-		int k, m, ms = (int)((deadline - now) / 1000000);
-
-		if (ms <= 0)
-			break;
-		m = epoll_wait(ep, evs, n + 1, ms);
-		woke = clock_ns(CLOCK_MONOTONIC);
-		for (k = 0; k < m; k++) {
-			struct conn *c = &cs[evs[k].data.u32];
-			int r;
-
-			if (c->complete || c->failed || c->early)
-				continue;
-			r = conn_read(c);
-			if (r == 0)
-				continue;
-			c->t_user = clock_ns(CLOCK_MONOTONIC);
-			if (r == -1)
-				c->failed = 1;
-			if (c != post) {
-				if (t_first == 0)
-					t_first = c->t_user;
-				t_last = c->t_user;
 			}
+			if (done) {
+				if (lp_send(ep, EPOLL_CTL_ADD, c, (unsigned)i,
+					    req, (size_t)len) == -1)
+					lp_give_up(c, lp_source(o, i), &errors);
+				else
+					left++;
+				continue;
+			}
+			c->connecting = 1;
+			connecting++;
+			ev.data.u32 = (unsigned)i;
+			epoll_ctl(ep, EPOLL_CTL_ADD, c->fd, &ev);
+		}
+		if (lp_clock(CLOCK_MONOTONIC) - t_first >
+		    LP_SEND_S * 1000000000LL)
+			break;
+		/* A millisecond brings the next few polls of the rate. */
+		m = epoll_wait(
+		    ep, evs, n + 1,
+		    next < n && connecting < LP_CONNECTING_MAX ? 1 : 100);
+		for (k = 0; k < m; k++) {
+			struct lp_conn *c = &cs[evs[k].data.u32];
+
+			i = (int)evs[k].data.u32;
+			if (c->connecting) {
+				connecting--;
+				if (lp_send(ep, EPOLL_CTL_MOD, c, (unsigned)i,
+					    req, (size_t)len) == -1)
+					lp_give_up(c, lp_source(o, i), &errors);
+				else
+					left++;
+				continue;
+			}
+			/* An answer before the change. */
+			if (c->complete || c->failed || lp_read(c) == 0)
+				continue;
+			c->t_user = lp_clock(CLOCK_MONOTONIC);
+			c->failed = !c->complete;
 			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
 			left--;
 		}
-		busy += clock_ns(CLOCK_MONOTONIC) - woke;
 	}
-
-	if (post->complete && post->status == 201 &&
-	    (p = strstr(post->buf + post->head_len, "\"id\":")) != NULL)
-		task_id = atoll(p + 5);
-	else
-		fprintf(stderr, "longpoll: the POST was answered %d: %.200s\n",
-			post->status, post->buf ? post->buf : "(nothing)");
-	snprintf(req, sizeof(req), "{\"id\": %lld,", task_id);
-	for (i = 0; i < n; i++) {
-		struct conn *c = &cs[i];
-
-		if (c->early || c->fd == -1)
-			continue;
-		if (c->failed) {
-			failed++;
-			continue;
+	for (i = 0; i < n; i++)
+		if (cs[i].connecting) {
+			errno = ETIMEDOUT;
+			lp_give_up(&cs[i], lp_source(o, i), &errors);
 		}
-		if (!c->complete)
-			continue;
-		complete++;
-		if (c->status != 200) {
-			non200++;
-			continue;
-		}
-		if (task_id < 0 || !strstr(c->buf + c->head_len, req)) {
-			wrong++;
-			continue;
-		}
-		got++;
-		lat[nlat++] = c->t_user - t0;
-		if (c->t_kern > 0) {
-			klat[nklat] = c->t_kern - t0_real;
-			ovh[nklat++] = (c->t_user - t0) - (c->t_kern - t0_real);
-		}
-	}
-
-	printf("round %d: %d polls since version %lld; held by the server "
-	       "after %.1f s: %d; answered before the change: %d; "
-	       "connect/send errors: %d\n",
-	       round, n, version, t_held / 1e9, held_server, early,
-	       connect_errors);
-	printf("  change: POST /api/tasks answered %d in %.2f ms (task %lld)\n",
-	       post->status, post->complete ? (post->t_user - t0) / 1e6 : -1.0,
-	       task_id);
-	printf("  after the change: %d of %d got the new task; "
-	       "%d other answers (non-200 %d, without the task %d), "
-	       "%d broken connections, %d unanswered after %d s\n",
-	       got, n, complete - got, non200, wrong, failed,
-	       n - early - connect_errors - complete - failed, o->wait_s);
+	t_last = lp_clock(CLOCK_MONOTONIC);
 	{
-		/* Sorting reorders the arrays: take what is needed first. */
-		long long spread = t_last - t_first;
+		struct epoll_event ev = { .events = EPOLLIN };
 
-		print_stats("change -> answer read", lat, nlat);
-		print_stats("change -> kernel got it", klat, nklat);
-		print_stats("client delay (kernel -> read)", ovh, nklat);
-		printf(
-		    "  client busy reading answers: %.2f ms in all; first to "
-		    "last answer read: %.2f ms\n",
-		    busy / 1e6, spread / 1e6);
-		printf("ROUND %d clients=%d held=%d early=%d got=%d "
-		       "other=%d broken=%d unanswered=%d post_ms=%.3f "
-		       "p50=%.3f p99=%.3f max=%.3f kp99=%.3f ovh_p50=%.3f "
-		       "ovh_max=%.3f busy_ms=%.3f\n",
-		       round, n, held_server, early, got, complete - got,
-		       failed, n - early - connect_errors - complete - failed,
-		       post->complete ? (post->t_user - t0) / 1e6 : -1.0,
-		       nlat ? percentile(lat, nlat, 50) / 1e6 : -1.0,
-		       nlat ? percentile(lat, nlat, 99) / 1e6 : -1.0,
-		       nlat ? lat[nlat - 1] / 1e6 : -1.0,
-		       nklat ? percentile(klat, nklat, 99) / 1e6 : -1.0,
-		       nklat ? percentile(ovh, nklat, 50) / 1e6 : -1.0,
-		       nklat ? ovh[nklat - 1] / 1e6 : -1.0, busy / 1e6);
+		ev.data.u32 = (unsigned)n;
+		epoll_ctl(ep, EPOLL_CTL_ADD, 0, &ev);
 	}
+	printf("SENT polls=%d errors=%d t_first=%lld t_last=%lld\n", n, errors,
+	       t_first, t_last);
+	fflush(stdout);
+
+	while (left > 0) {
+		long long now = lp_clock(CLOCK_MONOTONIC), woke;
+		int k, m, ms = -1;
+
+		if (go) {
+			if (now >= deadline)
+				break;
+			ms = (int)((deadline - now) / 1000000) + 1;
+		}
+		m = epoll_wait(ep, evs, n + 1, ms);
+		if (m == -1 && errno == EINTR)
+			continue;
+		woke = lp_clock(CLOCK_MONOTONIC);
+		for (k = 0; k < m; k++) {
+			struct lp_conn *c;
+			int r;
+
+			if (evs[k].data.u32 == (unsigned)n) {
+				if (lp_read_go(match, sizeof(match)) == -1) {
+					fprintf(stderr, "longpoll: no GO from "
+							"the driver\n");
+					goto out;
+				}
+				epoll_ctl(ep, EPOLL_CTL_DEL, 0, NULL);
+				go = 1;
+				deadline = lp_clock(CLOCK_MONOTONIC) +
+					   (long long)o->wait_s * 1000000000LL;
+				continue;
+			}
+			c = &cs[evs[k].data.u32];
+			if (c->complete || c->failed)
+				continue;
+			r = lp_read(c);
+			if (r == 0)
+				continue;
+			c->t_user = lp_clock(CLOCK_MONOTONIC);
+			if (r == -1)
+				c->failed = 1;
+			epoll_ctl(ep, EPOLL_CTL_DEL, c->fd, NULL);
+			left--;
+		}
+		busy += lp_clock(CLOCK_MONOTONIC) - woke;
+	}
+	/* All were answered before the change: the GO is still to come. */
+	if (!go && lp_read_go(match, sizeof(match)) == -1)
+		match[0] = '\0';
+	/* A poll's line: A status complete failed t_user t_kern has_match
+	 * body_bytes (0 for what is unknown). */
+	for (i = 0; i < n; i++) {
+		struct lp_conn *c = &cs[i];
+		int has = c->complete && match[0] != '\0' &&
+			  strstr(c->buf + c->head_len, match) != NULL;
+
+		printf("A %d %d %d %lld %lld %d %zu\n", c->status, c->complete,
+		       c->failed, c->t_user, c->t_kern, has,
+		       c->complete ? c->len - c->head_len : 0);
+	}
+	printf("BUSY %.3f\n", busy / 1e6);
 	fflush(stdout);
 	rc = 0;
 out:
-	if (cs != NULL)
-		for (i = 0; i <= n; i++) {
-			if (cs[i].fd != -1)
-				close(cs[i].fd);
-			free(cs[i].buf);
-		}
+	for (i = 0; cs != NULL && i < n; i++) {
+		if (cs[i].fd != -1)
+			close(cs[i].fd);
+		free(cs[i].buf);
+	}
 	if (ep != -1)
 		close(ep);
 	free(cs);
 	free(evs);
-	free(lat);
-	free(klat);
-	free(ovh);
 	return rc;
 }
 
+/*
+ * The post mode: the change. POSTs the body (of o->body_file, or
+ * {"n": 77}) to o->target, over TCP or the unix socket, connected first so
+ * that t0 is the moment the request is written. Prints "POST status=S
+ * t0_mono=NS t0_real=NS ms=MS" and the answer's body on the next line.
+ * Returns 0, or 1 if it got no answer.
+ */
+static int
+lp_post(const struct lp_opts *o)
+{
+	static char body[65536];
+	char head[512];
+	struct lp_conn c;
+	long long t0, t0_real;
+	size_t blen;
+	int hlen, r;
+
+	memset(&c, 0, sizeof(c));
+	if (o->body_file != NULL) {
+		FILE *f = fopen(o->body_file, "rb");
+
+		if (f == NULL) {
+			fprintf(stderr, "longpoll: %s: %s\n", o->body_file,
+				strerror(errno));
+			return 1;
+		}
+		blen = fread(body, 1, sizeof(body), f);
+		fclose(f);
+	} else
+		blen = (size_t)snprintf(body, sizeof(body), "{\"n\": 77}");
+	hlen = snprintf(head, sizeof(head),
+			"POST %s HTTP/1.1\r\nHost: 127.0.0.1:%d\r\n"
+			"Content-Type: application/json\r\n"
+			"Accept: application/json\r\n"
+			"Content-Length: %zu\r\nConnection: close\r\n\r\n",
+			o->target, o->port, blen);
+	if (hlen < 0 || (size_t)hlen >= sizeof(head) ||
+	    (size_t)hlen + blen > sizeof(body)) {
+		fprintf(stderr, "longpoll: the request is too long\n");
+		return 1;
+	}
+	memmove(body + hlen, body, blen);
+	memcpy(body, head, (size_t)hlen);
+	{
+		struct in_addr any = { .s_addr = htonl(INADDR_ANY) };
+
+		int done;
+
+		c.fd = o->unix_path != NULL
+			   ? lp_connect_unix(o->unix_path)
+			   : lp_connect_tcp(o->port, any, 1, &done);
+	}
+	if (c.fd == -1) {
+		fprintf(stderr, "longpoll: cannot connect for the POST: %s\n",
+			strerror(errno));
+		return 1;
+	}
+	t0_real = lp_clock(CLOCK_REALTIME);
+	t0 = lp_clock(CLOCK_MONOTONIC);
+	r = -1;
+	if (lp_write_all(c.fd, body, (size_t)hlen + blen) == -1)
+		fprintf(stderr, "longpoll: writing the POST failed\n");
+	else
+		/* Blocking: lp_read sees no EAGAIN, only the end or an
+		 * error. */
+		while ((r = lp_read(&c)) == 0)
+			;
+	c.t_user = lp_clock(CLOCK_MONOTONIC);
+	close(c.fd);
+	printf("POST status=%d t0_mono=%lld t0_real=%lld ms=%.3f\n%s\n",
+	       c.status, t0, t0_real, (c.t_user - t0) / 1e6,
+	       c.complete ? c.buf + c.head_len : "");
+	free(c.buf);
+	return r == 1 ? 0 : 1;
+}
+
 static void
-usage(void)
+lp_usage(void)
 {
 	fprintf(stderr,
-		"usage: longpoll -p PORT [-c CLIENTS] [-r ROUNDS] "
-		"[-s SETTLE_MS] [-w WAIT_S] [-P PID,PID...]\n"
-		"  Holds CLIENTS long polls (GET /api/tasks?since=V) on "
-		"127.0.0.1:PORT, POSTs a task,\n"
-		"  and times each poll's answer. -P: the FastCGI processes, "
-		"to count the connections they hold.\n");
+		"usage: longpoll hold -p PORT -t TARGET [-c CLIENTS] "
+		"[-a ADDR,COUNT] [-r RATE] [-w WAIT_S]\n"
+		"       longpoll post (-p PORT | -u SOCKET) -t TARGET "
+		"[-f BODY_FILE]\n"
+		"  hold: CLIENTS GETs of TARGET on 127.0.0.1:PORT, from COUNT "
+		"source addresses\n"
+		"  from ADDR on, RATE a second; waits for GO on stdin, then "
+		"reports each answer.\n"
+		"  post: one POST of TARGET (the change), timed.\n");
 	exit(2);
 }
 
 int
 main(int argc, char **argv)
 {
-	struct opts o = {
-		.clients = 1000, .rounds = 3, .settle_ms = 1000, .wait_s = 10
-	};
+	struct lp_opts o = { .clients = 1000, .wait_s = 10 };
 	struct rlimit rl;
-	int ch, r, status = 0;
+	const char *mode;
+	int ch;
 
-	while ((ch = getopt(argc, argv, "p:c:r:s:w:P:")) != -1) {
+	if (argc < 2)
+		lp_usage();
+	mode = argv[1];
+	o.addr.s_addr = htonl(INADDR_ANY);
+	optind = 2;
+	while ((ch = getopt(argc, argv, "p:u:t:c:a:w:f:r:")) != -1) {
 		switch (ch) {
 		case 'p':
 			o.port = atoi(optarg);
 			break;
+		case 'u':
+			o.unix_path = optarg;
+			break;
+		case 't':
+			o.target = optarg;
+			break;
 		case 'c':
 			o.clients = atoi(optarg);
 			break;
-		case 'r':
-			o.rounds = atoi(optarg);
+		case 'a': {
+			char *comma = strchr(optarg, ',');
+
+			if (comma == NULL)
+				lp_usage();
+			*comma = '\0';
+			if (inet_pton(AF_INET, optarg, &o.addr) != 1)
+				lp_usage();
+			o.naddrs = atoi(comma + 1);
 			break;
-		case 's':
-			o.settle_ms = atoi(optarg);
-			break;
+		}
 		case 'w':
 			o.wait_s = atoi(optarg);
 			break;
-		case 'P': {
-			char *s = optarg, *end;
-
-			while (*s && o.npids < MAX_PIDS) {
-				o.pids[o.npids++] = (int)strtol(s, &end, 10);
-				s = *end == ',' ? end + 1 : end;
-				if (end == s && *s)
-					usage();
-			}
+		case 'f':
+			o.body_file = optarg;
 			break;
-		}
+		case 'r':
+			o.rate = atoi(optarg);
+			break;
 		default:
-			usage();
+			lp_usage();
 		}
 	}
-	if (o.port <= 0 || o.clients <= 0 || o.rounds <= 0 || o.wait_s <= 0)
-		usage();
-	/* One descriptor per client, and some room. */
+	if (o.target == NULL || o.wait_s <= 0 || o.clients <= 0 ||
+	    (o.port <= 0 && o.unix_path == NULL))
+		lp_usage();
+	if (strcmp(mode, "post") == 0)
+		return lp_post(&o);
+	if (strcmp(mode, "hold") != 0 || o.port <= 0)
+		lp_usage();
+	/* One descriptor per poll, and some room. */
 	if (getrlimit(RLIMIT_NOFILE, &rl) == 0 &&
-	    rl.rlim_cur < (rlim_t)o.clients + 64) {
+	    rl.rlim_cur < (rlim_t)o.clients + 16) {
 		rl.rlim_cur = rl.rlim_max;
 		if (setrlimit(RLIMIT_NOFILE, &rl) == -1 ||
-		    rl.rlim_cur < (rlim_t)o.clients + 64) {
+		    rl.rlim_cur < (rlim_t)o.clients + 16) {
 			fprintf(stderr,
-				"longpoll: only %ld descriptors allowed\n",
-				(long)rl.rlim_cur);
+				"longpoll: only %ld descriptors allowed for "
+				"%d polls: use more processes\n",
+				(long)rl.rlim_cur, o.clients);
 			return 1;
 		}
 	}
-	for (r = 1; r <= o.rounds; r++) {
-		if (run_round(&o, r) == -1)
-			status = 1;
-		if (r < o.rounds)
-			sleep(1);
-	}
-	return status;
+	return lp_hold(&o);
 }

@@ -5,7 +5,8 @@
 # Usage: sh bench/run.sh [SECTION...]     (after `make all`)
 #        BENCH_BIG=1 sh bench/run.sh      the engine also at 10^8 decimals
 #
-# Sections: longpoll (1,000 held long polls, one change), api (GET
+# Sections: longpoll (1,000, then 20,000 held long polls, one change;
+# bare Nchan beside; memory and idle CPU of 20,000 held), api (GET
 # /api/tasks requests/s against a hello-world libfcgi program), covered
 # (done-latency of tasks the digit store covers) and engine (bench/engine.sh:
 # the pi engine against Arb and MPFR). Figures are ratios against a peer run

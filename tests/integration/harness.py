@@ -296,7 +296,7 @@ class Stack:
                  "--prefix=" + self.nginx_prefix, "--port=%d" % self.port,
                  "--socket=" + self.socket_path, "--htdocs=" + self.htdocs,
                  "--publish=" + self.publish_path,
-                 "--workers=%d" % self.nginx_workers, "--rate=" + self.rate,
+                 "--workers=%s" % self.nginx_workers, "--rate=" + self.rate,
                  "--burst=%d" % self.burst] + user,
                 stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
             if conf.returncode != 0:
