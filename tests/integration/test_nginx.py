@@ -372,8 +372,9 @@ def test_poll_limit():
                                                                      st))
         check("with 100 polls held from one address, the next gets 429",
               held == 100 and st == 429, (held, st, done[:5]))
-        check("that 429 is JSON that says to wait, with Retry-After and the "
-              "security headers", "Wait" in err and
+        check("that 429 is JSON that names the held polls and says to try "
+              "again, with Retry-After and the security headers",
+              "100 long polls" in err and "try again" in err and
               h.get("retry-after", "").isdigit() and secure_headers(h),
               (h, data[:300]))
         check("the held polls then end as holds do (200)",
