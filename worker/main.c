@@ -21,6 +21,7 @@
 #include "growth.h"
 #include "log.h"
 #include "pi_engine.h"
+#include "pi_known.h"
 #include "queue.h"
 #include "sdnotify.h"
 #include "store.h"
@@ -1177,6 +1178,7 @@ worker_cli(const struct config *cfg, long long decimals, const char *path)
 	long long t0 = time_mono_ms();
 	char err[512], *out = NULL;
 	enum pi_result r;
+	long long wrong;
 	int rc = 1;
 
 	log_info("computing %lld decimals with %d thread%s", decimals,
@@ -1188,6 +1190,12 @@ worker_cli(const struct config *cfg, long long decimals, const char *path)
 	}
 	log_info("computed %lld decimals in %lld ms", decimals,
 		 time_mono_ms() - t0);
+	if ((wrong = pi_known_check(out, (size_t)decimals)) > 0) {
+		log_err("the first %lld decimals computed do not match the "
+			"published SHA-256 of pi's; %s is not written",
+			wrong, path);
+		goto out;
+	}
 	if (store_write(path, out, (size_t)decimals, err, sizeof(err)) == -1) {
 		log_err("%s: %s", path, err);
 		goto out;
