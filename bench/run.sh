@@ -8,8 +8,10 @@
 # Sections: longpoll (1,000, then 20,000 held long polls, one change;
 # bare Nchan beside; memory and idle CPU of 20,000 held), api (GET
 # /api/tasks requests/s against a hello-world libfcgi program), covered
-# (done-latency of tasks the digit store covers) and engine (bench/engine.sh:
-# the pi engine against Arb and MPFR). Figures are ratios against a peer run
+# (done-latency of tasks the digit store covers), store (bench/store_check.c:
+# what the digit store's check costs at 10^8 decimals, checked reads beside
+# unchecked ones) and engine (bench/engine.sh: the pi engine against Arb and
+# MPFR). Figures are ratios against a peer run
 # in the same run wherever there is one: the machines are noisy. Everything
 # runs on 127.0.0.1 only. See bench/README.md for how to read them.
 #
@@ -20,7 +22,7 @@ set -u
 
 cd "$(dirname "$0")/.." || exit 1
 build=${NTHPI_BUILD:-build}
-sections=${*:-longpoll api covered engine}
+sections=${*:-longpoll api covered store engine}
 
 # Installs a Debian package for a missing command, if we may.
 need() { # COMMAND PACKAGE
@@ -63,6 +65,11 @@ cc -O2 -g $warn -D_GNU_SOURCE $(pkg-config --cflags fcgi 2>/dev/null) \
 if [ "$built" -eq 0 ]; then
 	echo "bench: building bench/longpoll.c or bench/hello_fcgi.c failed" >&2
 fi
+# The store section's program, on the digit store's code as make built it.
+store_built=1
+# shellcheck disable=SC2086
+cc -O2 -g $warn -D_GNU_SOURCE -Icommon -pthread -o "$build/bench/store_check" \
+    bench/store_check.c "$build/libcommon.a" || store_built=0
 
 failed=
 ran=
@@ -124,6 +131,13 @@ for s in $sections; do
 			section api "API requests/s" false
 		fi ;;
 	covered) section covered "covered-task latency" python3 bench/covered.py ;;
+	store)
+		if [ "$store_built" -eq 1 ]; then
+			section store "store check" \
+			    "$build/bench/store_check" 100000000 "$work"
+		else
+			section store "store check" false
+		fi ;;
 	engine) section engine "engine" engine_section ;;
 	*) echo "bench: unknown section $s" >&2; failed="$failed $s" ;;
 	esac

@@ -1,6 +1,7 @@
 /* api_digits.c: GET /v1/pi, the digits of pi as the Pi Delivery API gives
  * them, from the digit store. */
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -72,12 +73,28 @@ api_digits_param(struct ctx *ctx, const char *name, long long def,
 	return 0;
 }
 
+/* Refuses a position the store held but does not give now: damaged or cut
+ * short, it is being rebuilt (the worker starts that by itself). */
+static void
+api_digits_rebuilding(struct ctx *ctx, long long start)
+{
+	char msg[256];
+
+	snprintf(msg, sizeof(msg),
+		 "The digits from position %lld on are being recomputed: the "
+		 "digit store was found damaged or cut short. Try again in a "
+		 "little while.",
+		 start);
+	ctx_fail(ctx, 503, msg);
+}
+
 void
 api_digits_get(struct ctx *ctx)
 {
 	const char *store = ctx->app->cfg->store_path;
-	long long radix, start, count, decimals, got, size = 0;
+	long long radix, start, count, last, got, size = 0;
 	char digits[API_DIGITS_MAX];
+	struct store_view v;
 	struct buf *b;
 
 	/* The checks in api.pi.delivery's order, so that a request with
@@ -99,15 +116,22 @@ api_digits_get(struct ctx *ctx)
 		ctx_fail(ctx, 400, "start is negative");
 		return;
 	}
-	if ((decimals = store_decimals(store)) == -1) {
+	if (store_view(store, &v) == -1) {
 		ctx_fail(ctx, 503,
 			 "The digit store cannot be read right now. Try again "
 			 "in a moment.");
 		return;
 	}
 	/* Position 0 is the "3" and position n decimal n, so the last
-	 * position is the number of decimals. */
-	if (start > decimals) {
+	 * position is the number of decimals the store gives: its intact
+	 * prefix. Past it but within what the store held, the digits are
+	 * being recomputed, which a client should wait for. */
+	last = v.intact > 1 ? v.intact - 1 : 0;
+	if (start > last && start < v.held) {
+		api_digits_rebuilding(ctx, start);
+		return;
+	}
+	if (start > last) {
 		ctx_fail(ctx, 400, "start out of range");
 		return;
 	}
@@ -131,10 +155,16 @@ api_digits_get(struct ctx *ctx)
 			 "in a moment.");
 		return;
 	}
-	if (size == 0 && start == 0 && count > 0) {
-		/* No store yet: pi still starts with 3. */
+	if (got == 0 && start == 0 && count > 0) {
+		/* No store yet, or none that may be served: pi still starts
+		 * with 3. */
 		digits[0] = '3';
 		got = 1;
+	}
+	if (got == 0 && start > 0 && count > 0) {
+		/* Its block was found damaged by this very read. */
+		api_digits_rebuilding(ctx, start);
+		return;
 	}
 	api_digits_cors(ctx);
 	b = &ctx->resp->body;

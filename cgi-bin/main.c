@@ -20,6 +20,7 @@
 #include "log.h"
 #include "notify.h"
 #include "publisher.h"
+#include "store.h"
 #include "timefmt.h"
 
 /* A child that dies sooner than this after its start counts as failing. */
@@ -190,6 +191,7 @@ main(int argc, char **argv)
 	int listen_fd = -1, created = 0, i, rc = 1, ready = 0, up = 0;
 	int nslots = 0;
 	int ready_pipe[2] = { -1, -1 };
+	struct store_view store;
 	sqlite3 *db;
 
 	log_init("nthpi-fcgi", LOG_LEVEL_INFO);
@@ -213,6 +215,8 @@ main(int argc, char **argv)
 	if ((db = db_open(cfg.db_path)) == NULL)
 		return 1;
 	sqlite3_close(db);
+	/* Before any child serves: the children inherit what it found. */
+	store_check_start(cfg.store_path, &store);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;

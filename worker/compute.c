@@ -20,6 +20,7 @@
 #include "compute.h"
 #include "log.h"
 #include "pi_engine.h"
+#include "pi_known.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -290,6 +291,7 @@ compute_child_main(int fd, pid_t parent, const char *store_path,
 	sigset_t none;
 	char err[400], *out = NULL;
 	enum pi_result r;
+	long long wrong;
 	int fl, code = COMPUTE_EXIT_SETUP;
 
 	pthread_mutex_init(&ch.lock, NULL);
@@ -342,6 +344,26 @@ compute_child_main(int fd, pid_t parent, const char *store_path,
 		goto out;
 	}
 	compute_child_say(&ch, "p 1");
+	/* A second check, by facts the engine does not share: digits that
+	 * contradict a published prefix never reach the store. Said as an
+	 * engine failure, with the sentence. */
+	if ((wrong = pi_known_check(out, (size_t)decimals)) > 0) {
+		log_err(
+		    "compute: the first %lld decimals computed do not match "
+		    "the published SHA-256 of pi's; the digit store is left "
+		    "as it was",
+		    wrong);
+		snprintf(
+		    err, sizeof(err),
+		    "The computed digits are wrong: the first %lld "
+		    "decimals do not match the published SHA-256 of pi's. "
+		    "This is a bug in the engine; the digit store was left "
+		    "as it was. Report it with the worker's log.",
+		    wrong);
+		compute_child_fail(&ch, "e %s", err);
+		code = COMPUTE_EXIT_ENGINE;
+		goto out;
+	}
 	if (store_write(store_path, out, (size_t)decimals, err, sizeof(err)) ==
 	    -1) {
 		compute_child_fail(&ch, "e %s", err);

@@ -21,6 +21,7 @@
 #include "growth.h"
 #include "log.h"
 #include "pi_engine.h"
+#include "pi_known.h"
 #include "queue.h"
 #include "sdnotify.h"
 #include "store.h"
@@ -84,6 +85,9 @@
 /* How often the worker records that it is alive (worker_state), busy or
  * idle; the loop wakes at least every WORKER_POLL_MS. */
 #define WORKER_SEEN_MS 5000
+/* Rebuilds of the digit store that fail in a row before the worker stops
+ * trying (until the store changes or the worker starts again). */
+#define WORKER_REBUILD_TRIES 3
 
 static volatile sig_atomic_t worker_quit;
 /* The signals that stop the worker (worker_signals): SIGTERM, SIGINT and,
@@ -127,7 +131,7 @@ struct worker {
 	struct compute comp;
 	struct worker_waiting *wait;
 	size_t nwait, capwait;
-	long long have;         /* decimals the store holds */
+	long long have;         /* decimals the store gives */
 	long long fit_max;      /* most decimals the memory limit allows */
 	long long refuse_above; /* claim tasks above this only to refuse */
 	long long next_poll;    /* time_mono_ms of the next queue read */
@@ -151,6 +155,13 @@ struct worker {
 	/* The claim transaction's results, reused between batches. */
 	struct worker_claimed *claimed;
 	size_t nclaimed;
+
+	/* The digit store: have is its intact prefix, checked whole at
+	 * store_version; rebuild is what it must hold again with no task
+	 * asking (damaged, or shorter than a done task's n), 0 if none. */
+	unsigned long store_version;
+	long long rebuild;
+	int rebuild_failures; /* rebuilds failed in a row */
 };
 
 /* A transaction body; returns 0 or -1 to roll back and retry. */
@@ -342,6 +353,88 @@ worker_wait_max_n(const struct worker *w)
 	return m;
 }
 
+/* The decimals the next computation must reach: the waiting tasks' and the
+ * store's rebuild. */
+static long long
+worker_need(const struct worker *w)
+{
+	long long m = worker_wait_max_n(w);
+
+	return w->rebuild > m ? w->rebuild : m;
+}
+
+/*
+ * Checks the whole digit store if it changed since it was last checked (or
+ * force): at start, after a computation, and when someone changed it. Sets
+ * have to its intact prefix, and rebuild to what it must hold again: what
+ * it held when written, and at least every done task's n, so that their
+ * pi.txt comes back. Logs once per change what is wrong and where.
+ */
+static void
+worker_store_check(struct worker *w, int force)
+{
+	const char *path = w->cfg.store_path;
+	long long done, want, cap;
+	struct store_view v;
+
+	if (store_view(path, &v) == -1 ||
+	    (!force && v.version == w->store_version))
+		return;
+	/* Every block: about 25 ms at 10^8 decimals from the page cache. */
+	if (store_verify(path, &v) == -1)
+		return;
+	w->store_version = v.version;
+	w->have = v.intact > 1 ? v.intact - 1 : 0;
+	if (v.state == STORE_UNCHECKED || v.state == STORE_DAMAGED)
+		log_err("digit store %s: %s; only decimals 1 to %lld are "
+			"served until it is rebuilt",
+			path, v.why, w->have);
+	done = queue_max_done(w->q);
+	want = v.held > 1 ? v.held - 1 : 0;
+	if (done > want)
+		want = done;
+	cap = w->cfg.n_max < w->fit_max ? w->cfg.n_max : w->fit_max;
+	if (want > cap) {
+		log_warn("digit store: %lld decimals are wanted back, more "
+			 "than n_max or the memory limit allow; rebuilding "
+			 "%lld",
+			 want, cap);
+		want = cap;
+	}
+	if (want <= w->have) {
+		w->rebuild = 0;
+		w->rebuild_failures = 0;
+		return;
+	}
+	if (w->rebuild_failures >= WORKER_REBUILD_TRIES)
+		return;
+	if (want != w->rebuild)
+		log_warn("worker: rebuilding the digit store: computing %lld "
+			 "decimals (it gives %lld)",
+			 want, w->have);
+	w->rebuild = want;
+}
+
+/*
+ * After a read of decimal n failed: returns 1 if the store no longer gives
+ * n (the read found its block damaged, or the store changed), lowering
+ * have so that n waits for the rebuild that the next full check starts;
+ * 0 if it still covers n and only the read failed. Changes nothing a
+ * rollback would leave wrong: have only follows the store.
+ */
+static int
+worker_store_lost(struct worker *w, long long n)
+{
+	struct store_view v;
+
+	if (store_view(w->cfg.store_path, &v) == -1 || v.intact - 1 >= n)
+		return 0;
+	w->have = v.intact > 1 ? v.intact - 1 : 0;
+	/* The next pass of the loop checks the whole store again. */
+	w->store_version = 0;
+	return 1;
+}
+
 /* Whether a waiting task is to fail but has not yet. */
 static int
 worker_any_failing(const struct worker *w)
@@ -383,19 +476,17 @@ worker_backoff(struct worker *w)
 static void
 worker_stop_compute(struct worker *w)
 {
-	long long have;
-
 	compute_stop(&w->comp);
 	sdnotify("STATUS=Waiting for tasks");
-	if ((have = store_decimals(w->cfg.store_path)) >= 0)
-		w->have = have;
+	worker_store_check(w, 0);
 }
 
 /* Stops the computation if no task waits for it any more. */
 static void
 worker_stop_if_unwanted(struct worker *w)
 {
-	if (!compute_active(&w->comp) || worker_wait_max_n(w) > 0)
+	if (!compute_active(&w->comp) || worker_wait_max_n(w) > 0 ||
+	    w->rebuild > w->have)
 		return;
 	log_info("worker: no task waits for the computation; stopping it");
 	worker_stop_compute(w);
@@ -464,8 +555,12 @@ worker_claim_tx(struct worker *w, void *arg)
 		else if (c->t.n > w->fit_max)
 			c->fate = WORKER_FATE_MEMORY;
 		else {
-			/* Not covered, or the store could not be read: a
-			 * computation rewrites it either way. */
+			/* Not covered, or its block was found damaged just
+			 * now (then have drops below n, and the rebuild
+			 * covers it), or the store could not be read (then
+			 * the finish step says so). */
+			if (c->t.n <= w->have)
+				worker_store_lost(w, c->t.n);
 			c->fate = WORKER_FATE_WAIT;
 			waiting++;
 		}
@@ -619,6 +714,11 @@ worker_finish_tx(struct worker *w, void *arg)
 		if (!x->mark)
 			continue;
 		x->digit = (signed char)store_digit(w->cfg.store_path, x->t.n);
+		if (x->digit < 0 && worker_store_lost(w, x->t.n)) {
+			/* Damaged: it waits for the rebuild. */
+			x->mark = 0;
+			continue;
+		}
 		rc = x->digit >= 0 ? queue_finish(w->q, &x->t, x->digit, now)
 				   : queue_fail(w->q, &x->t, unreadable, now);
 		if (rc == -1)
@@ -674,22 +774,23 @@ worker_settle(struct worker *w)
 
 /*
  * Whether a computation should start: a waiting task needs digits the
- * store lacks, no failed task waits to be settled, and no back-off holds it
- * (the loop also waits for a backlog to drain first).
+ * store lacks, or the store must be rebuilt; no failed task waits to be
+ * settled, and no back-off holds it (the loop also waits for a backlog to
+ * drain first).
  */
 static int
 worker_should_compute(const struct worker *w)
 {
-	return w->nwait > 0 && !compute_active(&w->comp) &&
-	       time_mono_ms() >= w->next_start && !worker_any_failing(w) &&
-	       worker_wait_max_n(w) > w->have;
+	return (w->nwait > 0 || w->rebuild > w->have) &&
+	       !compute_active(&w->comp) && time_mono_ms() >= w->next_start &&
+	       !worker_any_failing(w) && worker_need(w) > w->have;
 }
 
 /* Starts a computation for the waiting tasks that need one. */
 static void
 worker_start_compute(struct worker *w)
 {
-	long long need = worker_wait_max_n(w), target, delay;
+	long long need = worker_need(w), target, delay;
 	size_t i;
 	char msg[512];
 
@@ -726,11 +827,30 @@ worker_start_compute(struct worker *w)
 		sdnotify(msg);
 }
 
+/*
+ * Counts a failed computation against the store's rebuild, which stops
+ * after WORKER_REBUILD_TRIES in a row: the log says so, and what fails
+ * again and again (a full disk, a wrong engine) needs a person.
+ */
+static void
+worker_rebuild_failed(struct worker *w)
+{
+	if (w->rebuild <= w->have)
+		return;
+	if (++w->rebuild_failures < WORKER_REBUILD_TRIES)
+		return;
+	log_err("worker: rebuilding the digit store failed %d times in a "
+		"row; it is tried again when the worker restarts or a task "
+		"needs those digits",
+		w->rebuild_failures);
+	w->rebuild = 0;
+}
+
 /* Acts on a computation that has ended on its own. */
 static void
 worker_computed(struct worker *w)
 {
-	long long decimals = w->comp.decimals, need = worker_wait_max_n(w);
+	long long decimals = w->comp.decimals, need = worker_need(w);
 	long long took = time_mono_ms() - w->comp.started_ms;
 	enum compute_outcome oc;
 	char msg[512];
@@ -769,6 +889,7 @@ worker_computed(struct worker *w)
 			"%s",
 			decimals, took, msg);
 		worker_backoff(w);
+		worker_rebuild_failed(w);
 		for (i = 0; i < w->nwait; i++)
 			w->wait[i].mark = worker_needs_digits(w, &w->wait[i]);
 		worker_fail_marked(w, msg);
@@ -781,6 +902,8 @@ worker_computed(struct worker *w)
 	if (w->have < decimals) {
 		/* Failing them keeps the loop from computing the same thing
 		 * forever. */
+		worker_backoff(w);
+		worker_rebuild_failed(w);
 		for (i = 0; i < w->nwait; i++)
 			w->wait[i].mark = worker_needs_digits(w, &w->wait[i]);
 		worker_fail_marked(
@@ -942,7 +1065,7 @@ worker_wait(struct worker *w, long long timeout, const sigset_t *unblocked)
 	if (w->watchdog_ms > 0 && w->next_watchdog - now < timeout)
 		timeout = w->next_watchdog - now;
 	/* Ones in the past hold nothing back any more. */
-	if (w->nwait > 0 && w->next_start > now &&
+	if ((w->nwait > 0 || w->rebuild > 0) && w->next_start > now &&
 	    w->next_start - now < timeout)
 		timeout = w->next_start - now;
 	if (w->nwait > 0 && w->next_settle > now &&
@@ -982,6 +1105,14 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 			worker_computed(w);
 		if (worker_quit)
 			break;
+		/* Cheap unless the store changed: one open and fstat. Not
+		 * while a computation runs: its child may be between the
+		 * store's rename and its check file's, and the store it
+		 * writes replaces this one; worker_stop_compute checks that
+		 * one, and a read that finds a block damaged meanwhile lowers
+		 * have all the same (worker_store_lost). */
+		if (!compute_active(&w->comp))
+			worker_store_check(w, 0);
 		now = time_mono_ms();
 		/* Progress lines from the child wake the loop five times a
 		 * second; the queue is read only when it may have changed
@@ -1039,13 +1170,15 @@ worker_shutdown(struct worker *w)
 	}
 }
 
-/* Writes "3" and `decimals` decimals to path: the benchmark mode. */
+/* Writes "3" and `decimals` decimals to path, and its check file: the
+ * benchmark mode. */
 static int
 worker_cli(const struct config *cfg, long long decimals, const char *path)
 {
 	long long t0 = time_mono_ms();
 	char err[512], *out = NULL;
 	enum pi_result r;
+	long long wrong;
 	int rc = 1;
 
 	log_info("computing %lld decimals with %d thread%s", decimals,
@@ -1057,6 +1190,12 @@ worker_cli(const struct config *cfg, long long decimals, const char *path)
 	}
 	log_info("computed %lld decimals in %lld ms", decimals,
 		 time_mono_ms() - t0);
+	if ((wrong = pi_known_check(out, (size_t)decimals)) > 0) {
+		log_err("the first %lld decimals computed do not match the "
+			"published SHA-256 of pi's; %s is not written",
+			wrong, path);
+		goto out;
+	}
 	if (store_write(path, out, (size_t)decimals, err, sizeof(err)) == -1) {
 		log_err("%s: %s", path, err);
 		goto out;
@@ -1251,18 +1390,20 @@ main(int argc, char **argv)
 	 * Its tasks are claimed again now rather than when their leases
 	 * lapse. */
 	compute_remove_temps(w.cfg.store_path);
+	if (store_check_path(w.cfg.store_path, errbuf, sizeof(errbuf)) == 0)
+		compute_remove_temps(errbuf);
 	if (worker_transaction(&w, "releasing a dead worker's tasks",
 			       worker_orphans_tx, &orphans) == 0 &&
 	    orphans > 0)
 		log_info("worker: %d running task%s of a stopped worker taken "
 			 "up again",
 			 orphans, orphans == 1 ? "" : "s");
-	if ((w.have = store_decimals(w.cfg.store_path)) == -1)
-		w.have = 0;
 	w.fit_max = growth_fit_max((size_t)w.cfg.memory_limit_mb << 20,
 				   w.cfg.compute_threads, w.cfg.n_max,
 				   pi_memory_estimate);
 	w.refuse_above = w.fit_max < w.cfg.n_max ? w.fit_max : w.cfg.n_max;
+	/* Before any task is answered from it. */
+	worker_store_check(&w, 1);
 	w.watchdog_ms = sdnotify_watchdog_ms();
 	w.next_watchdog = time_mono_ms();
 	log_info("worker: ready; data %s, store holds %lld decimals, n_max "

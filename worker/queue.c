@@ -69,6 +69,10 @@ const char *const queue_sql[QUEUE_STMT__MAX] = {
 	[QUEUE_SEEN] =
 	    "INSERT INTO worker_state (id, last_seen) VALUES (1, ?1)"
 	    " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
+	/* Through tasks_by_status: the done rows only. Run when the digit
+	 * store is found changed, not per task. */
+	[QUEUE_MAX_DONE] =
+	    "SELECT coalesce(max(n), 0) FROM tasks WHERE status = 'done'",
 };
 
 const char *const queue_stmt_names[QUEUE_STMT__MAX] = {
@@ -81,6 +85,7 @@ const char *const queue_stmt_names[QUEUE_STMT__MAX] = {
 	[QUEUE_CANCEL_CHECK] = "cancel check",
 	[QUEUE_ORPHANS] = "orphans",
 	[QUEUE_SEEN] = "seen",
+	[QUEUE_MAX_DONE] = "max done",
 };
 
 struct queue {
@@ -331,4 +336,17 @@ queue_seen(struct queue *q, long long now)
 
 	sqlite3_bind_int64(st, 1, now);
 	return queue_update_one(q, QUEUE_SEEN) == -1 ? -1 : 0;
+}
+
+long long
+queue_max_done(struct queue *q)
+{
+	sqlite3_stmt *st = q->st[QUEUE_MAX_DONE];
+	long long n;
+
+	n = sqlite3_step(st) == SQLITE_ROW
+		? sqlite3_column_int64(st, 0)
+		: queue_step_failed(q, QUEUE_MAX_DONE);
+	sqlite3_reset(st);
+	return n;
 }

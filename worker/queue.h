@@ -20,6 +20,7 @@ enum queue_stmt {
 	QUEUE_CANCEL_CHECK, /* running tasks someone asked to cancel */
 	QUEUE_ORPHANS,      /* end the leases of a dead worker's tasks */
 	QUEUE_SEEN,         /* worker_state.last_seen: the worker is alive */
+	QUEUE_MAX_DONE,     /* the largest n of a done task */
 	QUEUE_STMT__MAX
 };
 
@@ -123,5 +124,12 @@ int queue_release_orphans(struct queue *q);
  * transaction. Returns 0 or -1 (logged).
  */
 int queue_seen(struct queue *q, long long now);
+
+/*
+ * Returns the largest n of a done task (0 if none), the decimals the digit
+ * store must hold for every done task's pi.txt, or -1 on error (logged).
+ * Runs on its own, outside a transaction.
+ */
+long long queue_max_done(struct queue *q);
 
 #endif

@@ -5,8 +5,8 @@ defaults, the 1,000-digit cap, its four error sentences as text/plain,
 short answers at the store's end, and CORS (any origin, preflight)."""
 
 import json
-import os
 
+import storefile
 import tap
 from harness import Stack, reference_digits
 
@@ -15,12 +15,9 @@ REF = reference_digits()  # "3" and 10,000 decimals
 
 
 def put_store(s, text):
-    """Test setup: replaces the digit store as the worker does (temp file,
-    rename)."""
-    tmp = s.store_path + ".test"
-    with open(tmp, "w") as f:
-        f.write(text)
-    os.rename(tmp, s.store_path)
+    """Test setup: replaces the digit store and its check file as the
+    worker does (temp file, rename)."""
+    storefile.put(s.store_path, text)
 
 
 def get(s, query, method="GET", headers=None):
