@@ -284,6 +284,7 @@ main(int argc, char **argv)
 			master_child = 0;
 			master_reap(slots, nslots);
 		}
+		log_tick();
 	}
 	log_info("stopping");
 	notify_systemd("STOPPING=1");
