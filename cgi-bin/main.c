@@ -212,7 +212,7 @@ main(int argc, char **argv)
 	/* Create or migrate the schema once, before any child opens it. */
 	if ((db = db_open(cfg.db_path)) == NULL)
 		return 1;
-	sqlite3_close(db);
+	db_close(db);
 
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = SIG_IGN;

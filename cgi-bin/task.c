@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "dbfile.h"
 #include "log.h"
 #include "task.h"
 
@@ -380,13 +381,25 @@ out:
 	return ret;
 }
 
+/*
+ * Begins a write transaction, unless the database file is gone: one
+ * stat(2), a few microseconds beside a commit's fsync.
+ */
+static enum task_rc
+task_begin_write(struct dbconn *c)
+{
+	if (dbfile_check(c->db) == -1)
+		return TASK_DB_GONE;
+	return task_exec(c, Q_BEGIN_IMMEDIATE);
+}
+
 /* Reads one row of a write transaction's first step, or rolls back. */
 static enum task_rc
 task_write_begin(struct dbconn *c, long long id, struct task *t)
 {
 	enum task_rc ret;
 
-	if ((ret = task_exec(c, Q_BEGIN_IMMEDIATE)) != TASK_OK)
+	if ((ret = task_begin_write(c)) != TASK_OK)
 		return ret;
 	if ((ret = task_get(c, id, t)) != TASK_OK)
 		task_exec(c, Q_ROLLBACK);
@@ -403,7 +416,11 @@ task_change(struct dbconn *c, enum query q)
 	return ret;
 }
 
-/* Commits, or rolls back if ret is not TASK_OK or the commit fails. */
+/*
+ * Commits, or rolls back if ret is not TASK_OK or the commit fails. A
+ * commit into a file that went away during the transaction is
+ * TASK_DB_GONE: it would be lost with the file.
+ */
 static enum task_rc
 task_write_end(struct dbconn *c, enum task_rc ret)
 {
@@ -411,6 +428,8 @@ task_write_end(struct dbconn *c, enum task_rc ret)
 		ret = task_exec(c, Q_COMMIT);
 	if (ret != TASK_OK && !sqlite3_get_autocommit(c->db))
 		task_exec(c, Q_ROLLBACK);
+	if (ret == TASK_OK && dbfile_check(c->db) == -1)
+		ret = TASK_DB_GONE;
 	return ret;
 }
 
@@ -432,7 +451,7 @@ task_create(struct dbconn *c, long long n, long long now, long long queue_cap,
 {
 	enum task_rc ret;
 
-	if ((ret = task_exec(c, Q_BEGIN_IMMEDIATE)) != TASK_OK)
+	if ((ret = task_begin_write(c)) != TASK_OK)
 		return ret;
 	if ((ret = task_check_cap(c, queue_cap)) != TASK_OK)
 		goto out;
