@@ -63,8 +63,11 @@ void ctx_db_release(struct ctx *ctx);
  */
 void ctx_fail(struct ctx *ctx, int status, const char *message);
 
-/* What a refused change says, page and API alike, when the database file
- * was removed (TASK_DB_GONE). */
+/* What a refused change says, page and API alike, when the disk is full
+ * (TASK_DISK_FULL) or the database file was removed (TASK_DB_GONE). */
+#define CTX_DISK_FULL                                                          \
+	"The server's disk is full, so it could not save this change, and "    \
+	"nothing was changed. Try again in a few minutes."
 #define CTX_DB_GONE                                                            \
 	"The task database was removed while the server was running, so it "   \
 	"cannot take this change until the people who run this site put it "   \
@@ -74,7 +77,7 @@ void ctx_fail(struct ctx *ctx, int status, const char *message);
 	"The task database was removed while the server was running: the "     \
 	"tasks here are as they were then, and no new task, cancel, retry or " \
 	"delete is taken until the people who run this site put it back."
-/* Its Retry-After: it lasts until someone acts. */
+/* The Retry-After of those two: they last until someone acts. */
 #define CTX_OUTAGE_RETRY_S 60
 
 /*

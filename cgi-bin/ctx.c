@@ -118,6 +118,12 @@ ctx_rc_message(struct ctx *ctx, enum task_rc rc, long long id, char *msg,
 			 "Try again in a few seconds; if it keeps happening, "
 			 "tell the people who run this site.");
 		return 503;
+	case TASK_DISK_FULL:
+		snprintf(msg, len, "%s", CTX_DISK_FULL);
+		/* Space comes back when someone frees it: minutes, not
+		 * the moment a busy lock takes. */
+		ctx->resp->retry_after = CTX_OUTAGE_RETRY_S;
+		return 503;
 	case TASK_DB_GONE:
 		snprintf(msg, len, "%s", CTX_DB_GONE);
 		ctx->resp->retry_after = CTX_OUTAGE_RETRY_S;

@@ -1,4 +1,5 @@
 /* task.c: reading and changing tasks in the queue, for the pages and API. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -83,6 +84,15 @@ task_db_error(struct dbconn *c, int rc, enum query q)
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
 		log_warn("database: %s: busy past the timeout", query_names[q]);
 		return TASK_BUSY;
+	}
+	/* SQLite says SQLITE_FULL for a write that found no room; where a
+	 * sync or the -shm file's growth finds none, an I/O error whose
+	 * cause is ENOSPC. */
+	if (primary == SQLITE_FULL || (primary == SQLITE_IOERR &&
+				       sqlite3_system_errno(c->db) == ENOSPC)) {
+		log_err("database: %s: the disk is full (%s)", query_names[q],
+			sqlite3_errmsg(c->db));
+		return TASK_DISK_FULL;
 	}
 	log_err("database: %s: %s", query_names[q], sqlite3_errmsg(c->db));
 	return TASK_FAILED;

@@ -46,6 +46,7 @@ enum task_rc {
 	TASK_BUSY,        /* the database stayed locked past the busy timeout */
 	TASK_FAILED,      /* any other database error (logged) */
 	TASK_UNAVAILABLE, /* no connection to the database could be opened */
+	TASK_DISK_FULL,   /* the disk is full: the change was not saved */
 	TASK_DB_GONE,     /* the database file was removed (dbfile.h) */
 	TASK_RC__MAX
 };
@@ -143,7 +144,8 @@ enum task_rc task_row_versions(struct dbconn *c, task_deleted_fn fn, void *arg,
  * transaction. Each answers TASK_DB_GONE, without writing, if the
  * database file is gone before it begins, and also after its commit if the
  * file went away meanwhile: a change is never reported saved into a file
- * no name reaches.
+ * no name reaches. A full disk (SQLITE_FULL, or an I/O error whose cause
+ * is ENOSPC) is TASK_DISK_FULL, and nothing is changed.
  */
 
 /*

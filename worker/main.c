@@ -139,7 +139,10 @@ struct worker {
 	long long next_start;   /* no computation starts before this */
 	long long next_settle;  /* no settling before this, after a failure */
 	long long next_seen;    /* time_mono_ms of the next worker_state */
-	long long watchdog_ms;  /* systemd's watchdog interval, or 0 */
+	/* No claim that a database change wakes before this: one that
+	 * failed (a full disk) makes changes of its own. */
+	long long next_claim;
+	long long watchdog_ms; /* systemd's watchdog interval, or 0 */
 	long long next_watchdog;
 	long long busy_since; /* time_mono_ms when a lock wait began */
 	int exact_next;       /* next computation: just what is needed */
@@ -511,8 +514,13 @@ worker_claim(struct worker *w)
 	size_t i;
 
 	if (worker_transaction(w, "claiming tasks", worker_claim_tx, &full) ==
-	    -1)
+	    -1) {
+		/* Its tries wrote to the -wal file, whose events would wake
+		 * the loop to fail again at once: 7 times a second on a
+		 * full disk. The next try comes with the next poll. */
+		w->next_claim = time_mono_ms() + WORKER_POLL_MS;
 		return 0;
+	}
 	for (i = 0; i < w->nclaimed; i++) {
 		c = &w->claimed[i];
 		switch (c->fate) {
@@ -1036,7 +1044,8 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 		/* Progress lines from the child wake the loop five times a
 		 * second; the queue is read only when it may have changed
 		 * or a lease may have lapsed. */
-		if (changed || more || now >= w->next_poll) {
+		if ((changed && now >= w->next_claim) || more ||
+		    now >= w->next_poll) {
 			w->next_poll = now + WORKER_POLL_MS;
 			more = worker_claim(w);
 			if (w->nwait > 0)
