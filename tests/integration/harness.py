@@ -549,6 +549,14 @@ class Stack:
         self.nginx = None
         self._start_nginx(same_port=True)
 
+    def start_fcgi(self):
+        """Starts nthpi-fcgi again after its master died (s.fcgi exited),
+        as a supervisor would: on the same socket path, leaving a stale
+        socket there for the new master to deal with."""
+        if self.fcgi is not None and self.fcgi.poll() is None:
+            raise HarnessError("nthpi-fcgi is running already")
+        self._start_fcgi()
+
     def kill_fcgi_child(self, sig=signal.SIGKILL):
         """Sends sig to one FastCGI child. Returns its pid."""
         kids = self.fcgi_children()
