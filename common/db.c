@@ -203,9 +203,9 @@ db_try_migrate(sqlite3 *db, struct db_fail *f)
 		goto fail;
 	/* Logged once committed: a try that fails is tried again. */
 	if (from == 0)
-		log_info("database: there was none at %s: made a new, empty "
-			 "one (schema version %d)",
-			 sqlite3_db_filename(db, "main"), DB_SCHEMA_VERSION);
+		log_info("database: created the schema (version %d) in a new, "
+			 "empty database: there was none at %s",
+			 DB_SCHEMA_VERSION, sqlite3_db_filename(db, "main"));
 	else if (from < DB_SCHEMA_VERSION)
 		log_info("database: migrated from schema version %d to %d",
 			 from, DB_SCHEMA_VERSION);
@@ -273,7 +273,7 @@ db_open(const char *path)
 			 path);
 		return NULL;
 	}
-	if (dbfile_refuse_lost(path) == -1)
+	if (dbfile_may_open(path) == -1)
 		return NULL;
 	for (;;) {
 		/* At least 1: 0 would turn the busy handler off. */

@@ -94,8 +94,36 @@ dbfile_find_saved(const char *path, char *out, size_t len)
 	closedir(d);
 }
 
+/*
+ * Whether path names another file than the one this process (or the
+ * master it was forked from) opened first: a replacement. Logs it once.
+ */
+static int
+dbfile_replaced(const char *path)
+{
+	struct stat st;
+	int other;
+
+	pthread_mutex_lock(&dbfile_lock);
+	other = dbfile_known && stat(path, &st) == 0 &&
+		(st.st_dev != dbfile_dev || st.st_ino != dbfile_ino);
+	pthread_mutex_unlock(&dbfile_lock);
+	if (!other)
+		return 0;
+	if (!atomic_exchange(&dbfile_lost, 1))
+		log_err(
+		    "database: %s is another file than the one nthpi "
+		    "opened when it started: it was replaced while nthpi "
+		    "ran. Not opened: its -wal and -shm files belong to the "
+		    "old one, and a connection to both would mix them. Stop "
+		    "nthpi; to use the new file, remove %s-wal and %s-shm "
+		    "first; then start it again.",
+		    path, path, path);
+	return 1;
+}
+
 int
-dbfile_refuse_lost(const char *path)
+dbfile_may_open(const char *path)
 {
 	char wal[PATH_MAX], shm[PATH_MAX], dir[PATH_MAX], saved[NAME_MAX + 1];
 	char also[PATH_MAX + 3 * NAME_MAX + 160] = "";
@@ -103,6 +131,8 @@ dbfile_refuse_lost(const char *path)
 	struct stat st;
 	int has_wal, has_shm;
 
+	if (dbfile_replaced(path))
+		return -1;
 	if (dbfile_name(wal, sizeof(wal), path, "-wal") == -1 ||
 	    dbfile_name(shm, sizeof(shm), path, "-shm") == -1 ||
 	    dbfile_split(path, dir, sizeof(dir), &base) == -1)

@@ -21,14 +21,19 @@
  */
 
 /*
- * Refuses to create a database at path over what a lost one left: returns
- * -1 (logged, with what happened and what to do) if path is missing but
- * its -wal or -shm file is there, else 0.
+ * Whether db_open may open path. Returns -1 (logged once, with what
+ * happened and what to do; the process then counts its database as gone)
+ * if path is missing but its -wal or -shm file is there, so that a new,
+ * empty database would be made over what a lost one left; or if path
+ * names another file than the one this process, or the master it was
+ * forked from, opened first (dbfile_opened): a replacement, whose -wal and
+ * -shm files would be the old one's. Else 0.
  */
-int dbfile_refuse_lost(const char *path);
+int dbfile_may_open(const char *path);
 
-/* Notes which file path names now, the one db_open has just opened, so
- * that its descriptor can be found once its name is gone. */
+/* Notes which file path names now, the first time db_open has opened it in
+ * this process (a forked child inherits it), so that a replacement is
+ * known and the file's descriptor found once its name is gone. */
 void dbfile_opened(const char *path);
 
 /*

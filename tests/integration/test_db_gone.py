@@ -268,7 +268,7 @@ def test_moved_database():
         check("db gone: with no database and no -wal file, a start makes "
               "a new, empty one and says so",
               st == 200 and lst["tasks"] == [] and
-              text.count("there was none at %s: made a new, empty one" %
+              text.count("in a new, empty database: there was none at %s" %
                          s.db_path) == 2, text[-1500:])
 
 

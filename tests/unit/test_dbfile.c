@@ -114,22 +114,22 @@ refuses_over_lost_files(void)
 	snprintf(path, sizeof(path), "%s/lost.db", dir);
 	snprintf(wal, sizeof(wal), "%s-wal", path);
 	snprintf(shm, sizeof(shm), "%s-shm", path);
-	failed += !T_CHECK(dbfile_refuse_lost(path) == 0,
+	failed += !T_CHECK(dbfile_may_open(path) == 0,
 			   "dbfile: no database and no -wal or -shm file: a "
 			   "new database may be made");
 	if ((db = db_open(path)) != NULL)
 		db_close(db);
 	touch(wal);
-	failed += !T_CHECK(db != NULL && dbfile_refuse_lost(path) == 0,
+	failed += !T_CHECK(db != NULL && dbfile_may_open(path) == 0,
 			   "dbfile: a database and its -wal file: opened as "
 			   "usual");
 	unlink(path);
-	failed += !T_CHECK(dbfile_refuse_lost(path) == -1 && !exists(path),
+	failed += !T_CHECK(dbfile_may_open(path) == -1 && !exists(path),
 			   "dbfile: a -wal file without its database: "
 			   "refused");
 	unlink(wal);
 	touch(shm);
-	failed += !T_CHECK(dbfile_refuse_lost(path) == -1,
+	failed += !T_CHECK(dbfile_may_open(path) == -1,
 			   "dbfile: a -shm file without its database: "
 			   "refused");
 	failed += !T_CHECK(db_open(path) == NULL && !exists(path),
@@ -169,7 +169,7 @@ deleted_while_open(const char *path)
 	failed += !T_CHECK(exists(wal),
 			   "dbfile: closing keeps the -wal file (it is not "
 			   "copied into the lost file and removed)");
-	failed += !T_CHECK(dbfile_refuse_lost(path) == -1,
+	failed += !T_CHECK(dbfile_may_open(path) == -1,
 			   "dbfile: and a start over it is refused");
 	return failed;
 }
@@ -203,6 +203,39 @@ test_refuses_a_new_database_over_a_lost_ones_files(void)
 	fflush(stdout);
 	if ((pid = fork()) == 0)
 		_exit(refuses_over_lost_files());
+	t_failed += child_failures(pid);
+}
+
+/* In a child: a new connection after the file was replaced. Returns
+ * failures. */
+static int
+replaced_then_opened(const char *path, const char *other)
+{
+	sqlite3 *db, *again;
+	int failed = 0;
+
+	if ((db = db_open(path)) == NULL || (again = db_open(other)) == NULL)
+		return 1;
+	db_close(again);
+	rename(other, path);
+	failed += !T_CHECK(db_open(path) == NULL && dbfile_gone(),
+			   "dbfile: a file put in the place of the one this "
+			   "process opened is not opened");
+	db_close(db);
+	return failed;
+}
+
+static void
+test_replaced_then_opened(void)
+{
+	char path[256], other[256];
+	pid_t pid;
+
+	snprintf(path, sizeof(path), "%s/replaced.db", dir);
+	snprintf(other, sizeof(other), "%s/replacement.db", dir);
+	fflush(stdout);
+	if ((pid = fork()) == 0)
+		_exit(replaced_then_opened(path, other));
 	t_failed += child_failures(pid);
 }
 
@@ -252,6 +285,7 @@ main(void)
 	test_refuses_a_new_database_over_a_lost_ones_files();
 	test_deleted_while_open();
 	test_moved_while_open();
+	test_replaced_then_opened();
 	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
 	if (system(cmd) != 0)
 		T_DIAG("could not remove %s", dir);
