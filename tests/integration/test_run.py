@@ -620,6 +620,11 @@ def test_master_killed():
                       "application/json" for st, h, _ in polls),
                   [(st, h.get("content-type"), b[:200])
                    for st, h, b in polls])
+            out = output(p)
+            check("no sanitizer report or crash in run.sh's output (the "
+                  "master's death)",
+                  "Sanitizer" not in out and "runtime error" not in out and
+                  "Segmentation" not in out, out[-3000:])
         finally:
             stop_run(p, data)
 
