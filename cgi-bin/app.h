@@ -63,11 +63,40 @@ void ctx_db_release(struct ctx *ctx);
  */
 void ctx_fail(struct ctx *ctx, int status, const char *message);
 
+/* What a refused change says, page and API alike, when the disk is full
+ * (TASK_DISK_FULL) or the database file was removed (TASK_DB_GONE). */
+#define CTX_DISK_FULL                                                          \
+	"The server's disk is full, so it could not save this change, and "    \
+	"nothing was changed. Try again in a few minutes."
+#define CTX_DB_GONE                                                            \
+	"The task database was removed while the server was running, so it "   \
+	"cannot take this change until the people who run this site put it "   \
+	"back. Try again later; the tasks shown are as they were."
+/* The banner of the pages meanwhile: they still show the tasks. */
+#define CTX_DB_GONE_BANNER                                                     \
+	"The task database was removed while the server was running: the "     \
+	"tasks here are as they were then, and no new task, cancel, retry or " \
+	"delete is taken until the people who run this site put it back."
+/* The Retry-After of those two: they last until someone acts. */
+#define CTX_OUTAGE_RETRY_S 60
+
 /*
- * Answers with the status and message that fit rc, which is not TASK_OK:
- * 404, 409, 503 or 500, naming task id where it matters.
+ * Writes the sentence that fits rc, which is not TASK_OK, into msg (naming
+ * task id where it matters), sets the response's Retry-After where the
+ * status calls for one, and returns the status: 404, 409, 503 or 500.
  */
+int ctx_rc_message(struct ctx *ctx, enum task_rc rc, long long id, char *msg,
+		   size_t len);
+
+/* Answers with the status and message that fit rc (ctx_rc_message). */
 void ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id);
+
+/*
+ * Returns the banner sentence a page shows while changes cannot be taken
+ * (the database file was removed: checked on the request's connection,
+ * taken with ctx_db first), or NULL.
+ */
+const char *ctx_outage(struct ctx *ctx);
 
 /*
  * Does a cancel, retry or delete of task ctx->id for the page and the API

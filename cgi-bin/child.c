@@ -324,19 +324,29 @@ child_signals(sigset_t *stop)
 
 /*
  * Stops the threads: no new accepts, and threads blocked in accept are
- * interrupted (only those: one that took a connection serves it). Waits
- * up to limit_ms for the threads.
+ * interrupted (only those: one that took a connection serves it). Closes
+ * this process's listen_fd as soon as no thread can accept on it, then
+ * waits up to limit_ms for the threads.
+ *
+ * Why close it before the requests are done: when the master dies, its
+ * children stop here (PR_SET_PDEATHSIG), and while any of them holds the
+ * socket, connections queue on it that no one will accept (nginx's 502
+ * once it is closed), and a new master finds the socket taken ("another
+ * nthpi-fcgi is serving there") and will not start. Released at once, the
+ * socket is gone with the last child's close, and the next master binds a
+ * new one while the old children finish their requests.
  */
 static void
-child_stop(struct worker_thread *ws, int n, long long limit_ms)
+child_stop(struct worker_thread *ws, int n, int listen_fd, long long limit_ms)
 {
 	long long deadline = time_mono_ms() + limit_ms;
-	int i, left;
+	int i, left, accepting, released = 0;
 
 	atomic_store(&child_stopping, 1);
 	FCGX_ShutdownPending();
 	do {
 		left = 0;
+		accepting = 0;
 		for (i = 0; i < n; i++) {
 			struct worker_thread *w = &ws[i];
 
@@ -346,9 +356,18 @@ child_stop(struct worker_thread *ws, int n, long long limit_ms)
 			/* Sent again each round: one that arrived just
 			 * before accept(2) began would be lost. */
 			pthread_mutex_lock(&w->lock);
-			if (w->in_accept)
+			if (w->in_accept) {
 				pthread_kill(w->id, SIGUSR1);
+				accepting++;
+			}
 			pthread_mutex_unlock(&w->lock);
+		}
+		/* in_accept is set under the same lock as the look at
+		 * child_stopping: a thread seen outside accept either serves
+		 * a request or will see the stop, and never accepts again. */
+		if (!released && accepting == 0) {
+			close(listen_fd);
+			released = 1;
 		}
 		if (left > 0)
 			usleep(20 * 1000);
@@ -436,7 +455,7 @@ child_run(const struct config *cfg, int listen_fd, int ready_fd,
 		if (sigwait(&stop, &sig) != 0)
 			sig = SIGTERM;
 	} while (sig != SIGTERM && sig != SIGINT && sig != SIGHUP);
-	child_stop(ws, cfg->threads, CHILD_STOP_MS);
+	child_stop(ws, cfg->threads, listen_fd, CHILD_STOP_MS);
 	/* Threads may still be inside a request, using app (on this stack),
 	 * the pool and the cache: end the process here, without returning
 	 * or freeing what they use. */

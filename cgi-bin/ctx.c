@@ -5,6 +5,7 @@
 
 #include "app.h"
 #include "csrf.h"
+#include "dbfile.h"
 #include "json.h"
 #include "layout.h"
 #include "log.h"
@@ -81,58 +82,84 @@ ctx_fail(struct ctx *ctx, int status, const char *message)
 	}
 }
 
-void
-ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id)
+int
+ctx_rc_message(struct ctx *ctx, enum task_rc rc, long long id, char *msg,
+	       size_t len)
 {
-	char msg[256];
-
+	/* dbpool_get opens no connection once the file is gone. */
+	if (rc == TASK_UNAVAILABLE && dbfile_gone())
+		rc = TASK_DB_GONE;
 	switch (rc) {
 	case TASK_NOT_FOUND:
-		snprintf(msg, sizeof(msg),
+		snprintf(msg, len,
 			 "There is no task %lld; it may have been deleted. "
 			 "See the task list for the tasks there are.",
 			 id);
-		ctx_fail(ctx, 404, msg);
-		break;
+		return 404;
 	case TASK_QUEUE_FULL:
-		snprintf(msg, sizeof(msg),
+		snprintf(msg, len,
 			 "The queue is full: %lld tasks are already waiting. "
 			 "Try again when some have finished.",
 			 ctx->app->cfg->queue_cap);
 		/* Room comes as tasks finish: longer than a busy moment. */
 		ctx->resp->retry_after = 30;
-		ctx_fail(ctx, 503, msg);
-		break;
+		return 503;
 	case TASK_BUSY:
-		ctx_fail(ctx, 503,
+		snprintf(msg, len,
 			 "The task database is busy right now. Try again in a "
 			 "few seconds.");
-		break;
+		return 503;
 	case TASK_UNAVAILABLE:
 		/* dbpool_get could not open a connection: the database
 		 * file is missing, unreadable or out of descriptors for a
 		 * moment. */
-		ctx_fail(ctx, 503,
+		snprintf(msg, len,
 			 "The server cannot open the task database right now. "
 			 "Try again in a few seconds; if it keeps happening, "
 			 "tell the people who run this site.");
-		break;
+		return 503;
+	case TASK_DISK_FULL:
+		snprintf(msg, len, "%s", CTX_DISK_FULL);
+		/* Space comes back when someone frees it: minutes, not
+		 * the moment a busy lock takes. */
+		ctx->resp->retry_after = CTX_OUTAGE_RETRY_S;
+		return 503;
+	case TASK_DB_GONE:
+		snprintf(msg, len, "%s", CTX_DB_GONE);
+		ctx->resp->retry_after = CTX_OUTAGE_RETRY_S;
+		return 503;
 	case TASK_CONFLICT:
 		/* Callers say which action did not apply; this is the
 		 * fallback. */
-		snprintf(msg, sizeof(msg),
+		snprintf(msg, len,
 			 "That action does not apply to task %lld in its "
 			 "current state. Reload to see its status.",
 			 id);
-		ctx_fail(ctx, 409, msg);
-		break;
+		return 409;
 	default:
-		ctx_fail(ctx, 500,
+		snprintf(msg, len,
 			 "The server could not read or write the task "
 			 "database. Try again later; if it keeps happening, "
 			 "tell the people who run this site.");
-		break;
+		return 500;
 	}
+}
+
+void
+ctx_fail_rc(struct ctx *ctx, enum task_rc rc, long long id)
+{
+	char msg[256];
+	int status = ctx_rc_message(ctx, rc, id, msg, sizeof(msg));
+
+	ctx_fail(ctx, status, msg);
+}
+
+const char *
+ctx_outage(struct ctx *ctx)
+{
+	return ctx->db != NULL && dbfile_check(ctx->db->db) == -1
+		   ? CTX_DB_GONE_BANNER
+		   : NULL;
 }
 
 /* Sets cookie name to the token, with the given SameSite. Returns 0 or -1. */

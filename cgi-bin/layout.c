@@ -91,6 +91,15 @@ layout_begin_filtered(struct buf *b, const char *title,
 }
 
 void
+layout_outage(struct buf *b, const char *sentence)
+{
+	html_raw_unescaped(b, "<p id=\"outage\" class=\"outage\" "
+			      "role=\"alert\">");
+	html_text(b, sentence);
+	html_raw_unescaped(b, "</p>\n");
+}
+
+void
 layout_end(struct buf *b)
 {
 	html_raw_unescaped(b, "</main>\n"

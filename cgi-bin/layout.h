@@ -23,6 +23,13 @@ void layout_begin_filtered(struct buf *b, const char *title,
 			   const long long counts[TASK_STATUS__MAX],
 			   int filter);
 
+/*
+ * Appends the banner of an outage that a page's reader should know of
+ * before using its forms: <p id="outage" class="outage" role="alert">
+ * with the sentence. Goes right after layout_begin.
+ */
+void layout_outage(struct buf *b, const char *sentence);
+
 /* Closes <main> and the page. */
 void layout_end(struct buf *b);
 

@@ -214,7 +214,7 @@ main(int argc, char **argv)
 	/* Create or migrate the schema once, before any child opens it. */
 	if ((db = db_open(cfg.db_path)) == NULL)
 		return 1;
-	sqlite3_close(db);
+	db_close(db);
 	/* Before any child serves: the children inherit what it found. */
 	store_check_start(cfg.store_path, &store);
 
@@ -288,6 +288,7 @@ main(int argc, char **argv)
 			master_child = 0;
 			master_reap(slots, nslots);
 		}
+		log_tick();
 	}
 	log_info("stopping");
 	notify_systemd("STOPPING=1");

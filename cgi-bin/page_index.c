@@ -195,6 +195,7 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	struct index_rows rows = { b, ctx->now, NULL, 0, 0, 0 };
 	struct task_filter f;
 	struct dbconn *c;
+	const char *outage;
 	enum task_rc rc;
 	int i, newer = 0;
 
@@ -208,6 +209,7 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 		ctx_fail_rc(ctx, TASK_UNAVAILABLE, 0);
 		return;
 	}
+	outage = ctx_outage(ctx);
 	/* One snapshot, so the counts, the version and the rows agree. */
 	if ((rc = task_snapshot_begin(c)) != TASK_OK)
 		goto fail;
@@ -224,6 +226,8 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	layout_begin_filtered(
 	    b, error != NULL ? "Error: n was not taken" : "Tasks", counts,
 	    v.has_status ? (int)v.status : -1);
+	if (outage != NULL)
+		layout_outage(b, outage);
 	index_form(b, ctx->app->cfg, rows.token, typed, error);
 	html_raw_unescaped(b, "<section class=\"task-list\">\n<h2>");
 	if (v.has_status) {
@@ -362,18 +366,16 @@ page_index_post(struct ctx *ctx)
 		return;
 	}
 	rc = task_create(c, n, ctx->now, cfg->queue_cap, &t);
-	if (rc == TASK_QUEUE_FULL) {
-		snprintf(msg, sizeof(msg),
-			 "The queue is full: %lld tasks are already waiting. "
-			 "Try again when some have finished.",
-			 cfg->queue_cap);
-		/* Room comes as tasks finish: longer than a busy moment. */
-		ctx->resp->retry_after = 30;
-		index_render(ctx, 503, index_newest, typed, msg);
-		return;
-	}
 	if (rc != TASK_OK) {
-		ctx_fail_rc(ctx, rc, 0);
+		int status = ctx_rc_message(ctx, rc, 0, msg, sizeof(msg));
+
+		/* What passes (a full queue or disk, a busy or lost
+		 * database): the form again, with n as typed and why beside
+		 * it, to send again later. */
+		if (status == 503)
+			index_render(ctx, 503, index_newest, typed, msg);
+		else
+			ctx_fail(ctx, status, msg);
 		return;
 	}
 	log_debug("task %lld: created for n=%lld", t.id, n);

@@ -460,7 +460,7 @@ page_task_get(struct ctx *ctx)
 	struct buf *b = &ctx->resp->body;
 	struct task_jump jump = { NULL, NULL, "" };
 	struct dbconn *c;
-	const char *token;
+	const char *token, *outage;
 	enum task_rc rc;
 	char title[64];
 	struct task t;
@@ -489,6 +489,7 @@ page_task_get(struct ctx *ctx)
 		ctx_fail_rc(ctx, rc, ctx->id);
 		return;
 	}
+	outage = ctx_outage(ctx);
 	ctx_db_release(ctx);
 	if (jump.field != NULL) {
 		/* No form to say it beside (a task not done, or one page):
@@ -542,6 +543,8 @@ page_task_get(struct ctx *ctx)
 		 jump.field != NULL ? "Error: " : "", t.id);
 	ctx->resp->status = status;
 	layout_begin(b, title, NULL);
+	if (outage != NULL)
+		layout_outage(b, outage);
 	html_raw_unescaped(b, "<section id=\"task\" class=\"task\" "
 			      "data-id=\"");
 	html_int(b, t.id);

@@ -122,6 +122,6 @@ queries_close(struct dbconn *c)
 		return;
 	for (i = 0; i < Q__MAX; i++)
 		sqlite3_finalize(c->st[i]);
-	sqlite3_close(c->db);
+	db_close(c->db);
 	free(c);
 }

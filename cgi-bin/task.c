@@ -1,7 +1,9 @@
 /* task.c: reading and changing tasks in the queue, for the pages and API. */
+#include <errno.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "dbfile.h"
 #include "log.h"
 #include "task.h"
 
@@ -82,6 +84,15 @@ task_db_error(struct dbconn *c, int rc, enum query q)
 	if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) {
 		log_warn("database: %s: busy past the timeout", query_names[q]);
 		return TASK_BUSY;
+	}
+	/* SQLite says SQLITE_FULL for a write that found no room; where a
+	 * sync or the -shm file's growth finds none, an I/O error whose
+	 * cause is ENOSPC. */
+	if (primary == SQLITE_FULL || (primary == SQLITE_IOERR &&
+				       sqlite3_system_errno(c->db) == ENOSPC)) {
+		log_err("database: %s: the disk is full (%s)", query_names[q],
+			sqlite3_errmsg(c->db));
+		return TASK_DISK_FULL;
 	}
 	log_err("database: %s: %s", query_names[q], sqlite3_errmsg(c->db));
 	return TASK_FAILED;
@@ -384,13 +395,25 @@ out:
 	return ret;
 }
 
+/*
+ * Begins a write transaction, unless the database file is gone: one
+ * stat(2), a few microseconds beside a commit's fsync.
+ */
+static enum task_rc
+task_begin_write(struct dbconn *c)
+{
+	if (dbfile_check(c->db) == -1)
+		return TASK_DB_GONE;
+	return task_exec(c, Q_BEGIN_IMMEDIATE);
+}
+
 /* Reads one row of a write transaction's first step, or rolls back. */
 static enum task_rc
 task_write_begin(struct dbconn *c, long long id, struct task *t)
 {
 	enum task_rc ret;
 
-	if ((ret = task_exec(c, Q_BEGIN_IMMEDIATE)) != TASK_OK)
+	if ((ret = task_begin_write(c)) != TASK_OK)
 		return ret;
 	if ((ret = task_get(c, id, t)) != TASK_OK)
 		task_exec(c, Q_ROLLBACK);
@@ -407,7 +430,11 @@ task_change(struct dbconn *c, enum query q)
 	return ret;
 }
 
-/* Commits, or rolls back if ret is not TASK_OK or the commit fails. */
+/*
+ * Commits, or rolls back if ret is not TASK_OK or the commit fails. A
+ * commit into a file that went away during the transaction is
+ * TASK_DB_GONE: it would be lost with the file.
+ */
 static enum task_rc
 task_write_end(struct dbconn *c, enum task_rc ret)
 {
@@ -415,6 +442,8 @@ task_write_end(struct dbconn *c, enum task_rc ret)
 		ret = task_exec(c, Q_COMMIT);
 	if (ret != TASK_OK && !sqlite3_get_autocommit(c->db))
 		task_exec(c, Q_ROLLBACK);
+	if (ret == TASK_OK && dbfile_check(c->db) == -1)
+		ret = TASK_DB_GONE;
 	return ret;
 }
 
@@ -436,7 +465,7 @@ task_create(struct dbconn *c, long long n, long long now, long long queue_cap,
 {
 	enum task_rc ret;
 
-	if ((ret = task_exec(c, Q_BEGIN_IMMEDIATE)) != TASK_OK)
+	if ((ret = task_begin_write(c)) != TASK_OK)
 		return ret;
 	if ((ret = task_check_cap(c, queue_cap)) != TASK_OK)
 		goto out;

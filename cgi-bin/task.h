@@ -46,6 +46,8 @@ enum task_rc {
 	TASK_BUSY,        /* the database stayed locked past the busy timeout */
 	TASK_FAILED,      /* any other database error (logged) */
 	TASK_UNAVAILABLE, /* no connection to the database could be opened */
+	TASK_DISK_FULL,   /* the disk is full: the change was not saved */
+	TASK_DB_GONE,     /* the database file was removed (dbfile.h) */
 	TASK_RC__MAX
 };
 
@@ -140,6 +142,15 @@ enum task_rc task_changes(struct dbconn *c, long long since, task_fn on_task,
  */
 enum task_rc task_row_versions(struct dbconn *c, task_deleted_fn fn, void *arg,
 			       long long *version);
+
+/*
+ * The writes below (create, cancel, retry, delete) each run in one
+ * transaction. Each answers TASK_DB_GONE, without writing, if the
+ * database file is gone before it begins, and also after its commit if the
+ * file went away meanwhile: a change is never reported saved into a file
+ * no name reaches. A full disk (SQLITE_FULL, or an I/O error whose cause
+ * is ENOSPC) is TASK_DISK_FULL, and nothing is changed.
+ */
 
 /*
  * Adds a queued task for n, created now, unless queue_cap tasks are

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "db.h"
+#include "dbfile.h"
 #include "log.h"
 #include "timefmt.h"
 
@@ -202,8 +203,9 @@ db_try_migrate(sqlite3 *db, struct db_fail *f)
 		goto fail;
 	/* Logged once committed: a try that fails is tried again. */
 	if (from == 0)
-		log_info("database: created the schema (version %d)",
-			 DB_SCHEMA_VERSION);
+		log_info("database: created the schema (version %d) in a new, "
+			 "empty database: there was none at %s",
+			 DB_SCHEMA_VERSION, sqlite3_db_filename(db, "main"));
 	else if (from < DB_SCHEMA_VERSION)
 		log_info("database: migrated from schema version %d to %d",
 			 from, DB_SCHEMA_VERSION);
@@ -263,6 +265,16 @@ db_open(const char *path)
 	int pause_ms = DB_RETRY_FIRST_MS, tries = 0;
 	sqlite3 *db = NULL;
 
+	/* A new connection could reach another file than the lost one, or
+	 * make an empty database over what the lost one left. */
+	if (dbfile_gone()) {
+		log_warn("database: %s: not opened again: its file went away "
+			 "while in use (see the error logged then)",
+			 path);
+		return NULL;
+	}
+	if (dbfile_may_open(path) == -1)
+		return NULL;
 	for (;;) {
 		/* At least 1: 0 would turn the busy handler off. */
 		long long left = DB_OPEN_PATIENCE_MS - spent;
@@ -284,6 +296,7 @@ db_open(const char *path)
 	if (db != NULL) {
 		/* The tries' timeout was what was left of the patience. */
 		sqlite3_busy_timeout(db, DB_BUSY_TIMEOUT_MS);
+		dbfile_opened(path);
 		if (tries > 1)
 			log_debug("database: %s opened at try %d, %lld ms "
 				  "after the first (the last try stopped at "
@@ -299,6 +312,20 @@ db_open(const char *path)
 	else
 		log_err("database: %s: %s: %s", path, f.what, f.msg);
 	return db;
+}
+
+void
+db_close(sqlite3 *db)
+{
+	if (db == NULL)
+		return;
+	/* The last connection to close copies the -wal file into the
+	 * database and removes it: into a lost file, that would leave only
+	 * a copy no name reaches, and a restart nothing to refuse over. */
+	if (dbfile_check(db) == -1)
+		sqlite3_db_config(db, SQLITE_DBCONFIG_NO_CKPT_ON_CLOSE, 1,
+				  (int *)NULL);
+	sqlite3_close(db);
 }
 
 sqlite3_stmt *

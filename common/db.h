@@ -13,10 +13,20 @@
  * BEGIN IMMEDIATE transaction; one already at that version is only read.
  * Safe while other processes open the same file: where SQLite answers
  * "busy" without waiting, it starts over after a pause, for up to 20 s.
- * Returns the handle, which the caller closes with sqlite3_close, or NULL
- * after logging why (once, with the path and, for a lock, what to do).
+ * Refuses, returning NULL, to make a new database where a lost one left
+ * its -wal or -shm file, and to open any once this process found its
+ * database file gone (dbfile.h). Returns the handle, which the caller
+ * closes with db_close, or NULL after logging why (once, with the path
+ * and what to do).
  */
 sqlite3 *db_open(const char *path);
+
+/*
+ * Closes db (accepts NULL). If its file is gone (dbfile_check), the -wal
+ * file stays as it is, for the saved copy or the moved file to go on
+ * from, instead of being copied into the lost file and removed.
+ */
+void db_close(sqlite3 *db);
 
 /*
  * Prepares sql, logging the SQLite error with the statement on failure.

@@ -13,9 +13,27 @@ enum log_level {
 /* Sets the program name printed on each line and the lowest level shown. */
 void log_init(const char *prog, enum log_level min);
 
-/* Writes "prog[pid]: level: message\n" to stderr in one write(2). */
+/*
+ * Writes "prog[pid]: level: message\n" to stderr in one write(2). Safe from
+ * any thread. A message logged again at the same level within 10 s of its
+ * first showing, while fewer than 8 other lines came between, is counted
+ * instead (folded); the count goes out as "message (repeated N more times
+ * in X s)" when a new line comes, at the first log_msg or log_tick 10 s
+ * after, or at exit.
+ */
 void log_msg(enum log_level level, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
+
+/* Writes the counts of folded lines whose 10 s are over: for a loop to
+ * call now and then, so that a count does not wait for the next line. */
+void log_tick(void);
+
+/* Writes every count of folded lines now (at exit, say). */
+void log_flush(void);
+
+/* Sets how long a line's repeats are folded, in ms; 0 folds nothing.
+ * For tests. Writes the counts held first. */
+void log_fold_window(int ms);
 
 #define log_debug(...) log_msg(LOG_LEVEL_DEBUG, __VA_ARGS__)
 #define log_info(...) log_msg(LOG_LEVEL_INFO, __VA_ARGS__)

@@ -17,6 +17,7 @@
 #include "config.h"
 #include "datalock.h"
 #include "db.h"
+#include "dbfile.h"
 #include "dbwatch.h"
 #include "growth.h"
 #include "log.h"
@@ -142,12 +143,16 @@ struct worker {
 	long long next_start;   /* no computation starts before this */
 	long long next_settle;  /* no settling before this, after a failure */
 	long long next_seen;    /* time_mono_ms of the next worker_state */
-	long long watchdog_ms;  /* systemd's watchdog interval, or 0 */
+	/* No claim that a database change wakes before this: one that
+	 * failed (a full disk) makes changes of its own. */
+	long long next_claim;
+	long long watchdog_ms; /* systemd's watchdog interval, or 0 */
 	long long next_watchdog;
 	long long busy_since; /* time_mono_ms when a lock wait began */
 	int exact_next;       /* next computation: just what is needed */
 	int interrupts;       /* computations stopped by a signal in a row */
 	int failures;         /* computations failed in a row */
+	int said_gone;        /* that the database file went away was said */
 	int start_tries;      /* failed starts of the next computation */
 	char fail_msg[512];   /* the error the failing tasks get */
 	/* Scratch for the heartbeat: the tasks of wait, capwait of them. */
@@ -258,6 +263,10 @@ worker_transaction(struct worker *w, const char *what, worker_tx_fn fn,
 	int i;
 
 	for (i = 0; i < WORKER_TX_TRIES; i++) {
+		/* Nothing more goes into a file that went away; the loop
+		 * says so once (worker_db_gone). */
+		if (dbfile_check(w->db) == -1)
+			return -1;
 		if (i > 0) {
 			/* A stop puts everything back anyway. */
 			if (worker_stop_pending())
@@ -600,8 +609,13 @@ worker_claim(struct worker *w)
 	size_t i;
 
 	if (worker_transaction(w, "claiming tasks", worker_claim_tx, &full) ==
-	    -1)
+	    -1) {
+		/* Its tries wrote to the -wal file, whose events would wake
+		 * the loop to fail again at once: 7 times a second on a
+		 * full disk. The next try comes with the next poll. */
+		w->next_claim = time_mono_ms() + WORKER_POLL_MS;
 		return 0;
+	}
 	for (i = 0; i < w->nclaimed; i++) {
 		c = &w->claimed[i];
 		switch (c->fate) {
@@ -1093,6 +1107,40 @@ worker_wait(struct worker *w, long long timeout, const sigset_t *unblocked)
 	return dbwatch_wait(w->watch_fd, 0) == 1;
 }
 
+/*
+ * Whether the database file has gone away (dbfile.h). Then the worker
+ * claims nothing and writes nothing more, so that all it did stays in what
+ * the lost file left, and says so once; a computation under way goes on,
+ * for the digit store.
+ */
+static int
+worker_db_gone(struct worker *w)
+{
+	if (dbfile_check(w->db) == 0)
+		return 0;
+	if (!w->said_gone)
+		log_err(
+		    "worker: not claiming tasks, and writing nothing to the "
+		    "database, until nthpi is restarted: its file went away "
+		    "(the error above says what to do)%s",
+		    w->nwait > 0 ? "; the tasks it was computing stay "
+				   "running there, and are claimed again "
+				   "after the restart"
+				 : "");
+	w->said_gone = 1;
+	return 1;
+}
+
+/* Tells systemd's watchdog that the loop goes round, when it is due. */
+static void
+worker_watchdog(struct worker *w)
+{
+	if (w->watchdog_ms > 0 && time_mono_ms() >= w->next_watchdog) {
+		sdnotify("WATCHDOG=1");
+		w->next_watchdog = time_mono_ms() + w->watchdog_ms / 2;
+	}
+}
+
 /* The daemon loop; returns when asked to stop. */
 static void
 worker_loop(struct worker *w, const sigset_t *unblocked)
@@ -1105,6 +1153,16 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 			worker_computed(w);
 		if (worker_quit)
 			break;
+		log_tick();
+		if (worker_db_gone(w)) {
+			/* Only the computation's pipe, a signal or the
+			 * watchdog still has anything to do. */
+			w->next_poll = w->next_beat =
+			    time_mono_ms() + WORKER_POLL_MS;
+			worker_watchdog(w);
+			worker_wait(w, WORKER_POLL_MS, unblocked);
+			continue;
+		}
 		/* Cheap unless the store changed: one open and fstat. Not
 		 * while a computation runs: its child may be between the
 		 * store's rename and its check file's, and the store it
@@ -1117,7 +1175,8 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 		/* Progress lines from the child wake the loop five times a
 		 * second; the queue is read only when it may have changed
 		 * or a lease may have lapsed. */
-		if (changed || more || now >= w->next_poll) {
+		if ((changed && now >= w->next_claim) || more ||
+		    now >= w->next_poll) {
 			w->next_poll = now + WORKER_POLL_MS;
 			more = worker_claim(w);
 			if (w->nwait > 0)
@@ -1134,10 +1193,7 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 			queue_seen(w->q, time_now_ms());
 			w->next_seen = time_mono_ms() + WORKER_SEEN_MS;
 		}
-		if (w->watchdog_ms > 0 && time_mono_ms() >= w->next_watchdog) {
-			sdnotify("WATCHDOG=1");
-			w->next_watchdog = time_mono_ms() + w->watchdog_ms / 2;
-		}
+		worker_watchdog(w);
 		/* With a backlog the wait only lets a stop signal in, if no
 		 * descriptor is ready; worker_take_stop catches it otherwise. */
 		changed = worker_wait(w, more ? 0 : WORKER_POLL_MS, unblocked);
@@ -1155,6 +1211,12 @@ worker_shutdown(struct worker *w)
 		compute_stop(&w->comp);
 	if (n == 0)
 		return;
+	if (dbfile_gone()) {
+		log_warn("worker: %zu running task%s left as %s: the database "
+			 "file went away",
+			 n, n == 1 ? "" : "s", n == 1 ? "it is" : "they are");
+		return;
+	}
 	/* One try only, waiting at most WORKER_BUSY_MS for the lock: a stop
 	 * takes at most 2 s, and if the requeue fails the leases lapse and
 	 * the tasks are claimed again all the same. */
@@ -1422,7 +1484,7 @@ main(int argc, char **argv)
 	if (w.watch_fd != -1)
 		close(w.watch_fd);
 	queue_close(w.q);
-	sqlite3_close(w.db);
+	db_close(w.db);
 	free(w.claimed);
 	free(w.wait);
 	free(w.held);

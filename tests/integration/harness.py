@@ -158,7 +158,7 @@ class Stack:
     def __init__(self, n_max=None, children=2, threads=16, hold_seconds=None,
                  extra_fcgi_args=(), extra_worker_args=(), worker=True,
                  rate="100000r/s", burst=100000, nginx_workers=1,
-                 label=None, fcgi_env=None):
+                 label=None, fcgi_env=None, prepare_data=None):
         global _stack_count
         _stack_count += 1
         self.label = label or "stack %d" % _stack_count
@@ -176,6 +176,7 @@ class Stack:
         self.worker_args += list(extra_worker_args)
         self.want_worker = worker
         self.fcgi_env = fcgi_env
+        self.prepare_data = prepare_data
         self.port = None
         self.rate = rate
         self.burst = burst
@@ -213,6 +214,10 @@ class Stack:
         for d in (self.data_dir, self.log_dir, self.nginx_prefix):
             os.mkdir(d)
             os.chmod(d, 0o755)
+        # A test's own file system for DATA (a small tmpfs, say), made
+        # before anything is written there.
+        if self.prepare_data is not None:
+            self.prepare_data(self.data_dir)
         self.db_path = os.path.join(self.data_dir, "nthpi.db")
         self.store_path = os.path.join(self.data_dir, "pi-digits.txt")
         self.socket_path = os.path.join(self.data_dir, "nthpi-fcgi.sock")
@@ -543,6 +548,14 @@ class Stack:
                 self.problems.append(problem)
         self.nginx = None
         self._start_nginx(same_port=True)
+
+    def start_fcgi(self):
+        """Starts nthpi-fcgi again after its master died (s.fcgi exited),
+        as a supervisor would: on the same socket path, leaving a stale
+        socket there for the new master to deal with."""
+        if self.fcgi is not None and self.fcgi.poll() is None:
+            raise HarnessError("nthpi-fcgi is running already")
+        self._start_fcgi()
 
     def kill_fcgi_child(self, sig=signal.SIGKILL):
         """Sends sig to one FastCGI child. Returns its pid."""

@@ -8,6 +8,7 @@ Some tests speak FastCGI to the app's socket directly (fcgi_records), as
 nginx does, to be able to stop halfway through a request.
 """
 
+import json
 import os
 import signal
 import socket
@@ -157,15 +158,84 @@ def test_stop_while_reading():
         check("robust: the new child serves", st == 200, st)
 
 
+def connectable(path):
+    """Whether something listens on the unix socket at path."""
+    c = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    try:
+        c.connect(path)
+        return True
+    except OSError:
+        return False
+    finally:
+        c.close()
+
+
 def test_master_dies():
-    """Children end when their master is killed outright."""
-    with Stack(worker=False, children=2, threads=4,
+    """The master killed outright: its children finish the requests they
+    hold and exit, letting go of the listening socket at once, so that a
+    new master started on the same path serves while they finish;
+    meanwhile nginx's 502 says what happened, as JSON under /api/."""
+    with Stack(worker=False, children=2, threads=4, hold_seconds=2,
+               fcgi_env={"NTHPI_TEST_HANDOFF_DELAY_MS": "800"},
                label="master killed stack") as s:
+        st, _, lst = s.api("GET", "/api/tasks")
+        answers = []
+
+        def poll():
+            st, h, body = s.request("GET", "/api/tasks?since=%d" %
+                                    lst["version"], timeout=30)
+            answers.append((st, h.get("content-type"), body[:200]))
+
+        # Long polls that each spend 800 ms in the app before nginx holds
+        # them: in the middle of a request when the master dies.
+        polls = [threading.Thread(target=poll) for _ in range(3)]
+        for th in polls:
+            th.start()
+        time.sleep(0.3)
         kids = s.fcgi_children()
+        t_kill = time.monotonic()
         os.kill(s.fcgi.pid, signal.SIGKILL)
         s.fcgi.wait()
+        released = wait_for(lambda: not connectable(s.socket_path), 2, 0.005)
+        ms = (time.monotonic() - t_kill) * 1000
+        running = sum(th.is_alive() for th in polls)
+        check("robust: the children let go of the listening socket at once "
+              "(%.0f ms), while they still serve the requests they hold" %
+              ms, released and ms < 300 and running == 3, (ms, running))
+        for path, ctype in (("/api/tasks", "application/json"),
+                            ("/v1/pi", "text/plain; charset=utf-8"),
+                            ("/", "text/html; charset=utf-8")):
+            st, h, body = s.request("GET", path)
+            text = body.decode(errors="replace")
+            if ctype == "application/json":
+                try:
+                    text = json.loads(body).get("error", "")
+                except ValueError:
+                    text = ""
+            check("robust: with no master, GET %s is nginx's 502 as %s, "
+                  "with Retry-After, saying to try again in a moment" %
+                  (path, ctype.split(";")[0]),
+                  st == 502 and h.get("content-type") == ctype and
+                  h.get("retry-after", "").isdigit() and
+                  "not answering" in text and "a moment" in text and
+                  (path != "/v1/pi" or
+                   h.get("access-control-allow-origin") == "*"),
+                  (st, h, body[:300]))
+        t0 = time.monotonic()
+        s.start_fcgi()
+        up = wait_for(lambda: s.request("GET", "/")[0] == 200, 5)
+        check("robust: a new master on the same socket path serves (%.2f s "
+              "after its start) while the old children finish" %
+              (time.monotonic() - t0), up)
+        for th in polls:
+            th.join(15)
+        check("robust: the long polls in the app when its master died are "
+              "answered (200, JSON), none cut off",
+              len(answers) == 3 and all(
+                  a[0] == 200 and a[1] == "application/json" and
+                  b'"version"' in a[2] for a in answers), answers)
         gone = wait_for(lambda: not any(alive(k) for k in kids), 5)
-        check("robust: the children exit within 5 s of their master's "
+        check("robust: the old children exit within 5 s of their master's "
               "SIGKILL", gone, [k for k in kids if alive(k)])
 
 

@@ -21,7 +21,9 @@ import signal
 import subprocess
 import sys
 import tempfile
+import threading
 import time
+import urllib.error
 import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
@@ -519,6 +521,130 @@ def test_crash_loop():
                     pass
 
 
+def http_headers(method, url, body=None, headers=None, timeout=5):
+    """(status, headers as a dict with lower-case names, body); the error
+    as a string if there was no answer."""
+    req = urllib.request.Request(url, data=body, method=method,
+                                 headers=headers or {})
+    try:
+        with urllib.request.urlopen(req, timeout=timeout) as r:
+            return r.status, {k.lower(): v for k, v in r.headers.items()}, \
+                r.read()
+    except urllib.error.HTTPError as e:
+        return e.code, {k.lower(): v for k, v in e.headers.items()}, \
+            e.read()
+    except OSError as e:
+        return repr(e), {}, b""
+
+
+def test_master_killed():
+    """The FastCGI master killed outright under run.sh: the next one
+    serves within a second, the requests its children were serving are
+    answered, and what fails in between is a 502 in JSON under /api/."""
+    with tempfile.TemporaryDirectory(prefix="nthpi-run-") as tmp:
+        data = os.path.join(tmp, "data")
+        port = free_port()
+        base = "http://127.0.0.1:%d" % port
+        # Each long poll spends 500 ms in the app before nginx holds it.
+        p = start(port, data, env={"NTHPI_TEST_HANDOFF_DELAY_MS": "500"})
+        try:
+            up = wait_for(lambda: "Ctrl-C stops it" in output(p) or
+                          p.poll() is not None, 30, 0.1)
+            if not check("run.sh starts (for the master's death)",
+                         up and p.poll() is None, output(p)):
+                return
+            t = api_task(base, 5)
+            wait_final(base, t["id"], 30)
+            version = json.loads(http("GET", base + "/api/tasks")[1])[
+                "version"]
+            polls, asked, stop = [], [], threading.Event()
+
+            def poll():
+                polls.append(http_headers(
+                    "GET", base + "/api/tasks?since=%d" % version,
+                    timeout=40))
+
+            def ask():
+                while not stop.is_set():
+                    t0 = time.monotonic()
+                    st, h, body = http_headers("GET", base + "/api/tasks",
+                                               timeout=5)
+                    asked.append((t0, time.monotonic(), st,
+                                  h.get("content-type"),
+                                  h.get("retry-after"), body[:120]))
+                    time.sleep(0.01)
+
+            threads = [threading.Thread(target=poll) for _ in range(3)]
+            asker = threading.Thread(target=ask)
+            for th in threads + [asker]:
+                th.start()
+            time.sleep(0.2)
+            master = child_named(p.pid, "nthpi-fcgi")
+            t_kill = time.monotonic()
+            os.kill(master, signal.SIGKILL)
+            new = wait_for(lambda: child_named(p.pid, "nthpi-fcgi") not in
+                           (None, master), 5, 0.01)
+            wait_for(lambda: [a for a in asked if a[0] > t_kill and
+                              a[2] == 200 and time.monotonic() - a[0] > 0.5],
+                     10, 0.05)
+            stop.set()
+            asker.join()
+            after = [a for a in asked if a[1] > t_kill]
+            failed = [a for a in after if a[2] != 200]
+            last_fail = max((a[1] for a in failed), default=t_kill)
+            ok_after = [a for a in after if a[2] == 200 and
+                        a[0] >= last_fail]
+            gap = ok_after[0][0] - t_kill if ok_after else None
+            tap.diag("master_gap_s=%s (%d of %d requests failed, run.sh's "
+                     "first restart after 0.2 s)" %
+                     (gap is not None and "%.2f" % gap, len(failed),
+                      len(after)))
+            check("killed the master: requests succeed again within 1 s "
+                  "(%s s)" % (gap is not None and "%.2f" % gap),
+                  new and gap is not None and gap <= 1.0,
+                  (failed[-3:], output(p)[-1500:]))
+            check("and what failed meanwhile under /api/ is nginx's 502 in "
+                  "JSON, with Retry-After (%d)" % len(failed),
+                  all(a[2] == 502 and a[3] == "application/json" and
+                      a[4] and a[5].startswith(b'{"error": ')
+                      for a in failed), failed[:5])
+            # A change for the held polls' channel, from the new master's
+            # publisher.
+            api_task(base, 6)
+            for th in threads:
+                th.join(30)
+            check("the long polls in the app when the master died are "
+                  "answered (200, JSON), none cut off",
+                  len(polls) == 3 and all(
+                      st == 200 and h.get("content-type") ==
+                      "application/json" for st, h, _ in polls),
+                  [(st, h.get("content-type"), b[:200])
+                   for st, h, b in polls])
+            out = output(p)
+            check("no sanitizer report or crash in run.sh's output (the "
+                  "master's death)",
+                  "Sanitizer" not in out and "runtime error" not in out and
+                  "Segmentation" not in out, out[-3000:])
+        finally:
+            stop_run(p, data)
+
+
+def stop_run(p, data):
+    """Stops run.sh p and whatever it left using data."""
+    if p.poll() is None:
+        os.killpg(p.pid, signal.SIGINT)
+        try:
+            p.wait(15)
+        except subprocess.TimeoutExpired:
+            os.killpg(p.pid, signal.SIGKILL)
+            p.wait()
+    for pid, _ in processes_using(data):
+        try:
+            os.kill(pid, signal.SIGKILL)
+        except OSError:
+            pass
+
+
 def test_make_run_builds_programs():
     """make run in a fresh build directory builds the two programs, not the
     unit tests, and says how long that took."""
@@ -595,5 +721,5 @@ def test_hangup():
 
 
 if __name__ == "__main__":
-    tap.main(test_make_run, test_restarts, test_crash_loop, test_hangup,
-             test_make_run_builds_programs)
+    tap.main(test_make_run, test_restarts, test_master_killed,
+             test_crash_loop, test_hangup, test_make_run_builds_programs)
