@@ -83,7 +83,7 @@ try {
 	const st = await field();
 	diag(`form message: ${st.message}`);
 	check("a 429 on the form is said for the whole form, as an alert",
-		/too many requests/i.test(st.message || "") && st.role === "alert", JSON.stringify(st));
+		/too many changes/i.test(st.message || "") && st.role === "alert", JSON.stringify(st));
 	check("and the field is not marked invalid: no aria-invalid, no error beside it",
 		st.invalid === null && st.fieldError === "", JSON.stringify(st));
 	check("and its border is not red", st.border === calm, `${st.border} (calm: ${calm})`);
@@ -94,7 +94,7 @@ try {
 	await page.locator(`#task-${id} form[action$="/delete"] button`).click();
 	const flash = await page.waitForFunction(() => {
 		const f = document.getElementById("flash");
-		return f && !f.hidden && /too many requests/i.test(f.textContent) ? f.textContent : null;
+		return f && !f.hidden && /too many changes/i.test(f.textContent) ? f.textContent : null;
 	}, null, { timeout: 10000 }).then((h) => h.jsonValue(), () => null);
 	diag(`row message: ${flash}`);
 	check("a row action refused 429 says so above the table, and the row stays",
