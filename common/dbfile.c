@@ -22,8 +22,11 @@
 static atomic_int dbfile_lost;
 /* Guards what follows, and makes one thread find and tell the loss. */
 static pthread_mutex_t dbfile_lock = PTHREAD_MUTEX_INITIALIZER;
-/* The file the first db_open of this process opened. */
+/* The file the first db_open of this process opened, and the path it
+ * opened it by: only that path can name a replacement (a test opens many
+ * databases in one process; nthpi's programs open one). */
 static int dbfile_known;
+static char dbfile_path[PATH_MAX];
 static dev_t dbfile_dev;
 static ino_t dbfile_ino;
 
@@ -105,7 +108,8 @@ dbfile_replaced(const char *path)
 	int other;
 
 	pthread_mutex_lock(&dbfile_lock);
-	other = dbfile_known && stat(path, &st) == 0 &&
+	other = dbfile_known && strcmp(path, dbfile_path) == 0 &&
+		stat(path, &st) == 0 &&
 		(st.st_dev != dbfile_dev || st.st_ino != dbfile_ino);
 	pthread_mutex_unlock(&dbfile_lock);
 	if (!other)
@@ -175,7 +179,9 @@ dbfile_opened(const char *path)
 	struct stat st;
 
 	pthread_mutex_lock(&dbfile_lock);
-	if (!dbfile_known && stat(path, &st) == 0) {
+	if (!dbfile_known && strlen(path) < sizeof(dbfile_path) &&
+	    stat(path, &st) == 0) {
+		snprintf(dbfile_path, sizeof(dbfile_path), "%s", path);
 		dbfile_dev = st.st_dev;
 		dbfile_ino = st.st_ino;
 		dbfile_known = 1;

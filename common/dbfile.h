@@ -24,10 +24,10 @@
  * Whether db_open may open path. Returns -1 (logged once, with what
  * happened and what to do; the process then counts its database as gone)
  * if path is missing but its -wal or -shm file is there, so that a new,
- * empty database would be made over what a lost one left; or if path
- * names another file than the one this process, or the master it was
- * forked from, opened first (dbfile_opened): a replacement, whose -wal and
- * -shm files would be the old one's. Else 0.
+ * empty database would be made over what a lost one left; or if path,
+ * the path this process (or the master it was forked from) opened first
+ * (dbfile_opened), names another file than it did then: a replacement,
+ * whose -wal and -shm files would be the old one's. Else 0.
  */
 int dbfile_may_open(const char *path);
 
