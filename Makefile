@@ -91,9 +91,10 @@ run: deps
 	    s=$$(date +%s) && $(MAKE) programs && t=$$(($$(date +%s) - s)); \
 	fi && NTHPI_BUILD_SECONDS=$$t sh scripts/run.sh
 
+# make test T=NAME runs one test program (tests/run.sh NAME); T empty, all.
 test: deps-test
 	$(MAKE) all
-	sh tests/run.sh
+	sh tests/run.sh $(T)
 
 unit: all
 	sh tests/run.sh unit

@@ -3,6 +3,12 @@
 #
 # Usage: sh tests/run.sh [hygiene|unit|integration|sanitize-unit|sanitize|all]
 #        (default all)
+#        sh tests/run.sh NAME...   (or make test T=NAME)
+#
+# NAME:          one test program by its file's name, with or without
+#                "test_": test_api or api runs tests/integration/test_api.py,
+#                test_db runs build/tests/test_db (from tests/unit/test_db.c);
+#                several names run each in turn
 #
 # hygiene:       tests/hygiene.py, about a second: every C file formatted as
 #                .clang-format says, no .c/.h/.py/.js/.mjs file that nothing
@@ -38,10 +44,29 @@ set -u
 cd "$(dirname "$0")/.."
 root=$(pwd)
 what=${1:-all}
+# The file a test program's name stands for, or nothing.
+find_test() {
+	for n in "$1" "test_$1"; do
+		for f in "tests/unit/$n.c" "tests/integration/$n.py" \
+		    "tests/browser/$n.py"; do
+			[ -e "$f" ] && { echo "$f"; return; }
+		done
+	done
+}
+
 case $what in
 hygiene | unit | integration | sanitize-unit | sanitize | all) ;;
-*) echo "usage: tests/run.sh" \
-    "[hygiene|unit|integration|sanitize-unit|sanitize|all]" >&2; exit 2 ;;
+*)
+	for n in "$@"; do
+		if [ -z "$(find_test "$n")" ]; then
+			echo "tests/run.sh: no test named $n (see tests/README.md;" \
+			    "the names are tests/unit/test_*.c and" \
+			    "tests/integration/test_*.py without the suffix)" >&2
+			exit 2
+		fi
+	done
+	what=named
+	;;
 esac
 
 out=$root/tests/out
@@ -181,7 +206,21 @@ run_sanitize() {
 	run_integration " (asan)"
 }
 
+# Runs the test programs named on the command line.
+run_named() {
+	for n in "$@"; do
+		f=$(find_test "$n")
+		t=$(basename "$f")
+		t=${t%.*}
+		case $f in
+		*.c) run_one "$t" "${UNIT_TIMEOUT:-120}" "$NTHPI_BUILD/tests/$t" ;;
+		*) run_one "$t" "${INTEGRATION_TIMEOUT:-600}" "$python" "$f" ;;
+		esac
+	done
+}
+
 case $what in
+named) run_named "$@" ;;
 hygiene) run_hygiene ;;
 unit) run_unit "$NTHPI_BUILD" "" ;;
 integration) run_integration ;;
