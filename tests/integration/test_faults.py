@@ -3,19 +3,20 @@ and the service keeps its promises under load.
 
 (a) the worker SIGKILLed during a computation: its compute child dies with
     it; the restarted worker, holding the data directory's lock, claims the
-    task again at once (not when its lease lapses) and it finishes exactly
-    once; a second worker on the same directory is refused; (b) the worker stopped with SIGTERM: it exits within 2 s and puts
-    the task back in the queue; (c) a FastCGI child SIGKILLed while it holds
-    requests: the master replaces it and the requests held by the other
-    child are answered; (d) nginx, nthpi-fcgi and nthpi-worker all SIGKILLed
-    during a burst of submissions: the database is intact and every
-    acknowledged task is there and finishes; (e) the digit store cannot be
-    replaced: the task ends in error with a clear sentence and the old store
-    is still served; (f) 1,000 concurrent submissions through nginx: 1,000
-    tasks, all done, no 5xx.
-
-test_resilience.py has the plainer cases (a killed child is replaced, a
-task of a SIGKILLed worker is finished); these add what they leave open.
+    task again at once (not when a lease lapses) and it finishes exactly
+    once; a second worker on the same directory is refused;
+(b) the worker stopped with SIGTERM: it exits within 2 s and puts the task
+    back in the queue;
+(c) a FastCGI child, then the publisher, SIGKILLed while long polls are
+    held by nginx: the master replaces each, no held poll ends, and all get
+    the next change;
+(d) nginx, nthpi-fcgi and nthpi-worker all SIGKILLed during a burst of
+    submissions: the database is intact and every acknowledged task is
+    there and finishes;
+(e) the digit store cannot be replaced: the task ends in error with a clear
+    sentence and the old store is still served;
+(f) 1,000 concurrent submissions through nginx: 1,000 tasks, all done, no
+    5xx.
 """
 
 import hashlib
