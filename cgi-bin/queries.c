@@ -8,7 +8,7 @@
 /* The columns task_from_row (task.c) reads, in this order. */
 #define TASK_COLUMNS                                                           \
 	"id, n, status, digit, error, progress, created_at, started_at,"       \
-	" finished_at, version, cancel_requested"
+	" finished_at, version, cancel_requested, elapsed_ms"
 
 const char *const query_sql[Q__MAX] = {
 	[Q_BEGIN] = "BEGIN",
@@ -59,7 +59,7 @@ const char *const query_sql[Q__MAX] = {
 	[Q_RETRY] = "UPDATE tasks SET status = 'queued', digit = NULL,"
 		    " error = NULL, progress = 0, started_at = NULL,"
 		    " finished_at = NULL, lease_until = NULL,"
-		    " cancel_requested = 0"
+		    " cancel_requested = 0, elapsed_ms = NULL"
 		    " WHERE id = ?1 AND status IN ('error', 'cancelled')",
 	[Q_DELETE] = "DELETE FROM tasks WHERE id = ?1 AND status <> 'running'",
 };

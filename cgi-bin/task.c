@@ -166,6 +166,7 @@ task_from_row(sqlite3_stmt *st, struct task *t)
 	     : sqlite3_column_int64(st, col))
 	t->started_at = TASK_TIME(7);
 	t->finished_at = TASK_TIME(8);
+	t->elapsed_ms = TASK_TIME(11);
 #undef TASK_TIME
 	t->version = sqlite3_column_int64(st, 9);
 	t->cancel_requested = sqlite3_column_int(st, 10);

@@ -31,6 +31,9 @@ struct task {
 	int digit;       /* 0-9 once done, else -1 */
 	double progress; /* 0 to 1 */
 	long long created_at, started_at, finished_at; /* ms; -1 if NULL */
+	/* How long it ran, as its worker measured (monotonic); -1 if NULL:
+	 * not ended, or ended before the worker measured it. */
+	long long elapsed_ms;
 	long long version;
 	int cancel_requested;
 	int has_error;
