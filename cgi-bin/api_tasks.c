@@ -131,7 +131,7 @@ api_tasks_list(struct ctx *ctx)
 {
 	const struct params *q = &ctx->req->query;
 	struct task_filter f = { API_LIMIT_DEFAULT, 0, 0, TASK_QUEUED, 0 };
-	long long counts[TASK_STATUS__MAX], version = 0, v;
+	long long counts[TASK_STATUS__MAX], version = 0, v, seen;
 	struct api_list l = { NULL, 0 };
 	struct listcache_key key;
 	struct blob *kept;
@@ -139,7 +139,7 @@ api_tasks_list(struct ctx *ctx)
 	struct dbconn *c;
 	struct buf *b;
 	enum task_rc rc;
-	int i;
+	int i, stalled = 0;
 
 	if (params_get_int(q, "since", 0, INT64_MAX, &v) == -1) {
 		ctx_fail(ctx, 400,
@@ -199,7 +199,8 @@ api_tasks_list(struct ctx *ctx)
 	if ((rc = task_snapshot_begin(c)) != TASK_OK)
 		goto fail;
 	if ((rc = task_version(c, &version)) != TASK_OK ||
-	    (rc = task_counts(c, counts)) != TASK_OK)
+	    (rc = task_counts(c, counts)) != TASK_OK ||
+	    (rc = task_worker_state(c, &seen, &stalled)) != TASK_OK)
 		goto fail;
 	json_raw_unescaped(b, "{\"version\": ");
 	json_int(b, version);
@@ -215,7 +216,10 @@ api_tasks_list(struct ctx *ctx)
 		json_raw_unescaped(b, ": ");
 		json_int(b, counts[i]);
 	}
-	json_raw_unescaped(b, "}}\n");
+	/* The mark moves the version: the answer kept for it stays true. */
+	json_raw_unescaped(b, "}, \"worker\": ");
+	json_string(b, stalled ? "stalled" : "ok");
+	json_raw_unescaped(b, "}\n");
 	/* Kept for the version of the snapshot it was read from. */
 	key.version = version;
 	if (ctx->app->lists != NULL && !b->failed)

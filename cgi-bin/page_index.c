@@ -191,13 +191,13 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	     const char *typed, const char *error)
 {
 	struct buf *b = &ctx->resp->body;
-	long long counts[TASK_STATUS__MAX], version = 0, total = 0;
+	long long counts[TASK_STATUS__MAX], version = 0, total = 0, seen;
 	struct index_rows rows = { b, ctx->now, NULL, 0, 0, 0 };
 	struct task_filter f;
 	struct dbconn *c;
 	const char *outage;
 	enum task_rc rc;
-	int i, newer = 0;
+	int i, newer = 0, stalled = 0;
 
 	if ((rows.token = ctx_csrf_token(ctx)) == NULL) {
 		ctx_fail(ctx, 500,
@@ -214,7 +214,8 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	if ((rc = task_snapshot_begin(c)) != TASK_OK)
 		goto fail;
 	if ((rc = task_version(c, &version)) != TASK_OK ||
-	    (rc = task_counts(c, counts)) != TASK_OK)
+	    (rc = task_counts(c, counts)) != TASK_OK ||
+	    (rc = task_worker_state(c, &seen, &stalled)) != TASK_OK)
 		goto fail;
 	if (v.after > 0 && (rc = index_resolve_after(c, &v)) != TASK_OK)
 		goto fail;
@@ -226,6 +227,7 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	layout_begin_filtered(
 	    b, error != NULL ? "Error: n was not taken" : "Tasks", counts,
 	    v.has_status ? (int)v.status : -1);
+	layout_worker_banner(b, stalled);
 	if (outage != NULL)
 		layout_outage(b, outage);
 	index_form(b, ctx->app->cfg, rows.token, typed, error);

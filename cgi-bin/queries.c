@@ -62,6 +62,13 @@ const char *const query_sql[Q__MAX] = {
 		    " cancel_requested = 0, elapsed_ms = NULL"
 		    " WHERE id = ?1 AND status IN ('error', 'cancelled')",
 	[Q_DELETE] = "DELETE FROM tasks WHERE id = ?1 AND status <> 'running'",
+	[Q_WORKER_STATE] = "SELECT last_seen, stalled FROM worker_state"
+			   " WHERE id = 1",
+	/* Only if the worker has not reported in since the publisher read
+	 * ?1; the trigger moves the queue version. */
+	[Q_WORKER_MARK_STALLED] = "UPDATE worker_state SET stalled = 1"
+				  " WHERE id = 1 AND stalled = 0"
+				  " AND last_seen = ?1",
 };
 
 const char *const query_names[Q__MAX] = {
@@ -90,6 +97,8 @@ const char *const query_names[Q__MAX] = {
 	[Q_CANCEL_RUNNING] = "cancel running",
 	[Q_RETRY] = "retry",
 	[Q_DELETE] = "delete",
+	[Q_WORKER_STATE] = "worker state",
+	[Q_WORKER_MARK_STALLED] = "worker mark stalled",
 };
 
 struct dbconn *

@@ -30,6 +30,8 @@ enum query {
 	Q_CANCEL_RUNNING, /* running: ask the worker to stop */
 	Q_RETRY,          /* error or cancelled -> queued */
 	Q_DELETE,
+	Q_WORKER_STATE,        /* worker_state: last_seen, stalled */
+	Q_WORKER_MARK_STALLED, /* the publisher: the worker is not seen */
 	Q__MAX
 };
 

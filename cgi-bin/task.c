@@ -261,6 +261,24 @@ task_worker_seen(struct dbconn *c, long long *ms)
 }
 
 enum task_rc
+task_worker_state(struct dbconn *c, long long *last_seen, int *stalled)
+{
+	sqlite3_stmt *st = c->st[Q_WORKER_STATE];
+	enum task_rc ret = TASK_OK;
+	int rc = sqlite3_step(st);
+
+	*last_seen = -1;
+	*stalled = 0;
+	if (rc == SQLITE_ROW) {
+		*last_seen = sqlite3_column_int64(st, 0);
+		*stalled = sqlite3_column_int(st, 1) != 0;
+	} else if (rc != SQLITE_DONE)
+		ret = task_db_error(c, rc, Q_WORKER_STATE);
+	sqlite3_reset(st);
+	return ret;
+}
+
+enum task_rc
 task_get(struct dbconn *c, long long id, struct task *t)
 {
 	sqlite3_stmt *st = c->st[Q_TASK];
@@ -329,7 +347,7 @@ task_changes(struct dbconn *c, long long since, task_fn on_task,
 	} del[TASK_CHANGES_MAX + 1];
 	sqlite3_stmt *st;
 	enum task_rc ret;
-	long long current = 0, last = since;
+	long long current = 0, last = since, seen;
 	int ndel = 0, d = 0, rc, tasks_left = 0;
 	struct task t;
 
@@ -385,7 +403,8 @@ task_changes(struct dbconn *c, long long since, task_fn on_task,
 	}
 	/* In the same snapshot, so that the counts are those of version:
 	 * a page checks its rows against them. */
-	if ((ret = task_counts(c, ch->counts)) != TASK_OK)
+	if ((ret = task_counts(c, ch->counts)) != TASK_OK ||
+	    (ret = task_worker_state(c, &seen, &ch->worker_stalled)) != TASK_OK)
 		goto out;
 	ch->current = current;
 	ch->more = tasks_left || d < ndel;
@@ -539,6 +558,22 @@ task_delete(struct dbconn *c, long long id, struct task *t)
 	ret = task_change(c, Q_DELETE);
 out:
 	return task_write_end(c, ret);
+}
+
+enum task_rc
+task_worker_mark_stalled(struct dbconn *c, long long last_seen, int *marked)
+{
+	enum task_rc ret;
+
+	*marked = 0;
+	/* One statement, its own transaction: nothing to roll back. */
+	if (dbfile_check(c->db) == -1)
+		return TASK_DB_GONE;
+	sqlite3_bind_int64(c->st[Q_WORKER_MARK_STALLED], 1, last_seen);
+	ret = task_change(c, Q_WORKER_MARK_STALLED);
+	if (ret == TASK_OK)
+		*marked = sqlite3_changes(c->db) > 0;
+	return ret;
 }
 
 enum task_rc

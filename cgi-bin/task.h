@@ -95,6 +95,23 @@ enum task_rc task_times(struct dbconn *c, struct task_times *out);
  * reported in. */
 enum task_rc task_worker_seen(struct dbconn *c, long long *ms);
 
+/*
+ * Reads worker_state: *last_seen (ms, -1 if the worker never reported in)
+ * and *stalled (1 while the publisher has marked it not seen for
+ * WORKER_STALL_MS, workerwatch.h; 0 otherwise).
+ */
+enum task_rc task_worker_state(struct dbconn *c, long long *last_seen,
+			       int *stalled);
+
+/*
+ * Marks the worker stalled, if it is still at last_seen (it has not
+ * reported in since) and not marked yet; the mark moves the queue
+ * version. Sets *marked to 1 if it did. TASK_DB_GONE, without writing, if
+ * the database file is gone.
+ */
+enum task_rc task_worker_mark_stalled(struct dbconn *c, long long last_seen,
+				      int *marked);
+
 /* Reads one task. TASK_NOT_FOUND if there is none with that id. */
 enum task_rc task_get(struct dbconn *c, long long id, struct task *t);
 
@@ -124,6 +141,7 @@ struct task_changes {
 	/* Tasks per status in the snapshot: what the list holds at version
 	 * when more is 0. */
 	long long counts[TASK_STATUS__MAX];
+	int worker_stalled; /* task_worker_state's, in the snapshot */
 };
 
 /*

@@ -715,6 +715,15 @@
 		markVersion();
 	}
 
+	/* The server's banner for a worker not seen: shown and hidden as an
+	 * answer's "worker" says; its sentence is the server's. */
+	function showWorker(state) {
+		var banner = document.getElementById("worker-banner");
+		if (banner && (state === "stalled" || state === "ok")) {
+			banner.hidden = state === "ok";
+		}
+	}
+
 	/* Applies a list answer. Returns the ms until the next poll, or -1 if
 	 * the page is being loaded again. */
 	function onListAnswer(data) {
@@ -737,6 +746,7 @@
 		tasks.forEach(applyTask);
 		version = data.version;
 		settle(data.counts === undefined ? null : data.counts);
+		showWorker(data.worker);
 		if (data.more === true || !hasNews(data)) {
 			return 0;
 		}

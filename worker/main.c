@@ -88,8 +88,10 @@
 #define WORKER_BACKOFF_MS 1000
 #define WORKER_BACKOFF_MAX_MS 30000
 /* How often the worker records that it is alive (worker_state), busy or
- * idle; the loop wakes at least every WORKER_POLL_MS. */
-#define WORKER_SEEN_MS 5000
+ * idle; the loop wakes at least every WORKER_POLL_MS. The FastCGI app's
+ * publisher marks it stalled after 10 s without (cgi-bin/workerwatch.h),
+ * five reports missed, and the next report clears the mark. */
+#define WORKER_SEEN_MS 2000
 /* Rebuilds of the digit store that fail in a row before the worker stops
  * trying (until the store changes or the worker starts again). */
 #define WORKER_REBUILD_TRIES 3

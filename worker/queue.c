@@ -67,11 +67,13 @@ const char *const queue_sql[QUEUE_STMT__MAX] = {
 	[QUEUE_ORPHANS] =
 	    "UPDATE tasks SET lease_until = 0"
 	    " WHERE status = 'running' AND lease_until > 0 AND attempts < ?1",
-	/* No trigger moves queue_state.version for it: a heartbeat is not a
-	 * change a long-polling page needs to hear of. */
+	/* No trigger moves queue_state.version for last_seen: a heartbeat
+	 * is not a change a long-polling page needs to hear of. Clearing
+	 * the publisher's stalled mark is, and its trigger moves it. */
 	[QUEUE_SEEN] =
 	    "INSERT INTO worker_state (id, last_seen) VALUES (1, ?1)"
-	    " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
+	    " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen,"
+	    " stalled = 0",
 	/* Through tasks_by_status: the done rows only. Run when the digit
 	 * store is found changed, not per task. */
 	[QUEUE_MAX_DONE] =
