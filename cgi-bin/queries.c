@@ -69,6 +69,12 @@ const char *const query_sql[Q__MAX] = {
 	[Q_WORKER_MARK_STALLED] = "UPDATE worker_state SET stalled = 1"
 				  " WHERE id = 1 AND stalled = 0"
 				  " AND last_seen = ?1",
+	/* Through request_keys_by_time. */
+	[Q_KEY_FORGET] = "DELETE FROM request_keys WHERE created_at < ?1",
+	[Q_KEY_GET] = "SELECT n, task_id FROM request_keys WHERE key = ?1",
+	/* REPLACE: a key whose task was deleted makes a new one. */
+	[Q_KEY_PUT] = "INSERT OR REPLACE INTO request_keys"
+		      " (key, n, task_id, created_at) VALUES (?1, ?2, ?3, ?4)",
 };
 
 const char *const query_names[Q__MAX] = {
@@ -99,6 +105,9 @@ const char *const query_names[Q__MAX] = {
 	[Q_DELETE] = "delete",
 	[Q_WORKER_STATE] = "worker state",
 	[Q_WORKER_MARK_STALLED] = "worker mark stalled",
+	[Q_KEY_FORGET] = "key forget",
+	[Q_KEY_GET] = "key get",
+	[Q_KEY_PUT] = "key put",
 };
 
 struct dbconn *

@@ -483,10 +483,82 @@ enum task_rc
 task_create(struct dbconn *c, long long n, long long now, long long queue_cap,
 	    struct task *t)
 {
+	int replayed;
+
+	return task_create_keyed(c, n, now, queue_cap, NULL, t, &replayed);
+}
+
+/*
+ * Inside a write: forgets the keys past TASK_KEY_KEEP_MS, then looks key
+ * up. TASK_OK with *n and *id if it is kept, TASK_NOT_FOUND if not.
+ */
+static enum task_rc
+task_key_get(struct dbconn *c, const char *key, long long now, long long *n,
+	     long long *id)
+{
+	sqlite3_stmt *st = c->st[Q_KEY_GET];
+	enum task_rc ret;
+	int rc;
+
+	sqlite3_bind_int64(c->st[Q_KEY_FORGET], 1, now - TASK_KEY_KEEP_MS);
+	if ((ret = task_change(c, Q_KEY_FORGET)) != TASK_OK)
+		return ret;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	ret = TASK_NOT_FOUND;
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		*id = sqlite3_column_int64(st, 1);
+		ret = TASK_OK;
+	} else if (rc != SQLITE_DONE)
+		ret = task_db_error(c, rc, Q_KEY_GET);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+/* Inside a write: keeps key with the task t it made. */
+static enum task_rc
+task_key_put(struct dbconn *c, const char *key, const struct task *t,
+	     long long now)
+{
+	sqlite3_stmt *st = c->st[Q_KEY_PUT];
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, t->n);
+	sqlite3_bind_int64(st, 3, t->id);
+	sqlite3_bind_int64(st, 4, now);
+	return task_change(c, Q_KEY_PUT);
+}
+
+enum task_rc
+task_create_keyed(struct dbconn *c, long long n, long long now,
+		  long long queue_cap, const char *key, struct task *t,
+		  int *replayed)
+{
+	long long kept_n = 0, kept_id = 0;
 	enum task_rc ret;
 
+	*replayed = 0;
 	if ((ret = task_begin_write(c)) != TASK_OK)
 		return ret;
+	if (key != NULL) {
+		ret = task_key_get(c, key, now, &kept_n, &kept_id);
+		if (ret == TASK_OK && kept_n != n) {
+			t->n = kept_n;
+			ret = TASK_KEY_REUSED;
+			goto out;
+		}
+		if (ret == TASK_OK)
+			ret = task_get(c, kept_id, t);
+		if (ret == TASK_OK) {
+			*replayed = 1;
+			goto out;
+		}
+		/* Not kept, or its task was deleted since: a new one. */
+		if (ret != TASK_NOT_FOUND)
+			goto out;
+	}
 	if ((ret = task_check_cap(c, queue_cap)) != TASK_OK)
 		goto out;
 	sqlite3_bind_int64(c->st[Q_INSERT], 1, n);
@@ -496,6 +568,8 @@ task_create(struct dbconn *c, long long n, long long now, long long queue_cap,
 	ret = task_get(c, sqlite3_last_insert_rowid(c->db), t);
 	if (ret == TASK_NOT_FOUND)
 		ret = TASK_FAILED;
+	if (ret == TASK_OK && key != NULL)
+		ret = task_key_put(c, key, t, now);
 out:
 	return task_write_end(c, ret);
 }

@@ -51,6 +51,7 @@ enum task_rc {
 	TASK_UNAVAILABLE, /* no connection to the database could be opened */
 	TASK_DISK_FULL,   /* the disk is full: the change was not saved */
 	TASK_DB_GONE,     /* the database file was removed (dbfile.h) */
+	TASK_KEY_REUSED,  /* a request key sent again for another n */
 	TASK_RC__MAX
 };
 
@@ -179,6 +180,22 @@ enum task_rc task_row_versions(struct dbconn *c, task_deleted_fn fn, void *arg,
  */
 enum task_rc task_create(struct dbconn *c, long long n, long long now,
 			 long long queue_cap, struct task *t);
+
+/* How long a request key is kept: a resend within this finds its task. */
+#define TASK_KEY_KEEP_MS (24LL * 3600 * 1000)
+
+/*
+ * As task_create, for a request that may be sent again: key (NULL for
+ * none) names it ("api:" and an Idempotency-Key, "form:" and a form's
+ * one-time field). A key kept from the last TASK_KEY_KEEP_MS with the same
+ * n gives its task instead of a new one, with *replayed set to 1; with
+ * another n, TASK_KEY_REUSED, and t->n is the n it was used for. A key
+ * whose task was deleted since makes a new task. Keys older than
+ * TASK_KEY_KEEP_MS are forgotten in the same transaction.
+ */
+enum task_rc task_create_keyed(struct dbconn *c, long long n, long long now,
+			       long long queue_cap, const char *key,
+			       struct task *t, int *replayed);
 
 /*
  * Cancels a task: a queued one at once, a running one by asking its worker
