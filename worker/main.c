@@ -157,11 +157,11 @@ struct worker {
 	long long busy_since; /* time_mono_ms when a lock wait began */
 	int exact_next;       /* next computation: just what is needed */
 	int interrupts;       /* computations stopped by a signal in a row */
-	int kills;          /* computations killed (COMPUTE_KILLED) in a row */
-	int failures;       /* computations failed in a row */
-	int said_gone;      /* that the database file went away was said */
-	int start_tries;    /* failed starts of the next computation */
-	char fail_msg[512]; /* the error the failing tasks get */
+	int kills;            /* computations killed in a row (not by us) */
+	int failures;         /* computations failed in a row */
+	int said_gone;        /* that the database file went away was said */
+	int start_tries;      /* failed starts of the next computation */
+	char fail_msg[512];   /* the error the failing tasks get */
 	/* Scratch for the heartbeat: the tasks of wait, capwait of them. */
 	const struct queue_task **held;
 	/* The claim transaction's results, reused between batches. */
