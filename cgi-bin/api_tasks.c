@@ -131,7 +131,7 @@ api_tasks_list(struct ctx *ctx)
 {
 	const struct params *q = &ctx->req->query;
 	struct task_filter f = { API_LIMIT_DEFAULT, 0, 0, TASK_QUEUED, 0 };
-	long long counts[TASK_STATUS__MAX], version = 0, v;
+	long long counts[TASK_STATUS__MAX], version = 0, v, seen;
 	struct api_list l = { NULL, 0 };
 	struct listcache_key key;
 	struct blob *kept;
@@ -139,7 +139,7 @@ api_tasks_list(struct ctx *ctx)
 	struct dbconn *c;
 	struct buf *b;
 	enum task_rc rc;
-	int i;
+	int i, stalled = 0;
 
 	if (params_get_int(q, "since", 0, INT64_MAX, &v) == -1) {
 		ctx_fail(ctx, 400,
@@ -199,7 +199,8 @@ api_tasks_list(struct ctx *ctx)
 	if ((rc = task_snapshot_begin(c)) != TASK_OK)
 		goto fail;
 	if ((rc = task_version(c, &version)) != TASK_OK ||
-	    (rc = task_counts(c, counts)) != TASK_OK)
+	    (rc = task_counts(c, counts)) != TASK_OK ||
+	    (rc = task_worker_state(c, &seen, &stalled)) != TASK_OK)
 		goto fail;
 	json_raw_unescaped(b, "{\"version\": ");
 	json_int(b, version);
@@ -215,7 +216,10 @@ api_tasks_list(struct ctx *ctx)
 		json_raw_unescaped(b, ": ");
 		json_int(b, counts[i]);
 	}
-	json_raw_unescaped(b, "}}\n");
+	/* The mark moves the version: the answer kept for it stays true. */
+	json_raw_unescaped(b, "}, \"worker\": ");
+	json_string(b, stalled ? "stalled" : "ok");
+	json_raw_unescaped(b, "}\n");
 	/* Kept for the version of the snapshot it was read from. */
 	key.version = version;
 	if (ctx->app->lists != NULL && !b->failed)
@@ -231,14 +235,29 @@ api_tasks_create(struct ctx *ctx)
 {
 	const struct config *cfg = ctx->app->cfg;
 	struct jsonread_member want[] = { { "n", JSONREAD_ABSENT, NULL, 0 } };
-	char msg[320], location[64];
+	const char *key = ctx->req->idempotency_key;
+	char msg[320], location[64], kept[REQUEST_KEY_MAX + 8];
 	enum nparse_err perr;
 	struct dbconn *c;
 	enum task_rc rc;
 	struct task t;
 	long long n = 0;
-	int len;
+	int len, replayed = 0;
 
+	/* First: a client that sends a key counts on it, and must hear at
+	 * once that it does not work, not after a task was made without. */
+	if (key != NULL && !request_key_valid(key)) {
+		ctx_fail(ctx, 400,
+			 "The Idempotency-Key header must be 16 to 128 "
+			 "characters of letters, digits, '-' and '_': a random "
+			 "value, new for each request and the same when it is "
+			 "sent again.");
+		return;
+	}
+	/* Valid keys are shorter than kept; the prefix keeps them apart
+	 * from the form's. */
+	if (key != NULL)
+		snprintf(kept, sizeof(kept), "api:%s", key);
 	if (jsonread_object(ctx->req->body, ctx->req->body_len, want, 1, msg,
 			    sizeof(msg)) == -1) {
 		ctx_fail(ctx, 400, msg);
@@ -283,13 +302,32 @@ api_tasks_create(struct ctx *ctx)
 		ctx_fail_rc(ctx, TASK_UNAVAILABLE, 0);
 		return;
 	}
-	if ((rc = task_create(c, n, ctx->now, cfg->queue_cap, &t)) != TASK_OK) {
+	rc = task_create_keyed(c, n, ctx->now, cfg->queue_cap,
+			       key != NULL ? kept : NULL, &t, &replayed);
+	if (rc == TASK_KEY_REUSED) {
+		snprintf(msg, sizeof(msg),
+			 "This Idempotency-Key was used in the last 24 hours "
+			 "for n = %lld, not %lld. Send a new key with each new "
+			 "request, and the same key only to send a request "
+			 "again.",
+			 t.n, n);
+		ctx_fail(ctx, 422, msg);
+		return;
+	}
+	if (rc != TASK_OK) {
 		ctx_fail_rc(ctx, rc, 0);
 		return;
 	}
 	len = snprintf(location, sizeof(location), "/api/tasks/%lld", t.id);
 	if (len > 0 && (size_t)len < sizeof(location))
 		response_header(ctx->resp, "Location", location);
+	if (replayed) {
+		/* The request was made before: its task, as it is now. */
+		response_header(ctx->resp, "Idempotent-Replayed", "true");
+		log_debug("task %lld: sent again with its key", t.id);
+		api_answer_task(ctx, 200, &t);
+		return;
+	}
 	log_debug("task %lld: created for n=%lld", t.id, n);
 	api_answer_task(ctx, 201, &t);
 }

@@ -128,6 +128,13 @@ ctx_rc_message(struct ctx *ctx, enum task_rc rc, long long id, char *msg,
 		snprintf(msg, len, "%s", CTX_DB_GONE);
 		ctx->resp->retry_after = CTX_OUTAGE_RETRY_S;
 		return 503;
+	case TASK_KEY_REUSED:
+		/* Callers say for which n; this is the fallback. */
+		snprintf(msg, len,
+			 "This request's key was used in the last 24 hours "
+			 "for another request. Send a new key with each new "
+			 "request.");
+		return 422;
 	case TASK_CONFLICT:
 		/* Callers say which action did not apply; this is the
 		 * fallback. */

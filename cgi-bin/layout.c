@@ -100,6 +100,20 @@ layout_outage(struct buf *b, const char *sentence)
 }
 
 void
+layout_worker_banner(struct buf *b, int stalled)
+{
+	html_raw_unescaped(b, "<p id=\"worker-banner\" class=\"outage\" "
+			      "role=\"alert\"");
+	if (!stalled)
+		html_raw_unescaped(b, " hidden");
+	html_raw_unescaped(b, ">The worker that computes the digits has not "
+			      "reported in for more than 10 seconds: tasks "
+			      "are not being computed, and running ones stand "
+			      "still. They go on by themselves once it is "
+			      "back; new tasks are still taken.</p>\n");
+}
+
+void
 layout_end(struct buf *b)
 {
 	html_raw_unescaped(b, "</main>\n"

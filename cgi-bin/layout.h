@@ -30,6 +30,14 @@ void layout_begin_filtered(struct buf *b, const char *title,
  */
 void layout_outage(struct buf *b, const char *sentence);
 
+/*
+ * Appends the banner that says the worker is stalled or gone:
+ * <p id="worker-banner" class="outage" role="alert">, hidden unless
+ * stalled, so that the page script shows and hides it as the live updates
+ * say without writing the sentence. Goes first in <main>.
+ */
+void layout_worker_banner(struct buf *b, int stalled);
+
 /* Closes <main> and the page. */
 void layout_end(struct buf *b);
 

@@ -15,6 +15,7 @@ livemsg_init(struct livemsg *m, long long now)
 	m->ntasks = 0;
 	m->ndeleted = 0;
 	m->now = now;
+	m->worker = -1;
 }
 
 void
@@ -25,6 +26,13 @@ livemsg_reset(struct livemsg *m, long long now)
 	m->ntasks = 0;
 	m->ndeleted = 0;
 	m->now = now;
+	m->worker = -1;
+}
+
+void
+livemsg_set_worker(struct livemsg *m, int stalled)
+{
+	m->worker = stalled != 0;
 }
 
 void
@@ -92,6 +100,10 @@ livemsg_write(const struct livemsg *m, struct buf *out, long long from,
 		}
 		json_raw_unescaped(out, "}");
 	}
+	if (m->worker >= 0) {
+		json_raw_unescaped(out, ", \"worker\": ");
+		json_string(out, m->worker ? "stalled" : "ok");
+	}
 	if (more)
 		json_raw_unescaped(out, ", \"more\": true");
 	json_raw_unescaped(out, "}\n");
@@ -132,6 +144,8 @@ livemsg_read_changes(struct dbconn *c, long long since, long long now,
 	rc = task_changes(c, since, livemsg_on_task, livemsg_on_deleted, &m,
 			  &tc);
 	if (rc == TASK_OK) {
+		if (!tc.more)
+			livemsg_set_worker(&m, tc.worker_stalled);
 		/* Cut short, the counts are not those of version. */
 		livemsg_write(&m, out, since, tc.version,
 			      tc.more ? NULL : tc.counts, tc.more);

@@ -9,10 +9,11 @@
 
 /*
  * The message is {"from": F, "version": V, "tasks": [...], "deleted":
- * [...], "counts": {...}, "more": true} and a newline: it covers the
- * changes after version F up to V, oldest first; "counts" (tasks per
- * status at V) and "more" (more changes follow V) are there only where
- * known. Each task is the object of api_task_json with "row", the <tr>
+ * [...], "counts": {...}, "worker": "ok", "more": true} and a newline: it
+ * covers the changes after version F up to V, oldest first; "counts"
+ * (tasks per status at V), "worker" ("stalled" while the worker is marked
+ * not seen, workerwatch.h, else "ok") and "more" (more changes follow V)
+ * are there only where known. Each task is the object of api_task_json with "row", the <tr>
  * the main page shows for it. Messages go to every viewer, so the row
  * holds nothing of one person's: its forms carry no CSRF token (the page
  * script sends actions through the JSON API).
@@ -23,6 +24,7 @@ struct livemsg {
 	struct buf scratch; /* a row while it is rendered */
 	int ntasks, ndeleted;
 	long long now; /* the time the rows show "ran for" at */
+	int worker;    /* 1 stalled, 0 ok, -1 not known (left out) */
 };
 
 /* Starts an empty message whose rows are rendered at time now (ms). */
@@ -36,6 +38,9 @@ void livemsg_free(struct livemsg *m);
 
 /* Adds a changed task. */
 void livemsg_add_task(struct livemsg *m, const struct task *t);
+
+/* Sets the worker's state at the message's version: 1 stalled, 0 ok. */
+void livemsg_set_worker(struct livemsg *m, int stalled);
 
 /* Adds a deleted task's id. */
 void livemsg_add_deleted(struct livemsg *m, long long id);

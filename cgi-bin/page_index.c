@@ -3,6 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "csrf.h"
 #include "html.h"
 #include "layout.h"
 #include "log.h"
@@ -87,12 +88,16 @@ index_link(struct buf *b, const struct index_view *v, const char *bound,
 	html_raw_unescaped(b, "</a>\n");
 }
 
-/* Appends the new-task form, with typed and error if the last try failed. */
+/*
+ * Appends the new-task form, with typed and error if the last try failed.
+ * Each form carries a new one-time value ("once"): the same form sent
+ * twice (a reload after a lost answer, a double click) makes one task.
+ */
 static void
 index_form(struct buf *b, const struct config *cfg, const char *token,
 	   const char *typed, const char *error)
 {
-	char help[160];
+	char help[160], once[CSRF_TOKEN_LEN + 1];
 
 	snprintf(help, sizeof(help),
 		 "A whole number from 1 to %lld: 1 asks for the first digit "
@@ -104,6 +109,12 @@ index_form(struct buf *b, const struct config *cfg, const char *token,
 			      "action=\"/tasks\">\n"
 			      "<input type=\"hidden\" name=\"csrf\" value=\"");
 	html_attr(b, token);
+	/* Without randomness the form still works, unprotected. */
+	if (csrf_new_token(once) == 0) {
+		html_raw_unescaped(b, "\">\n<input type=\"hidden\" "
+				      "name=\"once\" value=\"");
+		html_attr(b, once);
+	}
 	html_raw_unescaped(b, "\">\n<label for=\"n\">Decimal place n</label>\n"
 			      "<input id=\"n\" name=\"n\" "
 			      "inputmode=\"numeric\" autocomplete=\"off\" "
@@ -191,13 +202,13 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	     const char *typed, const char *error)
 {
 	struct buf *b = &ctx->resp->body;
-	long long counts[TASK_STATUS__MAX], version = 0, total = 0;
+	long long counts[TASK_STATUS__MAX], version = 0, total = 0, seen;
 	struct index_rows rows = { b, ctx->now, NULL, 0, 0, 0 };
 	struct task_filter f;
 	struct dbconn *c;
 	const char *outage;
 	enum task_rc rc;
-	int i, newer = 0;
+	int i, newer = 0, stalled = 0;
 
 	if ((rows.token = ctx_csrf_token(ctx)) == NULL) {
 		ctx_fail(ctx, 500,
@@ -214,7 +225,8 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	if ((rc = task_snapshot_begin(c)) != TASK_OK)
 		goto fail;
 	if ((rc = task_version(c, &version)) != TASK_OK ||
-	    (rc = task_counts(c, counts)) != TASK_OK)
+	    (rc = task_counts(c, counts)) != TASK_OK ||
+	    (rc = task_worker_state(c, &seen, &stalled)) != TASK_OK)
 		goto fail;
 	if (v.after > 0 && (rc = index_resolve_after(c, &v)) != TASK_OK)
 		goto fail;
@@ -226,6 +238,7 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	layout_begin_filtered(
 	    b, error != NULL ? "Error: n was not taken" : "Tasks", counts,
 	    v.has_status ? (int)v.status : -1);
+	layout_worker_banner(b, stalled);
 	if (outage != NULL)
 		layout_outage(b, outage);
 	index_form(b, ctx->app->cfg, rows.token, typed, error);
@@ -344,13 +357,15 @@ page_index_post(struct ctx *ctx)
 {
 	const struct config *cfg = ctx->app->cfg;
 	const char *typed = params_get(&ctx->req->form, "n"), *digits;
+	const char *once = params_get(&ctx->req->form, "once");
 	size_t len = typed != NULL ? strlen(typed) : 0;
-	char msg[256];
+	char msg[256], key[REQUEST_KEY_MAX + 8];
 	struct dbconn *c;
 	enum nparse_err perr;
 	enum task_rc rc;
 	struct task t;
 	long long n = 0;
+	int replayed = 0;
 
 	/* A number pasted with spaces around it is still that number; the
 	 * field keeps what was typed if it is refused all the same. */
@@ -361,11 +376,31 @@ page_index_post(struct ctx *ctx)
 		index_render(ctx, 400, index_newest, typed, msg);
 		return;
 	}
+	if (once != NULL && !request_key_valid(once)) {
+		index_render(ctx, 400, index_newest, typed,
+			     "This form's one-time field was changed. Send the "
+			     "form again from here.");
+		return;
+	}
+	/* The prefix keeps them apart from the API's keys. */
+	if (once != NULL)
+		snprintf(key, sizeof(key), "form:%s", once);
 	if ((c = ctx_db(ctx)) == NULL) {
 		ctx_fail_rc(ctx, TASK_UNAVAILABLE, 0);
 		return;
 	}
-	rc = task_create(c, n, ctx->now, cfg->queue_cap, &t);
+	rc = task_create_keyed(c, n, ctx->now, cfg->queue_cap,
+			       once != NULL ? key : NULL, &t, &replayed);
+	if (rc == TASK_KEY_REUSED) {
+		/* An old page's form sent again with another n: the page
+		 * comes back with a new one-time value, ready to send. */
+		snprintf(msg, sizeof(msg),
+			 "This form was sent before, for n = %lld. To ask for "
+			 "%lld as well, send it again from here.",
+			 t.n, n);
+		index_render(ctx, 422, index_newest, typed, msg);
+		return;
+	}
 	if (rc != TASK_OK) {
 		int status = ctx_rc_message(ctx, rc, 0, msg, sizeof(msg));
 
@@ -378,7 +413,9 @@ page_index_post(struct ctx *ctx)
 			ctx_fail(ctx, status, msg);
 		return;
 	}
-	log_debug("task %lld: created for n=%lld", t.id, n);
+	/* Sent again: as the first time, and still one task. */
+	log_debug("task %lld: %s for n=%lld", t.id,
+		  replayed ? "sent again with its form" : "created", n);
 	ctx->resp->status = 303;
 	response_header(ctx->resp, "Location", "/");
 	html_raw_unescaped(&ctx->resp->body,

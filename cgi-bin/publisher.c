@@ -17,6 +17,7 @@
 #include "queries.h"
 #include "task.h"
 #include "timefmt.h"
+#include "workerwatch.h"
 
 /* Without an inotify event the database is looked at this often anyway. */
 #define PUBLISHER_RECHECK_MS 250
@@ -59,6 +60,8 @@ struct publisher {
 	struct livemsg msg; /* the list's message being built */
 	struct livemsg one; /* one task's message */
 	struct buf out;
+	struct workerwatch worker; /* marks a worker not seen as stalled */
+	long long next_watch;      /* time_mono_ms of its next look */
 };
 
 static int
@@ -144,14 +147,18 @@ publisher_send_task(struct publisher *p, const struct publisher_change *c)
 
 /*
  * Publishes the list message built in p->msg, covering the versions after
- * from up to version, and empties it. Returns 0 or -1.
+ * from up to version, and empties it. counts (and worker, 1 if stalled)
+ * are those at version, or NULL (and -1) for a message cut short. Returns
+ * 0 or -1.
  */
 static int
 publisher_send_list(struct publisher *p, long long from, long long version,
-		    const long long *counts, int more)
+		    const long long *counts, int worker, int more)
 {
 	char path[64];
 
+	if (worker >= 0)
+		livemsg_set_worker(&p->msg, worker);
 	buf_reset(&p->out);
 	livemsg_write(&p->msg, &p->out, from, version, counts, more);
 	livemsg_reset(&p->msg, time_now_ms());
@@ -215,13 +222,14 @@ publisher_catch_up(struct publisher *p)
 			if (i == p->nchanges - 1 ||
 			    p->msg.tasks.len < PUBLISHER_CHUNK_BYTES)
 				continue;
-			if (publisher_send_list(p, from, c->version, NULL, 1) ==
-			    -1)
+			if (publisher_send_list(p, from, c->version, NULL, -1,
+						1) == -1)
 				return 0;
 			from = c->version;
 		}
-		if (publisher_send_list(p, from, tc.version,
-					tc.more ? NULL : counts, tc.more) == -1)
+		if (publisher_send_list(
+			p, from, tc.version, tc.more ? NULL : counts,
+			tc.more ? -1 : tc.worker_stalled, tc.more) == -1)
 			return 0;
 		for (i = 0; i < p->nchanges; i++) {
 			const struct publisher_change *c = &p->changes[i];
@@ -311,6 +319,7 @@ publisher_start(struct publisher *p)
 	p->published = before >= 0 && before <= current ? before : current;
 	liveboard_set_published(p->live, p->published);
 	p->ticked = time_now_ms() / 1000;
+	workerwatch_init(&p->worker, time_mono_ms());
 	log_debug("publisher: %zu tasks, starting after version %lld",
 		  p->rows.used, p->published);
 	return 0;
@@ -374,6 +383,14 @@ publisher_run(const struct config *cfg, struct liveboard *live)
 				if (retry_ms < PUBLISHER_RETRY_MAX_MS)
 					retry_ms *= 2;
 			}
+		}
+		/* A mark it sets moves the version: the next catch-up
+		 * publishes it. */
+		if (now >= p.next_watch) {
+			if (workerwatch_check(&p.worker, p.db, now) == -1)
+				log_warn("publisher: cannot read or mark the "
+					 "worker's state; trying again");
+			p.next_watch = now + WORKER_WATCH_MS;
 		}
 		/* Until the next second starts, a change, or a retry. */
 		wait = PUBLISHER_TICK_MS - time_now_ms() % PUBLISHER_TICK_MS;

@@ -8,7 +8,7 @@
 /* The columns task_from_row (task.c) reads, in this order. */
 #define TASK_COLUMNS                                                           \
 	"id, n, status, digit, error, progress, created_at, started_at,"       \
-	" finished_at, version, cancel_requested"
+	" finished_at, version, cancel_requested, elapsed_ms"
 
 const char *const query_sql[Q__MAX] = {
 	[Q_BEGIN] = "BEGIN",
@@ -59,9 +59,22 @@ const char *const query_sql[Q__MAX] = {
 	[Q_RETRY] = "UPDATE tasks SET status = 'queued', digit = NULL,"
 		    " error = NULL, progress = 0, started_at = NULL,"
 		    " finished_at = NULL, lease_until = NULL,"
-		    " cancel_requested = 0"
+		    " cancel_requested = 0, elapsed_ms = NULL"
 		    " WHERE id = ?1 AND status IN ('error', 'cancelled')",
 	[Q_DELETE] = "DELETE FROM tasks WHERE id = ?1 AND status <> 'running'",
+	[Q_WORKER_STATE] = "SELECT last_seen, stalled FROM worker_state"
+			   " WHERE id = 1",
+	/* Only if the worker has not reported in since the publisher read
+	 * ?1; the trigger moves the queue version. */
+	[Q_WORKER_MARK_STALLED] = "UPDATE worker_state SET stalled = 1"
+				  " WHERE id = 1 AND stalled = 0"
+				  " AND last_seen = ?1",
+	/* Through request_keys_by_time. */
+	[Q_KEY_FORGET] = "DELETE FROM request_keys WHERE created_at < ?1",
+	[Q_KEY_GET] = "SELECT n, task_id FROM request_keys WHERE key = ?1",
+	/* REPLACE: a key whose task was deleted makes a new one. */
+	[Q_KEY_PUT] = "INSERT OR REPLACE INTO request_keys"
+		      " (key, n, task_id, created_at) VALUES (?1, ?2, ?3, ?4)",
 };
 
 const char *const query_names[Q__MAX] = {
@@ -90,6 +103,11 @@ const char *const query_names[Q__MAX] = {
 	[Q_CANCEL_RUNNING] = "cancel running",
 	[Q_RETRY] = "retry",
 	[Q_DELETE] = "delete",
+	[Q_WORKER_STATE] = "worker state",
+	[Q_WORKER_MARK_STALLED] = "worker mark stalled",
+	[Q_KEY_FORGET] = "key forget",
+	[Q_KEY_GET] = "key get",
+	[Q_KEY_PUT] = "key put",
 };
 
 struct dbconn *

@@ -30,6 +30,11 @@ enum query {
 	Q_CANCEL_RUNNING, /* running: ask the worker to stop */
 	Q_RETRY,          /* error or cancelled -> queued */
 	Q_DELETE,
+	Q_WORKER_STATE,        /* worker_state: last_seen, stalled */
+	Q_WORKER_MARK_STALLED, /* the publisher: the worker is not seen */
+	Q_KEY_FORGET,          /* request keys past their 24 h */
+	Q_KEY_GET,             /* a request key's n and task */
+	Q_KEY_PUT,             /* a request key and the task it made */
 	Q__MAX
 };
 

@@ -142,6 +142,7 @@ request_parse(struct request *r, request_getter get, void *arg, char *err,
 	r->if_range = get(arg, "HTTP_IF_RANGE");
 	r->if_none_match = get(arg, "HTTP_IF_NONE_MATCH");
 	r->accept = get(arg, "HTTP_ACCEPT");
+	r->idempotency_key = get(arg, "HTTP_IDEMPOTENCY_KEY");
 	https = get(arg, "HTTPS");
 	r->https = https != NULL && strcasecmp(https, "on") == 0;
 	r->scheme = get(arg, "REQUEST_SCHEME");
@@ -222,4 +223,15 @@ request_content_type_is(const struct request *r, const char *mime)
 	while (*rest == ' ' || *rest == '\t')
 		rest++;
 	return *rest == '\0' || *rest == ';';
+}
+
+int
+request_key_valid(const char *key)
+{
+	size_t len =
+	    strspn(key, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstu"
+			"vwxyz0123456789-_");
+
+	return key[len] == '\0' && len >= REQUEST_KEY_MIN &&
+	       len <= REQUEST_KEY_MAX;
 }

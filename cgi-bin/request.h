@@ -29,18 +29,19 @@ struct request {
 	const char *method_name;         /* as sent, for logs */
 	char path[REQUEST_PATH_MAX + 1]; /* percent-decoded */
 	struct params query;
-	const char *content_type;  /* NULL if absent */
-	long long content_length;  /* 0 if absent */
-	const char *origin;        /* Origin header, NULL if absent */
-	const char *fetch_site;    /* Sec-Fetch-Site, NULL if absent */
-	const char *host;          /* Host header, NULL if absent */
-	const char *server_port;   /* SERVER_PORT, NULL if absent */
-	const char *range;         /* Range header, NULL if absent */
-	const char *if_range;      /* If-Range header, NULL if absent */
-	const char *if_none_match; /* If-None-Match header, NULL if absent */
-	const char *accept;        /* Accept header, NULL if absent */
-	int https;                 /* nginx said HTTPS=on */
-	const char *scheme;        /* REQUEST_SCHEME ("http"), NULL if absent */
+	const char *content_type;    /* NULL if absent */
+	long long content_length;    /* 0 if absent */
+	const char *origin;          /* Origin header, NULL if absent */
+	const char *fetch_site;      /* Sec-Fetch-Site, NULL if absent */
+	const char *host;            /* Host header, NULL if absent */
+	const char *server_port;     /* SERVER_PORT, NULL if absent */
+	const char *range;           /* Range header, NULL if absent */
+	const char *if_range;        /* If-Range header, NULL if absent */
+	const char *if_none_match;   /* If-None-Match header, NULL if absent */
+	const char *accept;          /* Accept header, NULL if absent */
+	const char *idempotency_key; /* Idempotency-Key, NULL if absent */
+	int https;                   /* nginx said HTTPS=on */
+	const char *scheme; /* REQUEST_SCHEME ("http"), NULL if absent */
 	/* The nthpi_csrf cookie if it is well-formed, else "". */
 	char csrf_cookie[CSRF_TOKEN_LEN + 1];
 	/* Its SameSite=Lax twin, nthpi_csrf_lax, likewise. */
@@ -72,6 +73,18 @@ typedef long (*request_reader)(void *arg, char *p, size_t want);
  */
 int request_read_body(struct request *r, request_reader read, void *arg,
 		      char *err, size_t errlen);
+
+/* The shortest and longest key a client may send to make a submission
+ * safe to send again (an Idempotency-Key, the form's one-time field). */
+#define REQUEST_KEY_MIN 16
+#define REQUEST_KEY_MAX 128
+
+/*
+ * Returns 1 if key is REQUEST_KEY_MIN to REQUEST_KEY_MAX characters of
+ * A-Z, a-z, 0-9, '-' and '_', else 0: enough for a random value, and
+ * nothing that needs escaping anywhere.
+ */
+int request_key_valid(const char *key);
 
 /*
  * Returns 1 if the Content-Type's media type is mime (case-insensitive,

@@ -29,6 +29,7 @@ static const struct {
 	{ 413, "Content Too Large" },
 	{ 414, "URI Too Long" },
 	{ 415, "Unsupported Media Type" },
+	{ 422, "Unprocessable Content" },
 	{ 416, "Range Not Satisfiable" },
 	{ 429, "Too Many Requests" },
 	{ 500, "Internal Server Error" },

@@ -21,7 +21,7 @@ static const char *const route_q_one_task[] = { "since", NULL };
  * "_=", say); a route compatible with it does too. */
 static const char *const route_q_digits[] = { "start", "numberOfDigits",
 					      "radix", "*", NULL };
-static const char *const route_f_new[] = { "n", "csrf", NULL };
+static const char *const route_f_new[] = { "n", "csrf", "once", NULL };
 static const char *const route_f_action[] = { "csrf", "back", NULL };
 static const char *const route_f_delete[] = { "csrf", NULL };
 

@@ -166,6 +166,7 @@ task_from_row(sqlite3_stmt *st, struct task *t)
 	     : sqlite3_column_int64(st, col))
 	t->started_at = TASK_TIME(7);
 	t->finished_at = TASK_TIME(8);
+	t->elapsed_ms = TASK_TIME(11);
 #undef TASK_TIME
 	t->version = sqlite3_column_int64(st, 9);
 	t->cancel_requested = sqlite3_column_int(st, 10);
@@ -260,6 +261,24 @@ task_worker_seen(struct dbconn *c, long long *ms)
 }
 
 enum task_rc
+task_worker_state(struct dbconn *c, long long *last_seen, int *stalled)
+{
+	sqlite3_stmt *st = c->st[Q_WORKER_STATE];
+	enum task_rc ret = TASK_OK;
+	int rc = sqlite3_step(st);
+
+	*last_seen = -1;
+	*stalled = 0;
+	if (rc == SQLITE_ROW) {
+		*last_seen = sqlite3_column_int64(st, 0);
+		*stalled = sqlite3_column_int(st, 1) != 0;
+	} else if (rc != SQLITE_DONE)
+		ret = task_db_error(c, rc, Q_WORKER_STATE);
+	sqlite3_reset(st);
+	return ret;
+}
+
+enum task_rc
 task_get(struct dbconn *c, long long id, struct task *t)
 {
 	sqlite3_stmt *st = c->st[Q_TASK];
@@ -328,7 +347,7 @@ task_changes(struct dbconn *c, long long since, task_fn on_task,
 	} del[TASK_CHANGES_MAX + 1];
 	sqlite3_stmt *st;
 	enum task_rc ret;
-	long long current = 0, last = since;
+	long long current = 0, last = since, seen;
 	int ndel = 0, d = 0, rc, tasks_left = 0;
 	struct task t;
 
@@ -384,7 +403,8 @@ task_changes(struct dbconn *c, long long since, task_fn on_task,
 	}
 	/* In the same snapshot, so that the counts are those of version:
 	 * a page checks its rows against them. */
-	if ((ret = task_counts(c, ch->counts)) != TASK_OK)
+	if ((ret = task_counts(c, ch->counts)) != TASK_OK ||
+	    (ret = task_worker_state(c, &seen, &ch->worker_stalled)) != TASK_OK)
 		goto out;
 	ch->current = current;
 	ch->more = tasks_left || d < ndel;
@@ -463,10 +483,82 @@ enum task_rc
 task_create(struct dbconn *c, long long n, long long now, long long queue_cap,
 	    struct task *t)
 {
+	int replayed;
+
+	return task_create_keyed(c, n, now, queue_cap, NULL, t, &replayed);
+}
+
+/*
+ * Inside a write: forgets the keys past TASK_KEY_KEEP_MS, then looks key
+ * up. TASK_OK with *n and *id if it is kept, TASK_NOT_FOUND if not.
+ */
+static enum task_rc
+task_key_get(struct dbconn *c, const char *key, long long now, long long *n,
+	     long long *id)
+{
+	sqlite3_stmt *st = c->st[Q_KEY_GET];
+	enum task_rc ret;
+	int rc;
+
+	sqlite3_bind_int64(c->st[Q_KEY_FORGET], 1, now - TASK_KEY_KEEP_MS);
+	if ((ret = task_change(c, Q_KEY_FORGET)) != TASK_OK)
+		return ret;
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	rc = sqlite3_step(st);
+	ret = TASK_NOT_FOUND;
+	if (rc == SQLITE_ROW) {
+		*n = sqlite3_column_int64(st, 0);
+		*id = sqlite3_column_int64(st, 1);
+		ret = TASK_OK;
+	} else if (rc != SQLITE_DONE)
+		ret = task_db_error(c, rc, Q_KEY_GET);
+	sqlite3_reset(st);
+	sqlite3_clear_bindings(st);
+	return ret;
+}
+
+/* Inside a write: keeps key with the task t it made. */
+static enum task_rc
+task_key_put(struct dbconn *c, const char *key, const struct task *t,
+	     long long now)
+{
+	sqlite3_stmt *st = c->st[Q_KEY_PUT];
+
+	sqlite3_bind_text(st, 1, key, -1, SQLITE_STATIC);
+	sqlite3_bind_int64(st, 2, t->n);
+	sqlite3_bind_int64(st, 3, t->id);
+	sqlite3_bind_int64(st, 4, now);
+	return task_change(c, Q_KEY_PUT);
+}
+
+enum task_rc
+task_create_keyed(struct dbconn *c, long long n, long long now,
+		  long long queue_cap, const char *key, struct task *t,
+		  int *replayed)
+{
+	long long kept_n = 0, kept_id = 0;
 	enum task_rc ret;
 
+	*replayed = 0;
 	if ((ret = task_begin_write(c)) != TASK_OK)
 		return ret;
+	if (key != NULL) {
+		ret = task_key_get(c, key, now, &kept_n, &kept_id);
+		if (ret == TASK_OK && kept_n != n) {
+			t->n = kept_n;
+			ret = TASK_KEY_REUSED;
+			goto out;
+		}
+		if (ret == TASK_OK)
+			ret = task_get(c, kept_id, t);
+		if (ret == TASK_OK) {
+			*replayed = 1;
+			goto out;
+		}
+		/* Not kept, or its task was deleted since: a new one. */
+		if (ret != TASK_NOT_FOUND)
+			goto out;
+	}
 	if ((ret = task_check_cap(c, queue_cap)) != TASK_OK)
 		goto out;
 	sqlite3_bind_int64(c->st[Q_INSERT], 1, n);
@@ -476,6 +568,8 @@ task_create(struct dbconn *c, long long n, long long now, long long queue_cap,
 	ret = task_get(c, sqlite3_last_insert_rowid(c->db), t);
 	if (ret == TASK_NOT_FOUND)
 		ret = TASK_FAILED;
+	if (ret == TASK_OK && key != NULL)
+		ret = task_key_put(c, key, t, now);
 out:
 	return task_write_end(c, ret);
 }
@@ -538,6 +632,22 @@ task_delete(struct dbconn *c, long long id, struct task *t)
 	ret = task_change(c, Q_DELETE);
 out:
 	return task_write_end(c, ret);
+}
+
+enum task_rc
+task_worker_mark_stalled(struct dbconn *c, long long last_seen, int *marked)
+{
+	enum task_rc ret;
+
+	*marked = 0;
+	/* One statement, its own transaction: nothing to roll back. */
+	if (dbfile_check(c->db) == -1)
+		return TASK_DB_GONE;
+	sqlite3_bind_int64(c->st[Q_WORKER_MARK_STALLED], 1, last_seen);
+	ret = task_change(c, Q_WORKER_MARK_STALLED);
+	if (ret == TASK_OK)
+		*marked = sqlite3_changes(c->db) > 0;
+	return ret;
 }
 
 enum task_rc

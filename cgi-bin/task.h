@@ -31,6 +31,9 @@ struct task {
 	int digit;       /* 0-9 once done, else -1 */
 	double progress; /* 0 to 1 */
 	long long created_at, started_at, finished_at; /* ms; -1 if NULL */
+	/* How long it ran, as its worker measured (monotonic); -1 if NULL:
+	 * not ended, or ended before the worker measured it. */
+	long long elapsed_ms;
 	long long version;
 	int cancel_requested;
 	int has_error;
@@ -48,6 +51,7 @@ enum task_rc {
 	TASK_UNAVAILABLE, /* no connection to the database could be opened */
 	TASK_DISK_FULL,   /* the disk is full: the change was not saved */
 	TASK_DB_GONE,     /* the database file was removed (dbfile.h) */
+	TASK_KEY_REUSED,  /* a request key sent again for another n */
 	TASK_RC__MAX
 };
 
@@ -92,6 +96,23 @@ enum task_rc task_times(struct dbconn *c, struct task_times *out);
  * reported in. */
 enum task_rc task_worker_seen(struct dbconn *c, long long *ms);
 
+/*
+ * Reads worker_state: *last_seen (ms, -1 if the worker never reported in)
+ * and *stalled (1 while the publisher has marked it not seen for
+ * WORKER_STALL_MS, workerwatch.h; 0 otherwise).
+ */
+enum task_rc task_worker_state(struct dbconn *c, long long *last_seen,
+			       int *stalled);
+
+/*
+ * Marks the worker stalled, if it is still at last_seen (it has not
+ * reported in since) and not marked yet; the mark moves the queue
+ * version. Sets *marked to 1 if it did. TASK_DB_GONE, without writing, if
+ * the database file is gone.
+ */
+enum task_rc task_worker_mark_stalled(struct dbconn *c, long long last_seen,
+				      int *marked);
+
 /* Reads one task. TASK_NOT_FOUND if there is none with that id. */
 enum task_rc task_get(struct dbconn *c, long long id, struct task *t);
 
@@ -121,6 +142,7 @@ struct task_changes {
 	/* Tasks per status in the snapshot: what the list holds at version
 	 * when more is 0. */
 	long long counts[TASK_STATUS__MAX];
+	int worker_stalled; /* task_worker_state's, in the snapshot */
 };
 
 /*
@@ -158,6 +180,22 @@ enum task_rc task_row_versions(struct dbconn *c, task_deleted_fn fn, void *arg,
  */
 enum task_rc task_create(struct dbconn *c, long long n, long long now,
 			 long long queue_cap, struct task *t);
+
+/* How long a request key is kept: a resend within this finds its task. */
+#define TASK_KEY_KEEP_MS (24LL * 3600 * 1000)
+
+/*
+ * As task_create, for a request that may be sent again: key (NULL for
+ * none) names it ("api:" and an Idempotency-Key, "form:" and a form's
+ * one-time field). A key kept from the last TASK_KEY_KEEP_MS with the same
+ * n gives its task instead of a new one, with *replayed set to 1; with
+ * another n, TASK_KEY_REUSED, and t->n is the n it was used for. A key
+ * whose task was deleted since makes a new task. Keys older than
+ * TASK_KEY_KEEP_MS are forgotten in the same transaction.
+ */
+enum task_rc task_create_keyed(struct dbconn *c, long long n, long long now,
+			       long long queue_cap, const char *key,
+			       struct task *t, int *replayed);
 
 /*
  * Cancels a task: a queued one at once, a running one by asking its worker

@@ -76,6 +76,12 @@ taskview_ran(struct buf *b, const struct task *t, long long now)
 
 	if (t->started_at < 0)
 		return;
+	/* The worker's measure: wall-clock stamps can be stepped apart. */
+	if (t->status != TASK_RUNNING && t->elapsed_ms >= 0) {
+		time_duration(t->elapsed_ms, d, sizeof(d));
+		html_text(b, d);
+		return;
+	}
 	if (t->status == TASK_RUNNING)
 		end = now;
 	else if (t->finished_at >= 0)

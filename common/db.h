@@ -5,7 +5,7 @@
 #include <sqlite3.h>
 
 /* The schema version that sql/schema.sql creates. */
-#define DB_SCHEMA_VERSION 4
+#define DB_SCHEMA_VERSION 7
 
 /*
  * Opens (creating if needed) the database at path in WAL mode with a busy

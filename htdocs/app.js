@@ -105,8 +105,9 @@
 	}
 
 	/* fetch + JSON; resolves {res, body}, rejects only on network errors
-	 * and, given timeoutMs, on an answer that takes longer. */
-	function api(method, url, payload, timeoutMs) {
+	 * and, given timeoutMs, on an answer that takes longer. extraHeaders,
+	 * if given, are sent too. */
+	function api(method, url, payload, timeoutMs, extraHeaders) {
 		var opts = {
 			method: method,
 			credentials: "same-origin",
@@ -114,6 +115,9 @@
 			headers: { Accept: "application/json" }
 		};
 		var timer = null;
+		Object.keys(extraHeaders || {}).forEach(function (name) {
+			opts.headers[name] = extraHeaders[name];
+		});
 		if (payload !== undefined) {
 			opts.headers["Content-Type"] = "application/json";
 			opts.body = typeof payload === "string" ? payload : JSON.stringify(payload);
@@ -715,6 +719,15 @@
 		markVersion();
 	}
 
+	/* The server's banner for a worker not seen: shown and hidden as an
+	 * answer's "worker" says; its sentence is the server's. */
+	function showWorker(state) {
+		var banner = document.getElementById("worker-banner");
+		if (banner && (state === "stalled" || state === "ok")) {
+			banner.hidden = state === "ok";
+		}
+	}
+
 	/* Applies a list answer. Returns the ms until the next poll, or -1 if
 	 * the page is being loaded again. */
 	function onListAnswer(data) {
@@ -737,6 +750,7 @@
 		tasks.forEach(applyTask);
 		version = data.version;
 		settle(data.counts === undefined ? null : data.counts);
+		showWorker(data.worker);
 		if (data.more === true || !hasNews(data)) {
 			return 0;
 		}
@@ -1050,8 +1064,21 @@
 		}
 	}
 
+	/* A new Idempotency-Key: 128 random bits in hex. */
+	function newKey() {
+		var bytes = new Uint8Array(16);
+		crypto.getRandomValues(bytes);
+		return Array.prototype.map.call(bytes, function (b) {
+			return (b < 16 ? "0" : "") + b.toString(16);
+		}).join("");
+	}
+
 	if (form && input) {
 		var submitting = false;
+		/* The last submission that got no clear answer (no answer, a 5xx,
+		 * a 429) and its key: sent again as it was, it carries the same
+		 * key, so that the server makes one task however many times. */
+		var pending = null;
 		form.addEventListener("submit", function (ev) {
 			ev.preventDefault();
 			if (submitting) {
@@ -1076,8 +1103,14 @@
 			form.setAttribute("aria-busy", "true");
 			setFormMessage("");
 
-			api("POST", "/api/tasks", body).then(function (r) {
-				if (r.res.status === 201 && validTask(r.body)) {
+			var key = pending && pending.body === body ? pending.key : newKey();
+			pending = { body: body, key: key };
+			api("POST", "/api/tasks", body, 0, { "Idempotency-Key": key }).then(function (r) {
+				if (r.res.status < 500 && r.res.status !== 429) {
+					pending = null; /* answered: the next one is new */
+				}
+				/* 200: a resend of a submission the server had made. */
+				if ((r.res.status === 201 || r.res.status === 200) && validTask(r.body)) {
 					input.value = "";
 					setFieldError("");
 					return showOwn(r.body.id, 0);

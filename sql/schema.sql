@@ -36,7 +36,11 @@ CREATE TABLE tasks (
 	cancel_requested INTEGER NOT NULL DEFAULT 0
 	    CHECK (cancel_requested IN (0, 1)),
 	-- queue_state.version after the last change to this row.
-	version INTEGER NOT NULL DEFAULT 0
+	version INTEGER NOT NULL DEFAULT 0,
+	-- Milliseconds from the worker's last claim of the task to its end, on
+	-- the worker's monotonic clock; NULL until it ends, or for tasks ended
+	-- before this column (schema version 5).
+	elapsed_ms INTEGER CHECK (elapsed_ms >= 0)
 );
 
 -- The worker claims the oldest queued task; the page filters by status.
@@ -80,8 +84,27 @@ CREATE TABLE worker_state (
 	-- Always 1: there is one worker.
 	id INTEGER PRIMARY KEY CHECK (id = 1),
 	-- When the worker last reported in, in milliseconds since the epoch.
-	last_seen INTEGER NOT NULL
+	last_seen INTEGER NOT NULL,
+	-- 1 while the worker has not reported in for 10 s (set by the
+	-- publisher, cleared by the worker).
+	stalled INTEGER NOT NULL DEFAULT 0
+	    CHECK (stalled IN (0, 1))
 );
+
+-- A change of the mark moves the queue version, so that long polls and
+-- the page hear of it at once.
+CREATE TRIGGER worker_state_stalled_update AFTER UPDATE OF stalled
+    ON worker_state WHEN NEW.stalled <> OLD.stalled
+BEGIN
+	UPDATE queue_state SET version = version + 1 WHERE id = 1;
+END;
+
+-- The publisher makes the row of a worker that never reported in.
+CREATE TRIGGER worker_state_stalled_insert AFTER INSERT ON worker_state
+    WHEN NEW.stalled = 1
+BEGIN
+	UPDATE queue_state SET version = version + 1 WHERE id = 1;
+END;
 
 CREATE TRIGGER tasks_version_insert AFTER INSERT ON tasks
 BEGIN
@@ -131,29 +154,57 @@ CREATE TABLE compute_totals (
 );
 INSERT INTO compute_totals (id, tasks, sum_ms) VALUES (1, 0, 0);
 
--- The worker finishes a task by setting it done (QUEUE_FINISH). max(0, …):
--- a wall clock stepped back must not lower the sum, which only grows.
+-- The worker finishes a task by setting it done (QUEUE_FINISH), with the
+-- time it measured. max(0, …): for a task without it, a wall clock
+-- stepped back must not lower the sum, which only grows.
 CREATE TRIGGER tasks_compute_time_update AFTER UPDATE OF status ON tasks
     WHEN NEW.status = 'done' AND OLD.status <> 'done'
-    AND NEW.started_at IS NOT NULL AND NEW.finished_at IS NOT NULL
+    AND (NEW.elapsed_ms IS NOT NULL
+	 OR (NEW.started_at IS NOT NULL AND NEW.finished_at IS NOT NULL))
 BEGIN
 	UPDATE compute_totals SET tasks = tasks + 1,
-	    sum_ms = sum_ms + max(0, NEW.finished_at - NEW.started_at)
+	    sum_ms = sum_ms + coalesce(NEW.elapsed_ms,
+				       max(0, NEW.finished_at - NEW.started_at))
 	    WHERE id = 1;
 	UPDATE compute_time_buckets SET tasks = tasks + 1
-	    WHERE le_ms >= max(0, NEW.finished_at - NEW.started_at);
+	    WHERE le_ms >= coalesce(NEW.elapsed_ms,
+				    max(0, NEW.finished_at - NEW.started_at));
 END;
 
 -- A task inserted done (an import, a test) counts too.
 CREATE TRIGGER tasks_compute_time_insert AFTER INSERT ON tasks
     WHEN NEW.status = 'done'
-    AND NEW.started_at IS NOT NULL AND NEW.finished_at IS NOT NULL
+    AND (NEW.elapsed_ms IS NOT NULL
+	 OR (NEW.started_at IS NOT NULL AND NEW.finished_at IS NOT NULL))
 BEGIN
 	UPDATE compute_totals SET tasks = tasks + 1,
-	    sum_ms = sum_ms + max(0, NEW.finished_at - NEW.started_at)
+	    sum_ms = sum_ms + coalesce(NEW.elapsed_ms,
+				       max(0, NEW.finished_at - NEW.started_at))
 	    WHERE id = 1;
 	UPDATE compute_time_buckets SET tasks = tasks + 1
-	    WHERE le_ms >= max(0, NEW.finished_at - NEW.started_at);
+	    WHERE le_ms >= coalesce(NEW.elapsed_ms,
+				    max(0, NEW.finished_at - NEW.started_at));
 END;
 
-PRAGMA user_version = 4;
+-- Submissions that can be sent again: a POST /api/tasks with an
+-- Idempotency-Key header, or a form post with its one-time field, records
+-- its key with the task it made; the same key again within 24 h answers
+-- with that task.
+CREATE TABLE request_keys (
+	-- "api:" and the Idempotency-Key header, or "form:" and the form's
+	-- one-time field.
+	key TEXT PRIMARY KEY,
+	-- The n the request asked for: the same key with another n is
+	-- refused.
+	n INTEGER NOT NULL,
+	-- The task the request made.
+	task_id INTEGER NOT NULL,
+	-- When the request was made (ms since the epoch); keys older than
+	-- 24 h are forgotten.
+	created_at INTEGER NOT NULL
+);
+
+-- Keys past 24 h are deleted oldest first.
+CREATE INDEX request_keys_by_time ON request_keys (created_at);
+
+PRAGMA user_version = 7;

@@ -19,6 +19,7 @@
 #include "asan.h"
 #include "compute.h"
 #include "log.h"
+#include "oomkills.h"
 #include "pi_engine.h"
 #include "pi_known.h"
 #include "store.h"
@@ -45,6 +46,13 @@ struct compute_child {
 #define COMPUTE_NOMEM_MSG                                                      \
 	"The computation ran out of memory (limit %lld MiB). Ask for fewer "   \
 	"digits or raise memory_limit_mb."
+
+/* The sentence for a computation the kernel ended at the service's memory
+ * limit (the cgroup's memory.max, systemd's MemoryMax). */
+#define COMPUTE_CGROUP_OOM_MSG                                                 \
+	"The computation ran out of memory: it reached the memory limit of "   \
+	"the worker's service (MemoryMax), and the kernel stopped it. Ask "    \
+	"for fewer digits, or raise MemoryMax above memory_limit_mb."
 
 /* Progress lines go out at most this often. */
 #define COMPUTE_PROGRESS_MS 200
@@ -88,6 +96,7 @@ compute_init(struct compute *c)
 	memset(c, 0, sizeof(*c));
 	c->pid = -1;
 	c->fd = -1;
+	c->oom_kills = -1;
 }
 
 int
@@ -384,6 +393,8 @@ compute_start(struct compute *c, const char *store_path, long long decimals,
 	int p[2], fl, e;
 
 	compute_init(c);
+	/* Before the fork: a kill that counts must come after it. */
+	c->oom_kills = oomkills_read();
 	if (pipe2(p, O_CLOEXEC) == -1) {
 		e = errno;
 		compute_sentence(err, errlen,
@@ -570,11 +581,35 @@ compute_stop(struct compute *c)
 	compute_init(c);
 }
 
+/* Writes "SIGKILL" for SIGKILL, "signal N" for one without a name. */
+static void
+compute_signal_name(int sig, char *out, size_t len)
+{
+	const char *abbrev = sigabbrev_np(sig);
+
+	if (abbrev != NULL)
+		snprintf(out, len, "SIG%s", abbrev);
+	else
+		snprintf(out, len, "signal %d", sig);
+}
+
+/* Whether the cgroup's OOM killer acted while c ran (oomkills.h). */
+static int
+compute_cgroup_oom(const struct compute *c)
+{
+	long long now;
+
+	if (c->oom_kills < 0 || (now = oomkills_read()) < 0)
+		return 0;
+	return now > c->oom_kills;
+}
+
 enum compute_outcome
 compute_outcome(const struct compute *c, long long limit_mb, char *msg,
 		size_t msglen)
 {
 	int st = c->status, sig;
+	char name[32];
 
 	msg[0] = '\0';
 	if (WIFEXITED(st)) {
@@ -616,10 +651,20 @@ compute_outcome(const struct compute *c, long long limit_mb, char *msg,
 		compute_sentence(msg, msglen, COMPUTE_NOMEM_MSG, limit_mb);
 		return COMPUTE_NOMEM;
 	case SIGKILL:
-		/* Not ours (c->killed): the kernel's OOM killer or the
-		 * service's MemoryMax. */
-		compute_sentence(msg, msglen, COMPUTE_NOMEM_MSG, limit_mb);
-		return COMPUTE_NOMEM;
+		/* Not ours (c->killed). The memory limit only where it is
+		 * proven: the kernel's OOM killer also acts for another
+		 * process's memory, and a person or a script may kill. */
+		if (c->nomem) {
+			compute_sentence(msg, msglen, COMPUTE_NOMEM_MSG,
+					 limit_mb);
+			return COMPUTE_NOMEM;
+		}
+		if (compute_cgroup_oom(c)) {
+			compute_sentence(msg, msglen, "%s",
+					 COMPUTE_CGROUP_OOM_MSG);
+			return COMPUTE_NOMEM;
+		}
+		break;
 	case SIGTERM:
 	case SIGINT:
 	case SIGHUP:
@@ -627,10 +672,12 @@ compute_outcome(const struct compute *c, long long limit_mb, char *msg,
 	default:
 		break;
 	}
+	/* Whatever it was (a kill, a crash), a computation started again
+	 * may succeed; the caller gives up after a few in a row. */
+	compute_signal_name(sig, name, sizeof(name));
 	compute_sentence(msg, msglen,
-			 "The computation stopped unexpectedly (%s). Retry the "
-			 "task; if it fails again, report it with the "
-			 "worker's log.",
-			 strsignal(sig));
-	return COMPUTE_FAILED;
+			 "The computation was ended by %s (%s), a signal nthpi "
+			 "did not send.",
+			 name, strsignal(sig));
+	return COMPUTE_KILLED;
 }

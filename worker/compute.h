@@ -28,6 +28,7 @@ struct compute {
 	int reaped;               /* 1 once the child has been waited for */
 	int killed;               /* 1 if we killed it: we lost touch with it */
 	int nomem;                /* 1 if it said a GMP allocation failed */
+	long long oom_kills;      /* oomkills_read() as it started, or -1 */
 	char temp_path[PATH_MAX]; /* the temp file its store_write makes */
 	char message[512];        /* its error sentence (or ours), or "" */
 	char line[640];           /* a partial line from the pipe */
@@ -39,6 +40,8 @@ enum compute_outcome {
 	COMPUTE_FAILED,      /* the tasks get the error sentence */
 	COMPUTE_NOMEM,       /* ran out of memory: an error sentence too */
 	COMPUTE_INTERRUPTED, /* stopped by a signal meant for the service */
+	COMPUTE_KILLED,      /* ended by a signal nthpi did not send, not for
+				memory: its tasks may well succeed again */
 	COMPUTE_OUTCOME__MAX
 };
 
@@ -88,6 +91,10 @@ int compute_remove_temps(const char *store_path);
 /*
  * Says how a reaped child ended, with a sentence for the tasks in msg
  * (limit_mb names the memory limit). Then call compute_stop to reset c.
+ * Out of memory (COMPUTE_NOMEM) only where that is proven: the child said
+ * an allocation failed (under its RLIMIT_AS), or it died by SIGKILL while
+ * the cgroup's OOM kill count rose. Any other death by a signal that is
+ * not ours nor a stop is COMPUTE_KILLED, whose msg names the signal.
  */
 enum compute_outcome compute_outcome(const struct compute *c,
 				     long long limit_mb, char *msg,

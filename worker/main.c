@@ -73,6 +73,10 @@
 #define WORKER_REAP_MS 10
 /* A computation interrupted this often in a row fails its tasks. */
 #define WORKER_MAX_INTERRUPTS 3
+/* A computation ended this often in a row by a signal nthpi did not send
+ * (compute.h: COMPUTE_KILLED) fails its tasks; until then they go back to
+ * the queue, as a dead worker's do. */
+#define WORKER_MAX_KILLS 3
 /* Tries to start a computation, WORKER_START_RETRY_MS apart and doubling,
  * before its tasks fail: fork can fail for a moment (EAGAIN) when a process
  * or memory limit is near. */
@@ -84,8 +88,10 @@
 #define WORKER_BACKOFF_MS 1000
 #define WORKER_BACKOFF_MAX_MS 30000
 /* How often the worker records that it is alive (worker_state), busy or
- * idle; the loop wakes at least every WORKER_POLL_MS. */
-#define WORKER_SEEN_MS 5000
+ * idle; the loop wakes at least every WORKER_POLL_MS. The FastCGI app's
+ * publisher marks it stalled after 10 s without (cgi-bin/workerwatch.h),
+ * five reports missed, and the next report clears the mark. */
+#define WORKER_SEEN_MS 2000
 /* Rebuilds of the digit store that fail in a row before the worker stops
  * trying (until the store changes or the worker starts again). */
 #define WORKER_REBUILD_TRIES 3
@@ -151,6 +157,7 @@ struct worker {
 	long long busy_since; /* time_mono_ms when a lock wait began */
 	int exact_next;       /* next computation: just what is needed */
 	int interrupts;       /* computations stopped by a signal in a row */
+	int kills;            /* computations killed in a row (not by us) */
 	int failures;         /* computations failed in a row */
 	int said_gone;        /* that the database file went away was said */
 	int start_tries;      /* failed starts of the next computation */
@@ -860,6 +867,47 @@ worker_rebuild_failed(struct worker *w)
 	w->rebuild = 0;
 }
 
+/* Transaction body: puts the marked waiting tasks back to queued. */
+static int
+worker_requeue_marked_tx(struct worker *w, void *arg)
+{
+	size_t i;
+
+	(void)arg;
+	for (i = 0; i < w->nwait; i++)
+		if (w->wait[i].mark && queue_requeue(w->q, &w->wait[i].t) == -1)
+			return -1;
+	return 0;
+}
+
+/*
+ * After a computation was killed (COMPUTE_KILLED): puts the tasks that
+ * needed it back in the queue, as a dead worker's would be, so that a
+ * claim takes them again (attempts counts it) and the next computation
+ * starts after the back-off. If the transaction fails they stay ours and
+ * the next computation is theirs all the same.
+ */
+static void
+worker_requeue_killed(struct worker *w, const char *msg)
+{
+	size_t i, n = 0;
+
+	worker_backoff(w);
+	for (i = 0; i < w->nwait; i++)
+		n += w->wait[i].mark = worker_needs_digits(w, &w->wait[i]);
+	log_warn("worker: %s Putting %zu task%s back in the queue (%d of %d "
+		 "in a row before they fail).",
+		 msg, n, n == 1 ? "" : "s", w->kills, WORKER_MAX_KILLS);
+	if (n == 0 || worker_transaction(w, "putting tasks back",
+					 worker_requeue_marked_tx, NULL) == -1)
+		return;
+	for (i = 0; i < w->nwait; i++)
+		if (w->wait[i].mark)
+			log_info("task %lld: back in the queue",
+				 w->wait[i].t.id);
+	worker_wait_compact(w);
+}
+
 /* Acts on a computation that has ended on its own. */
 static void
 worker_computed(struct worker *w)
@@ -889,6 +937,20 @@ worker_computed(struct worker *w)
 		    "row. Retry the task.",
 		    WORKER_MAX_INTERRUPTS);
 	w->interrupts = 0;
+	if (oc == COMPUTE_KILLED && ++w->kills < WORKER_MAX_KILLS) {
+		worker_requeue_killed(w, msg);
+		return;
+	}
+	if (oc == COMPUTE_KILLED) {
+		worker_sentence(msg + strlen(msg), sizeof(msg) - strlen(msg),
+				" It happened %d times in a row, so the task "
+				"was given up. Retry it; if it fails again, "
+				"look in the system's log for what ends the "
+				"computation.",
+				WORKER_MAX_KILLS);
+		oc = COMPUTE_FAILED;
+	}
+	w->kills = 0;
 	/* Growth asked for more than the tasks need, and they passed the
 	 * estimate: try once more with just what they need. */
 	if (oc == COMPUTE_NOMEM && decimals > need) {

@@ -5,6 +5,7 @@
 #include "db.h"
 #include "log.h"
 #include "queue.h"
+#include "timefmt.h"
 
 /*
  * The claimable set is split in two so that each half walks an index:
@@ -17,7 +18,8 @@
 const char *const queue_sql[QUEUE_STMT__MAX] = {
 	[QUEUE_CLAIM] =
 	    "UPDATE tasks SET status = 'running', started_at = ?1,"
-	    " lease_until = ?2, attempts = attempts + 1, progress = 0"
+	    " lease_until = ?2, attempts = attempts + 1, progress = 0,"
+	    " elapsed_ms = NULL"
 	    " WHERE id = (SELECT min(id) FROM ("
 	    "  SELECT min(id) AS id FROM tasks WHERE status = 'queued'"
 	    "   AND (n <= ?3 OR n > ?4)"
@@ -35,15 +37,16 @@ const char *const queue_sql[QUEUE_STMT__MAX] = {
 	    " RETURNING id",
 	[QUEUE_FINISH] =
 	    "UPDATE tasks SET status = 'done', digit = ?1, progress = 1,"
-	    " error = NULL, finished_at = ?2, lease_until = NULL"
+	    " error = NULL, finished_at = ?2, lease_until = NULL,"
+	    " elapsed_ms = ?5"
 	    " WHERE id = ?3 AND status = 'running' AND attempts = ?4",
 	[QUEUE_FAIL] =
 	    "UPDATE tasks SET status = 'error', error = ?1, finished_at = ?2,"
-	    " lease_until = NULL"
+	    " lease_until = NULL, elapsed_ms = ?5"
 	    " WHERE id = ?3 AND status = 'running' AND attempts = ?4",
 	[QUEUE_CANCEL] =
 	    "UPDATE tasks SET status = 'cancelled', finished_at = ?1,"
-	    " lease_until = NULL"
+	    " lease_until = NULL, elapsed_ms = ?4"
 	    " WHERE id = ?2 AND status = 'running' AND attempts = ?3",
 	/* started_at goes too: the task page shows "ran" only for a task a
 	 * worker is on, and the next claim sets it again. */
@@ -64,11 +67,13 @@ const char *const queue_sql[QUEUE_STMT__MAX] = {
 	[QUEUE_ORPHANS] =
 	    "UPDATE tasks SET lease_until = 0"
 	    " WHERE status = 'running' AND lease_until > 0 AND attempts < ?1",
-	/* No trigger moves queue_state.version for it: a heartbeat is not a
-	 * change a long-polling page needs to hear of. */
+	/* No trigger moves queue_state.version for last_seen: a heartbeat
+	 * is not a change a long-polling page needs to hear of. Clearing
+	 * the publisher's stalled mark is, and its trigger moves it. */
 	[QUEUE_SEEN] =
 	    "INSERT INTO worker_state (id, last_seen) VALUES (1, ?1)"
-	    " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen",
+	    " ON CONFLICT (id) DO UPDATE SET last_seen = excluded.last_seen,"
+	    " stalled = 0",
 	/* Through tasks_by_status: the done rows only. Run when the digit
 	 * store is found changed, not per task. */
 	[QUEUE_MAX_DONE] =
@@ -189,6 +194,7 @@ queue_claim(struct queue *q, long long now, long long max_n,
 		t->n = sqlite3_column_int64(st, 1);
 		t->attempts = sqlite3_column_int64(st, 2);
 		t->cancel_requested = sqlite3_column_int(st, 3);
+		t->claimed_ms = time_mono_ms();
 		/* RETURNING rows are all computed before the first comes
 		 * back, so the update is complete; stepping to DONE is
 		 * still required to finish the statement cleanly. */
@@ -248,6 +254,18 @@ queue_heartbeat(struct queue *q, const struct queue_task *const *tasks,
 	return rc;
 }
 
+/*
+ * Binds the time since t was claimed, on the monotonic clock, to parameter
+ * i: what "ran for" shows, whatever the wall clock did meanwhile.
+ */
+static void
+queue_bind_elapsed(sqlite3_stmt *st, int i, const struct queue_task *t)
+{
+	long long ms = time_mono_ms() - t->claimed_ms;
+
+	sqlite3_bind_int64(st, i, ms > 0 ? ms : 0);
+}
+
 int
 queue_finish(struct queue *q, const struct queue_task *t, int digit,
 	     long long now)
@@ -258,6 +276,7 @@ queue_finish(struct queue *q, const struct queue_task *t, int digit,
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, t->id);
 	sqlite3_bind_int64(st, 4, t->attempts);
+	queue_bind_elapsed(st, 5, t);
 	return queue_update_one(q, QUEUE_FINISH);
 }
 
@@ -271,6 +290,7 @@ queue_fail(struct queue *q, const struct queue_task *t, const char *message,
 	sqlite3_bind_int64(st, 2, now);
 	sqlite3_bind_int64(st, 3, t->id);
 	sqlite3_bind_int64(st, 4, t->attempts);
+	queue_bind_elapsed(st, 5, t);
 	return queue_update_one(q, QUEUE_FAIL);
 }
 
@@ -282,6 +302,7 @@ queue_cancel(struct queue *q, const struct queue_task *t, long long now)
 	sqlite3_bind_int64(st, 1, now);
 	sqlite3_bind_int64(st, 2, t->id);
 	sqlite3_bind_int64(st, 3, t->attempts);
+	queue_bind_elapsed(st, 4, t);
 	return queue_update_one(q, QUEUE_CANCEL);
 }
 

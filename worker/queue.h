@@ -39,6 +39,9 @@ struct queue_task {
 	long long n;
 	long long attempts;
 	int cancel_requested;
+	/* time_mono_ms() at the claim: the end states store the time since
+	 * as elapsed_ms, which a wall clock stepped meanwhile leaves right. */
+	long long claimed_ms;
 };
 
 struct queue;
@@ -85,7 +88,8 @@ int queue_heartbeat(struct queue *q, const struct queue_task *const *tasks,
 		    void (*ours)(void *arg, long long id), void *arg);
 
 /*
- * The end states of a task we hold. Each returns 1 if the row changed, 0
+ * The end states of a task we hold, with elapsed_ms the time since its
+ * claim on the monotonic clock. Each returns 1 if the row changed, 0
  * if the task was no longer ours, -1 on error (logged). message is a
  * sentence a person can read.
  */

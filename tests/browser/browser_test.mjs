@@ -825,5 +825,81 @@ await step("a visit from another site's link keeps the forms' token", async () =
 	await xctx.close();
 });
 
+/* A submission whose answer is lost on the way back (the task was made):
+ * sent again, it carries the same Idempotency-Key, and the server makes no
+ * second task. */
+await step("a submission sent again after a lost answer makes one task", async () => {
+	const ictx = await browser.newContext();
+	const ip = await ictx.newPage();
+	ip.setDefaultTimeout(20000);
+	const keys = [];
+	let firstStatus = null;
+	await ip.route(BASE + "/api/tasks", async (route) => {
+		const req = route.request();
+		if (req.method() !== "POST") return route.continue();
+		keys.push((await req.allHeaders())["idempotency-key"]);
+		if (keys.length > 1) return route.continue();
+		const res = await route.fetch();
+		firstStatus = res.status();
+		await route.abort("connectionreset");
+	});
+	await ip.goto(BASE + "/");
+	const N = 61;
+	const submit = () => ip.locator("form#new-task button").first().click();
+	const rowsOfN = () => ip.$$eval("#tasks tbody tr[data-id] td.n",
+		(tds, n) => tds.filter((td) => td.textContent.trim() === String(n)).length, N);
+	await ip.fill("#n", String(N));
+	await submit();
+	await ip.waitForFunction(() => {
+		const m = document.getElementById("new-task-message");
+		return m && !m.hidden && m.textContent.trim() !== "";
+	}, null, { timeout: 10000 });
+	await submit();
+	await ip.waitForFunction((n) => Array.from(document.querySelectorAll("#tasks tbody td.n"))
+		.some((td) => td.textContent.trim() === String(n)), N, { timeout: 10000 });
+	const list = await (await fetch(`${BASE}/api/tasks?limit=1000`)).json();
+	const made = list.tasks.filter((t) => t.n === N).length;
+	check("a submission sent again after a lost answer carries the same key",
+		keys.length === 2 && /^[0-9a-f]{32}$/.test(keys[0] || "") && keys[1] === keys[0],
+		JSON.stringify(keys));
+	check("... the server made the task the first time, and only once",
+		firstStatus === 201 && made === 1 && (await rowsOfN()) === 1,
+		JSON.stringify({ firstStatus, made, rows: await rowsOfN() }));
+	await ip.fill("#n", String(N));
+	await submit();
+	await ip.waitForFunction((n) => Array.from(document.querySelectorAll("#tasks tbody td.n"))
+		.filter((td) => td.textContent.trim() === String(n)).length === 2, N, { timeout: 10000 });
+	check("a new submission of the same n has a new key",
+		keys.length === 3 && keys[2] !== keys[0], JSON.stringify(keys));
+
+	/* The worker stopped: the banner shows without a reload, and goes. */
+	const pid = Number(process.env.NTHPI_WORKER_PID || 0);
+	if (!pid) {
+		check("the worker banner follows the live updates # SKIP no NTHPI_WORKER_PID", true);
+	} else {
+		const shown = () => ip.$eval("#worker-banner", (e) => !e.hidden &&
+			getComputedStyle(e).display !== "none");
+		check("the worker banner is hidden while the worker reports in",
+			!(await shown()));
+		process.kill(pid, "SIGSTOP");
+		let appeared;
+		try {
+			appeared = await ip.waitForFunction(() => {
+				const e = document.getElementById("worker-banner");
+				return e && !e.hidden;
+			}, null, { timeout: 16000, polling: 100 }).then(() => true, () => false);
+			// Before SIGCONT: the worker's next report hides it at once.
+			appeared = appeared && (await shown());
+		} finally {
+			process.kill(pid, "SIGCONT");
+		}
+		check("a stopped worker's banner shows without a reload", appeared);
+		const gone = await ip.waitForFunction(() => document.getElementById("worker-banner").hidden,
+			null, { timeout: 8000, polling: 100 }).then(() => true, () => false);
+		check("... and goes when it is back", gone);
+	}
+	await ictx.close();
+});
+
 await browser.close();
 finish();

@@ -158,7 +158,8 @@ class Stack:
     def __init__(self, n_max=None, children=2, threads=16, hold_seconds=None,
                  extra_fcgi_args=(), extra_worker_args=(), worker=True,
                  rate="100000r/s", burst=100000, nginx_workers=1,
-                 label=None, fcgi_env=None, prepare_data=None):
+                 label=None, fcgi_env=None, prepare_data=None,
+                 worker_env=None):
         global _stack_count
         _stack_count += 1
         self.label = label or "stack %d" % _stack_count
@@ -176,6 +177,8 @@ class Stack:
         self.worker_args += list(extra_worker_args)
         self.want_worker = worker
         self.fcgi_env = fcgi_env
+        # Added to the worker's environment only (an LD_PRELOAD shim).
+        self.worker_env = worker_env
         self.prepare_data = prepare_data
         self.port = None
         self.rate = rate
@@ -440,7 +443,8 @@ class Stack:
             raise HarnessError("the worker is running already")
         argv = [os.path.join(BUILD, "nthpi-worker"),
                 "--data=" + self.data_dir] + self.worker_args
-        self.worker = self._spawn("worker", argv, preexec_fn)
+        self.worker = self._spawn("worker", argv, preexec_fn,
+                                  env=self.worker_env)
         return self.worker.pid
 
     def stop_worker(self, sig=signal.SIGTERM, timeout=15, group=True):

@@ -75,6 +75,9 @@ def run_script(node, s, script, args=()):
     counts its results."""
     env = dict(os.environ)
     env["CHROMIUM"] = CHROMIUM
+    # To stop and go on with the worker (its banner).
+    if s.worker is not None:
+        env["NTHPI_WORKER_PID"] = str(s.worker.pid)
     env.setdefault("BROWSER_TEST_TIMEOUT_MS", str((TIMEOUT_S - 30) * 1000))
     argv = [script, s.url] + list(args)
     tap.diag("running: node %s" % " ".join(argv))

@@ -130,6 +130,7 @@ sample_task(enum task_status status)
 	t.created_at = 1795517726123LL; /* 2026-11-24T10:55:26.123Z */
 	t.started_at = -1;
 	t.finished_at = -1;
+	t.elapsed_ms = -1;
 	t.version = 57;
 	return t;
 }
@@ -189,6 +190,15 @@ test_row_done_and_error(void)
 		"a done row shows the digit and no progress bar");
 	T_CHECK(strstr(b.data, "1 min 05 s") != NULL,
 		"a done row shows how long it ran");
+	buf_free(&b);
+
+	/* A wall clock stepped back: the worker's own measure counts. */
+	t.finished_at = t.started_at - 3600000;
+	t.elapsed_ms = 2500;
+	taskview_row(&b, &t, 0, "0123456789abcdef0123456789abcdef");
+	T_CHECK(strstr(b.data, "<td class=\"ran\">2.50 s</td>") != NULL,
+		"a done row shows the time its worker measured, not the "
+		"difference of its stamps");
 	T_CHECK(strstr(b.data, "/delete\"") != NULL &&
 		    strstr(b.data, "/cancel\"") == NULL,
 		"a done task offers delete only");

@@ -209,6 +209,24 @@ test_migrates_and_keeps_tasks(const char *old_path, const char *new_path)
 		    scalar(db, "SELECT min(tasks) FROM compute_time_buckets") ==
 			1,
 		"the histogram totals start from the done task (1 ms)");
+	T_CHECK(sqlite3_exec(db,
+			     "INSERT INTO tasks (n, status, digit, created_at,"
+			     " started_at, finished_at, elapsed_ms)"
+			     " VALUES (5, 'done', 9, 1, 5000, 10, 2000)",
+			     NULL, NULL, NULL) == SQLITE_OK &&
+		    scalar(db, "SELECT sum_ms FROM compute_totals") == 2001,
+		"a task's elapsed_ms, not its stamps, goes into the histogram");
+	version = scalar(db, "SELECT version FROM queue_state");
+	T_CHECK(sqlite3_exec(db, "UPDATE worker_state SET stalled = 1", NULL,
+			     NULL, NULL) == SQLITE_OK &&
+		    scalar(db, "SELECT version FROM queue_state") ==
+			version + 1,
+		"marking the worker stalled moves the queue version");
+	T_CHECK(sqlite3_exec(db,
+			     "INSERT INTO request_keys (key, n, task_id,"
+			     " created_at) VALUES ('api:k', 5, 1, 1)",
+			     NULL, NULL, NULL) == SQLITE_OK,
+		"the migrated database has request_keys");
 	schema_of(db, &migrated);
 	sqlite3_close(db);
 
@@ -233,7 +251,7 @@ test_migrates_and_keeps_tasks(const char *old_path, const char *new_path)
 	if ((db = db_open(old_path)) != NULL) {
 		T_CHECK(scalar(db, "PRAGMA user_version") ==
 				DB_SCHEMA_VERSION &&
-			    scalar(db, "SELECT count(*) FROM tasks") == 6,
+			    scalar(db, "SELECT count(*) FROM tasks") == 7,
 			"a second open leaves a migrated database as it is");
 		sqlite3_close(db);
 	}

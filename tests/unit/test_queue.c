@@ -636,6 +636,13 @@ child_assert(int fd)
 }
 
 static void
+child_says_then_waits(int fd)
+{
+	if (write(fd, "p 0.5\n", 6) == 6)
+		pause();
+}
+
+static void
 child_closes_and_hangs(int fd)
 {
 	close(fd);
@@ -675,10 +682,27 @@ test_compute_abort_causes(void)
 		return;
 	T_CHECK(read_until_reaped(&c, 5000) &&
 		    compute_outcome(&c, 64, msg, sizeof(msg)) ==
-			COMPUTE_FAILED &&
-		    strstr(msg, "stopped unexpectedly (Aborted)") != NULL,
-		"any other abort (an assertion) is a failure that says so, not "
-		"out of memory (%s)",
+			COMPUTE_KILLED &&
+		    strstr(msg, "ended by SIGABRT (Aborted)") != NULL,
+		"any other abort (an assertion) is a death that names its "
+		"signal, not out of memory (%s)",
+		msg);
+	compute_stop(&c);
+
+	/* A SIGKILL nthpi did not send (a person, the OOM killer acting for
+	 * another process): no proof of the memory limit. */
+	if (!T_CHECK(fake_child(&c, child_says_then_waits) == 0,
+		     "kill: child starts"))
+		return;
+	while (c.progress != 0.5 && compute_read(&c) == 0)
+		usleep(2000);
+	kill(c.pid, SIGKILL);
+	T_CHECK(read_until_reaped(&c, 5000) &&
+		    compute_outcome(&c, 64, msg, sizeof(msg)) ==
+			COMPUTE_KILLED &&
+		    strstr(msg, "ended by SIGKILL (Killed)") != NULL,
+		"a SIGKILL nthpi did not send is a death that names its "
+		"signal, not out of memory (%s)",
 		msg);
 	compute_stop(&c);
 }

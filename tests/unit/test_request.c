@@ -743,6 +743,28 @@ test_dispatch_refusals(void)
 	buf_free(&resp.body);
 }
 
+static void
+test_request_key(void)
+{
+	char longest[REQUEST_KEY_MAX + 2];
+
+	memset(longest, 'a', REQUEST_KEY_MAX);
+	longest[REQUEST_KEY_MAX] = '\0';
+	T_CHECK(request_key_valid("0123456789abcdef") &&
+		    request_key_valid("Key_with-dashes_0123") &&
+		    request_key_valid(longest),
+		"keys of 16 to 128 letters, digits, '-' and '_' are taken");
+	longest[REQUEST_KEY_MAX] = 'a';
+	longest[REQUEST_KEY_MAX + 1] = '\0';
+	T_CHECK(!request_key_valid("0123456789abcde") &&
+		    !request_key_valid(longest) && !request_key_valid("") &&
+		    !request_key_valid("0123456789abcdef ") &&
+		    !request_key_valid("0123456789abcdef:") &&
+		    !request_key_valid("0123456789abcd\xc3\xa9"
+				       "f"),
+		"shorter, longer, or another character: refused");
+}
+
 int
 main(void)
 {
@@ -762,5 +784,6 @@ main(void)
 	test_routes();
 	test_route_allow();
 	test_dispatch_refusals();
+	test_request_key();
 	return T_EXIT();
 }
