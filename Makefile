@@ -26,7 +26,7 @@ LDLIBS    = $(PKG_LIBS) -pthread -lm
 
 COMMON_SRC = $(wildcard common/*.c)
 CGI_SRC    = $(filter-out cgi-bin/main.c,$(wildcard cgi-bin/*.c))
-WORKER_SRC = $(filter-out worker/main.c,$(wildcard worker/*.c))
+WORKER_SRC = $(filter-out worker/main.c,$(wildcard worker/*.c worker/pi/*.c))
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 
@@ -49,7 +49,7 @@ programs: $(FCGI_BIN) $(WORKER_BIN)
 
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -Icgi-bin -Iworker -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP -Icgi-bin -Iworker -Iworker/pi -c -o $@ $<
 
 # The schema is compiled into both programs so an installed binary needs no
 # path to find it.
@@ -128,7 +128,7 @@ format:
 
 check:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	    --inline-suppr -D_GNU_SOURCE -Icommon -Icgi-bin -Iworker \
+	    --inline-suppr -D_GNU_SOURCE -Icommon -Icgi-bin -Iworker -Iworker/pi \
 	    common cgi-bin worker
 
 clean:

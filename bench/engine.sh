@@ -41,7 +41,7 @@ need_pkg libflint-arb-dev
 cflags="-O2 -std=c11 -D_GNU_SOURCE -pthread"
 cc $cflags -o "$out/peer_arb" bench/peer_arb.c -lflint-arb -lflint -lmpfr -lgmp
 cc $cflags -o "$out/peer_mpfr" bench/peer_mpfr.c -lmpfr -lgmp
-cc $cflags -Iworker -o "$out/pi_cli" bench/pi_cli.c worker/pi_*.c -lgmp -lm
+cc $cflags -Iworker/pi -o "$out/pi_cli" bench/pi_cli.c worker/pi/pi_*.c -lgmp -lm
 
 # The worker's own CLI, if it exists and gets 100 decimals right.
 engine_cmd=pi_cli
