@@ -19,7 +19,8 @@
 #include "asan.h"
 #include "compute.h"
 #include "log.h"
-#include "pi_engine.h"
+#include "pacer.h"
+#include "pi.h"
 #include "pi_known.h"
 #include "store.h"
 #include "timefmt.h"
@@ -287,6 +288,9 @@ compute_child_main(int fd, pid_t parent, const char *store_path,
 	struct compute_child ch = { .fd = fd, .parent = parent };
 	struct pi_hooks hooks = { compute_child_progress,
 				  compute_child_cancelled, &ch };
+	struct pi_params params = { (size_t)decimals, threads,
+				    (size_t)limit_mb << 20 };
+	struct pacer pacer;
 	struct rlimit rl;
 	sigset_t none;
 	char err[400], *out = NULL;
@@ -337,7 +341,8 @@ compute_child_main(int fd, pid_t parent, const char *store_path,
 	 * engine keeps every core busy. */
 	(void)setpriority(PRIO_PROCESS, 0, 10);
 
-	r = pi_compute((size_t)decimals, threads, &hooks, &out);
+	r = pi_compute(&params, pacer_start(&pacer, &hooks), &out);
+	pacer_stop(&pacer);
 	if (r != PI_OK) {
 		compute_child_fail(&ch, "e %s", pi_result_message(r));
 		code = r == PI_NOMEM ? COMPUTE_EXIT_NOMEM : COMPUTE_EXIT_ENGINE;

@@ -21,7 +21,7 @@
 #include "dbwatch.h"
 #include "growth.h"
 #include "log.h"
-#include "pi_engine.h"
+#include "pi.h"
 #include "pi_known.h"
 #include "queue.h"
 #include "sdnotify.h"
@@ -1240,12 +1240,14 @@ worker_cli(const struct config *cfg, long long decimals, const char *path)
 	long long t0 = time_mono_ms();
 	char err[512], *out = NULL;
 	enum pi_result r;
+	struct pi_params params = { (size_t)decimals, cfg->compute_threads,
+				    (size_t)cfg->memory_limit_mb << 20 };
 	long long wrong;
 	int rc = 1;
 
 	log_info("computing %lld decimals with %d thread%s", decimals,
 		 cfg->compute_threads, cfg->compute_threads == 1 ? "" : "s");
-	r = pi_compute((size_t)decimals, cfg->compute_threads, NULL, &out);
+	r = pi_compute(&params, NULL, &out);
 	if (r != PI_OK) {
 		log_err("%s", pi_result_message(r));
 		goto out;
