@@ -288,8 +288,9 @@ compute_child_main(int fd, pid_t parent, const char *store_path,
 	struct compute_child ch = { .fd = fd, .parent = parent };
 	struct pi_hooks hooks = { compute_child_progress,
 				  compute_child_cancelled, &ch };
-	struct pi_params params = { (size_t)decimals, threads,
-				    (size_t)limit_mb << 20 };
+	/* No limit of the engine's: RLIMIT_AS below is the limit, and the
+	 * worker sizes computations by pi_memory_estimate to fit it. */
+	struct pi_params params = { (size_t)decimals, threads, 0 };
 	struct pacer pacer;
 	struct rlimit rl;
 	sigset_t none;
