@@ -18,8 +18,8 @@
 #include "db.h"
 #include "listen.h"
 #include "log.h"
-#include "notify.h"
 #include "publisher.h"
+#include "sdnotify.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -280,7 +280,7 @@ main(int argc, char **argv)
 		/* Ready once the first children all serve; restarts later
 		 * add to up but change nothing. */
 		if (!ready && up >= cfg.children) {
-			notify_systemd("READY=1");
+			sdnotify("READY=1");
 			log_info("ready: %d children serving", cfg.children);
 			ready = 1;
 		}
@@ -291,7 +291,7 @@ main(int argc, char **argv)
 		log_tick();
 	}
 	log_info("stopping");
-	notify_systemd("STOPPING=1");
+	sdnotify("STOPPING=1");
 	master_stop_children(slots, nslots);
 	rc = 0;
 out:
