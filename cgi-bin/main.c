@@ -204,8 +204,7 @@ main(int argc, char **argv)
 				      "behind nginx.");
 		return 0;
 	default:
-		fprintf(stderr, "nthpi-fcgi: %s\n", err);
-		return 2;
+		log_exit(LOG_EXIT_USAGE, "%s", err);
 	}
 	if (cfg.log_debug)
 		log_init("nthpi-fcgi", LOG_LEVEL_DEBUG);
@@ -213,7 +212,7 @@ main(int argc, char **argv)
 
 	/* Create or migrate the schema once, before any child opens it. */
 	if ((db = db_open(cfg.db_path)) == NULL)
-		return 1;
+		return LOG_EXIT_START;
 	db_close(db);
 	/* Before any child serves: the children inherit what it found. */
 	store_check_start(cfg.store_path, &store);
