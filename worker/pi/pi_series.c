@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "pi_fac.h"
 #include "pi_par.h"
 
 /*
@@ -25,41 +26,25 @@
 #define SERIES_C3_24_ODD 333833583375ULL /* C^3/24 = 2^15 3^2 5^3 23^3 29^3 */
 #define SERIES_C3_24_TWOS 15
 
-/* Ranges this short are summed term by term (bs_block). */
+/* Ranges this short are summed term by term (series_block). */
 #define SERIES_BLOCK 8
 
 /* Ranges at least this long poll the ctl and report work. */
 #define SERIES_REPORT_LEN 64
 
-struct fac_pair {
-	uint32_t p; /* a prime */
-	uint32_t e; /* its exponent */
-};
-
-/* Pairs a short list keeps inline, saving a malloc at most nodes. */
-#define FAC_INLINE 24
-
-/* A factorisation, by increasing prime. */
-struct fac {
-	struct fac_pair *v; /* inl or malloc'd */
-	size_t n, cap;
-	struct fac_pair inl[FAC_INLINE];
-};
-
-struct bs_node {
+struct series_node {
 	mpz_t p, q, t; /* q holds Q' = Q / 2^qs */
 	mp_bitcnt_t qs;
-	struct fac fp, fq;
+	struct pi_fac fp, fq;
 };
 
 struct pi_series {
 	unsigned long terms;
-	uint32_t pmax;    /* primes above this never divide a Q */
-	uint16_t *spf;    /* smallest prime factor of x coprime to 6, by x/3 */
-	uint32_t spf_max; /* largest x in spf */
+	uint32_t pmax;             /* primes above this never divide a Q */
+	struct pi_fac_sieve sieve; /* the primes of every p(k) and q(k) */
 	struct pi_ctl *ctl;
 	atomic_int nomem;
-	struct bs_node left, right; /* terms [0, m) and [m, terms) */
+	struct series_node left, right; /* terms [0, m) and [m, terms) */
 };
 
 /* Stops the whole computation: after a cancel or a failed malloc. */
@@ -69,248 +54,30 @@ series_aborted(struct pi_series *s)
 	return pi_ctl_stopped(s->ctl) || atomic_load(&s->nomem);
 }
 
-/*
- * Sieves the smallest prime factor of every x <= max coprime to 6, stored
- * only when it is at most sqrt(max) (so it fits 16 bits): 0 means prime.
- */
-static int
-series_sieve(struct pi_series *s, uint32_t max)
-{
-	uint64_t x;
-	uint32_t p, step, st;
-
-	s->spf_max = max;
-	s->spf = calloc((size_t)max / 3 + 2, sizeof(*s->spf));
-	if (s->spf == NULL)
-		return -1;
-	for (p = 5, step = 2; (uint64_t)p * p <= max;
-	     p += step, step = 6 - step) {
-		if (s->spf[p / 3] != 0)
-			continue;
-		/* p*j for j >= p coprime to 6: j steps by 4, 2, 4, ... or 2, 4. */
-		st = p % 6 == 1 ? 4 : 2;
-		for (x = (uint64_t)p * p; x <= max; st = 6 - st) {
-			if (s->spf[x / 3] == 0)
-				s->spf[x / 3] = (uint16_t)p;
-			x += (uint64_t)st * p;
-		}
-	}
-	return 0;
-}
-
-/* Appends the prime factors of x (coprime to 6), each `mult` times. */
-static size_t
-series_factor(const struct pi_series *s, uint64_t x, uint32_t mult,
-	      struct fac_pair *v, size_t n)
-{
-	uint32_t p, e;
-
-	while (x > 1) {
-		p = s->spf[x / 3];
-		if (p == 0) {
-			v[n].p = (uint32_t)x;
-			v[n++].e = mult;
-			break;
-		}
-		e = 0;
-		do {
-			x /= p;
-			e++;
-		} while (x % p == 0);
-		v[n].p = p;
-		v[n++].e = e * mult;
-	}
-	return n;
-}
-
 static void
-fac_init(struct fac *f)
-{
-	f->v = f->inl;
-	f->n = 0;
-	f->cap = FAC_INLINE;
-}
-
-static void
-fac_clear(struct fac *f)
-{
-	if (f->v != f->inl)
-		free(f->v);
-	fac_init(f);
-}
-
-static int
-fac_reserve(struct fac *f, size_t n)
-{
-	struct fac_pair *v;
-
-	if (n <= f->cap)
-		return 0;
-	if (f->v == f->inl) {
-		v = malloc(n * sizeof(*v));
-		if (v != NULL)
-			memcpy(v, f->inl, f->n * sizeof(*v));
-	} else {
-		v = realloc(f->v, n * sizeof(*v));
-	}
-	if (v == NULL)
-		return -1;
-	f->v = v;
-	f->cap = n;
-	return 0;
-}
-
-/*
- * Sets f from n unsorted pairs, which it sorts and merges, dropping primes
- * above pmax. Returns -1 if out of memory.
- */
-static int
-fac_set_pairs(struct fac *f, struct fac_pair *v, size_t n, uint32_t pmax)
-{
-	size_t i, j;
-	struct fac_pair t;
-
-	for (i = 1; i < n; i++) {
-		t = v[i];
-		for (j = i; j > 0 && v[j - 1].p > t.p; j--)
-			v[j] = v[j - 1];
-		v[j] = t;
-	}
-	if (fac_reserve(f, n) < 0)
-		return -1;
-	f->n = 0;
-	for (i = 0; i < n; i++) {
-		if (v[i].p > pmax)
-			break;
-		if (f->n > 0 && f->v[f->n - 1].p == v[i].p)
-			f->v[f->n - 1].e += v[i].e;
-		else
-			f->v[f->n++] = v[i];
-	}
-	return 0;
-}
-
-/* Sets dst (distinct from a and b) to the product of a and b. */
-static int
-fac_merge(struct fac *dst, const struct fac *a, const struct fac *b)
-{
-	size_t i = 0, j = 0, n = 0;
-
-	if (fac_reserve(dst, a->n + b->n) < 0)
-		return -1;
-	while (i < a->n && j < b->n) {
-		if (a->v[i].p < b->v[j].p) {
-			dst->v[n++] = a->v[i++];
-		} else if (a->v[i].p > b->v[j].p) {
-			dst->v[n++] = b->v[j++];
-		} else {
-			dst->v[n].p = a->v[i].p;
-			dst->v[n++].e = a->v[i++].e + b->v[j++].e;
-		}
-	}
-	while (i < a->n)
-		dst->v[n++] = a->v[i++];
-	while (j < b->n)
-		dst->v[n++] = b->v[j++];
-	dst->n = n;
-	return 0;
-}
-
-/* Drops the zero exponents from f. */
-static void
-fac_compact(struct fac *f)
-{
-	size_t i, n = 0;
-
-	for (i = 0; i < f->n; i++)
-		if (f->v[i].e != 0)
-			f->v[n++] = f->v[i];
-	f->n = n;
-}
-
-/* Sets g to gcd(a, b) and divides it out of both a and b. */
-static int
-fac_take_gcd(struct fac *g, struct fac *a, struct fac *b)
-{
-	size_t i = 0, j = 0;
-	uint32_t e;
-
-	g->n = 0;
-	while (i < a->n && j < b->n) {
-		if (a->v[i].p < b->v[j].p) {
-			i++;
-		} else if (a->v[i].p > b->v[j].p) {
-			j++;
-		} else {
-			e = a->v[i].e < b->v[j].e ? a->v[i].e : b->v[j].e;
-			if (g->n == g->cap &&
-			    fac_reserve(g, g->cap > 0 ? 2 * g->cap : 16) < 0)
-				return -1;
-			g->v[g->n].p = a->v[i].p;
-			g->v[g->n++].e = e;
-			a->v[i++].e -= e;
-			b->v[j++].e -= e;
-		}
-	}
-	if (g->n > 0) {
-		fac_compact(a);
-		fac_compact(b);
-	}
-	return 0;
-}
-
-/* Sets r to the product of the prime powers v[0 .. n-1]. */
-static void
-fac_product(mpz_t r, const struct fac_pair *v, size_t n)
-{
-	mpz_t t;
-	size_t i;
-
-	if (n <= 8) {
-		mpz_set_ui(r, 1);
-		for (i = 0; i < n; i++) {
-			if (v[i].e == 1) {
-				mpz_mul_ui(r, r, v[i].p);
-			} else {
-				mpz_init(t);
-				mpz_ui_pow_ui(t, v[i].p, v[i].e);
-				mpz_mul(r, r, t);
-				mpz_clear(t);
-			}
-		}
-		return;
-	}
-	mpz_init(t);
-	fac_product(r, v, n / 2);
-	fac_product(t, v + n / 2, n - n / 2);
-	mpz_mul(r, r, t);
-	mpz_clear(t);
-}
-
-static void
-node_init(struct bs_node *nd)
+series_node_init(struct series_node *nd)
 {
 	mpz_init(nd->p);
 	mpz_init(nd->q);
 	mpz_init(nd->t);
 	nd->qs = 0;
-	fac_init(&nd->fp);
-	fac_init(&nd->fq);
+	pi_fac_init(&nd->fp);
+	pi_fac_init(&nd->fq);
 }
 
 static void
-node_clear(struct bs_node *nd)
+series_node_clear(struct series_node *nd)
 {
 	mpz_clear(nd->p);
 	mpz_clear(nd->q);
 	mpz_clear(nd->t);
-	fac_clear(&nd->fp);
-	fac_clear(&nd->fq);
+	pi_fac_clear(&nd->fp);
+	pi_fac_clear(&nd->fq);
 }
 
 /* Sets p = p(k), q = q(k) / 2^qs (k >= 1), t = (-1)^k a(k) p(k). */
 static void
-term_values(unsigned long k, mpz_t p, mpz_t q, mpz_t t, mp_bitcnt_t *qs)
+series_term_values(unsigned long k, mpz_t p, mpz_t q, mpz_t t, mp_bitcnt_t *qs)
 {
 	unsigned long x;
 	unsigned twos;
@@ -332,22 +99,22 @@ term_values(unsigned long k, mpz_t p, mpz_t q, mpz_t t, mp_bitcnt_t *qs)
 
 /* Appends the prime factors of p(k) (unsorted) to v[n ..]. */
 static size_t
-term_p_factors(const struct pi_series *s, unsigned long k, struct fac_pair *v,
-	       size_t n)
+series_term_p_factors(const struct pi_series *s, unsigned long k,
+		      struct pi_fac_pair *v, size_t n)
 {
 	uint64_t x;
 	uint32_t e3;
 
 	/* 6k-5 and 6k-1 are coprime to 6; 2k-1 is odd. */
-	n = series_factor(s, 6 * k - 5, 1, v, n);
-	n = series_factor(s, 6 * k - 1, 1, v, n);
+	n = pi_fac_sieve_factor(&s->sieve, 6 * k - 5, 1, v, n);
+	n = pi_fac_sieve_factor(&s->sieve, 6 * k - 1, 1, v, n);
 	for (x = 2 * k - 1, e3 = 0; x % 3 == 0; x /= 3)
 		e3++;
 	if (e3 > 0) {
 		v[n].p = 3;
 		v[n++].e = e3;
 	}
-	return series_factor(s, x, 1, v, n);
+	return pi_fac_sieve_factor(&s->sieve, x, 1, v, n);
 }
 
 /*
@@ -355,8 +122,8 @@ term_p_factors(const struct pi_series *s, unsigned long k, struct fac_pair *v,
  * (unsorted) to v[n ..]; P is odd, so twos never cancel.
  */
 static size_t
-term_q_factors(const struct pi_series *s, unsigned long k, struct fac_pair *v,
-	       size_t n)
+series_term_q_factors(const struct pi_series *s, unsigned long k,
+		      struct pi_fac_pair *v, size_t n)
 {
 	uint64_t x;
 	uint32_t e3;
@@ -373,7 +140,7 @@ term_q_factors(const struct pi_series *s, unsigned long k, struct fac_pair *v,
 	v[n++].e = 3;
 	v[n].p = 29;
 	v[n++].e = 3;
-	return series_factor(s, x, 3, v, n);
+	return pi_fac_sieve_factor(&s->sieve, x, 3, v, n);
 }
 
 /*
@@ -382,10 +149,10 @@ term_q_factors(const struct pi_series *s, unsigned long k, struct fac_pair *v,
  * are listed once for the whole block.
  */
 static void
-bs_block(struct pi_series *s, unsigned long a, unsigned long b,
-	 struct bs_node *nd)
+series_block(struct pi_series *s, unsigned long a, unsigned long b,
+	     struct series_node *nd)
 {
-	struct fac_pair vp[SERIES_BLOCK * 32], vq[SERIES_BLOCK * 16];
+	struct pi_fac_pair vp[SERIES_BLOCK * 32], vq[SERIES_BLOCK * 16];
 	size_t np = 0, nq = 0;
 	mp_bitcnt_t qs;
 	unsigned long k;
@@ -402,7 +169,7 @@ bs_block(struct pi_series *s, unsigned long a, unsigned long b,
 	}
 	mpz_inits(p, q, t, NULL);
 	for (; k < b; k++) {
-		term_values(k, p, q, t, &qs);
+		series_term_values(k, p, q, t, &qs);
 		/* Join [a, k) and the term k: T = T q' 2^qs + P t. */
 		mpz_mul(nd->t, nd->t, q);
 		mpz_mul_2exp(nd->t, nd->t, qs);
@@ -410,18 +177,18 @@ bs_block(struct pi_series *s, unsigned long a, unsigned long b,
 		mpz_mul(nd->q, nd->q, q);
 		mpz_mul(nd->p, nd->p, p);
 		nd->qs += qs;
-		np = term_p_factors(s, k, vp, np);
-		nq = term_q_factors(s, k, vq, nq);
+		np = series_term_p_factors(s, k, vp, np);
+		nq = series_term_q_factors(s, k, vq, nq);
 	}
 	mpz_clears(p, q, t, NULL);
-	if (fac_set_pairs(&nd->fp, vp, np, s->pmax) < 0 ||
-	    fac_set_pairs(&nd->fq, vq, nq, UINT32_MAX) < 0)
+	if (pi_fac_set_pairs(&nd->fp, vp, np, s->pmax) < 0 ||
+	    pi_fac_set_pairs(&nd->fq, vq, nq, UINT32_MAX) < 0)
 		atomic_store(&s->nomem, 1);
 }
 
 /* Cost units of joining a range of len terms: about its multiply cost. */
 static uint64_t
-bs_join_cost(unsigned long len)
+series_join_cost(unsigned long len)
 {
 	uint64_t bits = 0;
 	unsigned long l;
@@ -433,22 +200,22 @@ bs_join_cost(unsigned long len)
 
 /* Sets *f0 = work(len), *f1 = work(len + 1) for the splitting below. */
 static void
-bs_work_pair(unsigned long len, uint64_t *f0, uint64_t *f1)
+series_work_pair(unsigned long len, uint64_t *f0, uint64_t *f1)
 {
 	uint64_t h0, h1;
 
 	if (len <= 1) {
 		*f0 = 0;
-		*f1 = len == 1 ? bs_join_cost(2) : 0;
+		*f1 = len == 1 ? series_join_cost(2) : 0;
 		return;
 	}
-	bs_work_pair(len / 2, &h0, &h1);
+	series_work_pair(len / 2, &h0, &h1);
 	if (len % 2 == 0) {
-		*f0 = 2 * h0 + bs_join_cost(len);
-		*f1 = h0 + h1 + bs_join_cost(len + 1);
+		*f0 = 2 * h0 + series_join_cost(len);
+		*f1 = h0 + h1 + series_join_cost(len + 1);
 	} else {
-		*f0 = h0 + h1 + bs_join_cost(len);
-		*f1 = 2 * h1 + bs_join_cost(len + 1);
+		*f0 = h0 + h1 + series_join_cost(len);
+		*f1 = 2 * h1 + series_join_cost(len + 1);
 	}
 }
 
@@ -457,12 +224,12 @@ pi_series_work(unsigned long terms, unsigned long m)
 {
 	uint64_t l0, l1, r0, r1;
 
-	bs_work_pair(m, &l0, &l1);
-	bs_work_pair(terms - m, &r0, &r1);
-	return l0 + r0 + bs_join_cost(terms);
+	series_work_pair(m, &l0, &l1);
+	series_work_pair(terms - m, &r0, &r1);
+	return l0 + r0 + series_join_cost(terms);
 }
 
-struct bs_mul_job {
+struct series_mul_job {
 	mpz_ptr r;
 	mpz_srcptr x, y;
 	int threads;
@@ -470,9 +237,9 @@ struct bs_mul_job {
 };
 
 static void
-bs_mul_run(void *p)
+series_mul_run(void *p)
 {
-	struct bs_mul_job *j = p;
+	struct series_mul_job *j = p;
 
 	pi_par_mul(j->r, j->x, j->y, j->threads);
 	if (j->shift > 0)
@@ -484,19 +251,19 @@ bs_mul_run(void *p)
  * formed when need_p. With par, the products run two at a time.
  */
 static void
-bs_join(struct pi_series *s, struct bs_node *nd, struct bs_node *l,
-	struct bs_node *r, int need_p, int par)
+series_join(struct pi_series *s, struct series_node *nd, struct series_node *l,
+	    struct series_node *r, int need_p, int par)
 {
-	struct fac g;
-	struct bs_mul_job ja, jb;
+	struct pi_fac g;
+	struct series_mul_job ja, jb;
 	mpz_t gz;
 
-	fac_init(&g);
-	if (fac_take_gcd(&g, &l->fp, &r->fq) < 0)
+	pi_fac_init(&g);
+	if (pi_fac_take_gcd(&g, &l->fp, &r->fq) < 0)
 		goto nomem;
 	if (g.n > 0) {
 		mpz_init(gz);
-		fac_product(gz, g.v, g.n);
+		pi_fac_product(gz, g.v, g.n);
 		mpz_divexact(l->p, l->p, gz);
 		mpz_divexact(r->q, r->q, gz);
 		mpz_clear(gz);
@@ -507,91 +274,92 @@ bs_join(struct pi_series *s, struct bs_node *nd, struct bs_node *l,
 		 * The root on two threads: P1 T2 is much the smallest
 		 * product, so T1 Q2' and Q1' Q2' go side by side first.
 		 */
-		ja = (struct bs_mul_job){ l->t, l->t, r->q, 1, r->qs };
-		jb = (struct bs_mul_job){ nd->q, l->q, r->q, 1, 0 };
-		pi_par_run2(bs_mul_run, &ja, bs_mul_run, &jb, 1);
+		ja = (struct series_mul_job){ l->t, l->t, r->q, 1, r->qs };
+		jb = (struct series_mul_job){ nd->q, l->q, r->q, 1, 0 };
+		pi_par_run2(series_mul_run, &ja, series_mul_run, &jb, 1);
 		pi_par_mul(r->t, r->t, l->p, 2);
 		mpz_add(nd->t, l->t, r->t);
 		goto done;
 	}
 	/* T = T1 Q2' 2^qs2 + P1 T2 */
-	ja = (struct bs_mul_job){ l->t, l->t, r->q, 1, r->qs };
-	jb = (struct bs_mul_job){ r->t, r->t, l->p, 1, 0 };
-	pi_par_run2(bs_mul_run, &ja, bs_mul_run, &jb, par);
+	ja = (struct series_mul_job){ l->t, l->t, r->q, 1, r->qs };
+	jb = (struct series_mul_job){ r->t, r->t, l->p, 1, 0 };
+	pi_par_run2(series_mul_run, &ja, series_mul_run, &jb, par);
 	mpz_add(nd->t, l->t, r->t);
 	mpz_realloc2(l->t, 1);
 	mpz_realloc2(r->t, 1);
 
 	if (need_p) {
-		ja = (struct bs_mul_job){ nd->q, l->q, r->q, 1, 0 };
-		jb = (struct bs_mul_job){ nd->p, l->p, r->p, 1, 0 };
-		pi_par_run2(bs_mul_run, &ja, bs_mul_run, &jb, par);
-		if (fac_merge(&nd->fp, &l->fp, &r->fp) < 0)
+		ja = (struct series_mul_job){ nd->q, l->q, r->q, 1, 0 };
+		jb = (struct series_mul_job){ nd->p, l->p, r->p, 1, 0 };
+		pi_par_run2(series_mul_run, &ja, series_mul_run, &jb, par);
+		if (pi_fac_merge(&nd->fp, &l->fp, &r->fp) < 0)
 			goto nomem;
 	} else {
 		mpz_mul(nd->q, l->q, r->q);
 	}
 done:
 	nd->qs = l->qs + r->qs;
-	if (fac_merge(&nd->fq, &l->fq, &r->fq) < 0)
+	if (pi_fac_merge(&nd->fq, &l->fq, &r->fq) < 0)
 		goto nomem;
-	fac_clear(&g);
+	pi_fac_clear(&g);
 	return;
 nomem:
-	fac_clear(&g);
+	pi_fac_clear(&g);
 	atomic_store(&s->nomem, 1);
 }
 
-struct bs_job {
+struct series_split_job {
 	struct pi_series *s;
 	unsigned long a, b;
-	struct bs_node *nd;
+	struct series_node *nd;
 	int need_p, par;
 };
 
-static void bs_run(void *p);
+static void series_split_run(void *p);
 
 /* Sums terms [a, b) into nd; `par` levels below split over threads. */
 static void
-bs(struct pi_series *s, unsigned long a, unsigned long b, struct bs_node *nd,
-   int need_p, int par)
+series_split(struct pi_series *s, unsigned long a, unsigned long b,
+	     struct series_node *nd, int need_p, int par)
 {
 	unsigned long len = b - a, m = a + (b - a) / 2;
-	struct bs_node l, r;
-	struct bs_job jl, jr;
+	struct series_node l, r;
+	struct series_split_job jl, jr;
 	uint64_t w0, w1;
 
 	if (len >= SERIES_REPORT_LEN && series_aborted(s))
 		return;
 	if (len <= SERIES_BLOCK) {
-		bs_block(s, a, b, nd);
+		series_block(s, a, b, nd);
 		return;
 	}
-	node_init(&l);
-	node_init(&r);
-	jl = (struct bs_job){ s, a, m, &l, 1, par > 0 ? par - 1 : 0 };
-	jr = (struct bs_job){ s, m, b, &r, need_p, par > 0 ? par - 1 : 0 };
-	pi_par_run2(bs_run, &jl, bs_run, &jr, par > 0);
+	series_node_init(&l);
+	series_node_init(&r);
+	jl = (struct series_split_job){ s, a, m, &l, 1, par > 0 ? par - 1 : 0 };
+	jr = (struct series_split_job){ s,  m,      b,
+					&r, need_p, par > 0 ? par - 1 : 0 };
+	pi_par_run2(series_split_run, &jl, series_split_run, &jr, par > 0);
 	if (series_aborted(s))
 		goto out;
-	bs_join(s, nd, &l, &r, need_p, par > 0);
+	series_join(s, nd, &l, &r, need_p, par > 0);
 	if (len >= 2 * SERIES_REPORT_LEN) {
-		pi_ctl_add(s->ctl, bs_join_cost(len));
+		pi_ctl_add(s->ctl, series_join_cost(len));
 	} else if (len >= SERIES_REPORT_LEN) {
-		bs_work_pair(len, &w0, &w1);
+		series_work_pair(len, &w0, &w1);
 		pi_ctl_add(s->ctl, w0);
 	}
 out:
-	node_clear(&l);
-	node_clear(&r);
+	series_node_clear(&l);
+	series_node_clear(&r);
 }
 
 static void
-bs_run(void *p)
+series_split_run(void *p)
 {
-	struct bs_job *j = p;
+	struct series_split_job *j = p;
 
-	bs(j->s, j->a, j->b, j->nd, j->need_p, j->par);
+	series_split(j->s, j->a, j->b, j->nd, j->need_p, j->par);
 }
 
 unsigned long
@@ -617,12 +385,12 @@ pi_series_new(unsigned long terms, struct pi_ctl *ctl)
 	s->ctl = ctl;
 	atomic_init(&s->nomem, 0);
 	s->pmax = terms > 29 ? (uint32_t)terms : 29;
-	if (series_sieve(s, (uint32_t)(6 * terms + 6)) < 0) {
+	if (pi_fac_sieve_init(&s->sieve, (uint32_t)(6 * terms + 6)) < 0) {
 		free(s);
 		return NULL;
 	}
-	node_init(&s->left);
-	node_init(&s->right);
+	series_node_init(&s->left);
+	series_node_init(&s->right);
 	return s;
 }
 
@@ -631,9 +399,9 @@ pi_series_free(struct pi_series *s)
 {
 	if (s == NULL)
 		return;
-	node_clear(&s->left);
-	node_clear(&s->right);
-	free(s->spf);
+	series_node_clear(&s->left);
+	series_node_clear(&s->right);
+	pi_fac_sieve_free(&s->sieve);
 	free(s);
 }
 
@@ -652,36 +420,36 @@ void
 pi_series_left(struct pi_series *s, unsigned long m, int threads)
 {
 	if (m > 0)
-		bs(s, 0, m, &s->left, 1, series_par(threads));
+		series_split(s, 0, m, &s->left, 1, series_par(threads));
 }
 
 void
 pi_series_right(struct pi_series *s, unsigned long m, int threads)
 {
 	if (m < s->terms)
-		bs(s, m, s->terms, &s->right, 0, series_par(threads));
+		series_split(s, m, s->terms, &s->right, 0, series_par(threads));
 }
 
 enum pi_series_status
 pi_series_finish(struct pi_series *s, mpz_t q, mp_bitcnt_t *qs, mpz_t t,
 		 int threads)
 {
-	struct bs_node root;
+	struct series_node root;
 	enum pi_series_status st = PI_SERIES_OK;
 
-	node_init(&root);
+	series_node_init(&root);
 	if (!series_aborted(s))
-		bs_join(s, &root, &s->left, &s->right, 0, threads >= 2);
+		series_join(s, &root, &s->left, &s->right, 0, threads >= 2);
 	if (atomic_load(&s->nomem))
 		st = PI_SERIES_NOMEM;
 	else if (pi_ctl_stopped(s->ctl))
 		st = PI_SERIES_STOPPED;
 	if (st == PI_SERIES_OK) {
-		pi_ctl_add(s->ctl, bs_join_cost(s->terms));
+		pi_ctl_add(s->ctl, series_join_cost(s->terms));
 		mpz_swap(q, root.q);
 		*qs = root.qs;
 		mpz_swap(t, root.t);
 	}
-	node_clear(&root);
+	series_node_clear(&root);
 	return st;
 }
