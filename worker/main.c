@@ -51,9 +51,10 @@
  * WORKER_HEARTBEAT_MS, and only once it has moved by WORKER_PROGRESS_STEP:
  * each write moves the queue version once per task and wakes every
  * long-polling page. The step is the least change the API shows (four
- * digits): a coarser one left the bar still for seconds where the paced
- * progress slows near a phase's end. Their leases (QUEUE_LEASE_MS, 10 s)
- * are renewed at least every WORKER_RENEW_MS all the same.
+ * digits): a coarser one would hold the bar still for seconds where the
+ * paced progress (pacer.c) slows near a phase's end. Their leases
+ * (QUEUE_LEASE_MS, 10 s) are renewed at least every WORKER_RENEW_MS all
+ * the same.
  */
 #define WORKER_HEARTBEAT_MS 1000
 #define WORKER_PROGRESS_STEP 0.0001
