@@ -14,7 +14,8 @@ orphans  every .c, .h, .py, .js and .mjs file is built, included, imported,
 bounds   each folder's code includes only what its folder may see
          (BOUNDS below, the map of docs/design.md): every #include "x"
          of a file in common/, cgi-bin/, worker/ or worker/pi/ is found
-         beside it or in an allowed folder, with no "..", and make
+         beside it or in an allowed folder, with no "..", the engine's
+         only through pi.h, and make
          compiles each of its .c files with exactly the allowed -I
          flags; planted crossings are found.
 werror   with WERROR=1 (.ci/run sets it) every compile command of
@@ -335,6 +336,9 @@ BOUNDS = {
     "worker": ["worker", "worker/pi", "common"],
     "worker/pi": ["worker/pi"],
 }
+# A folder seen from outside through these headers alone: the engine's
+# API is pi.h; its other headers are its own.
+PUBLIC = {"worker/pi": ["pi.h"]}
 # Where a project header may live: a folder of BOUNDS, or one of these.
 HEADER_DIRS = sorted(BOUNDS) + ["tests/unit", "tests/fuzz"]
 
@@ -355,9 +359,14 @@ def include_crossings(files, text_of):
                     for d in [here] + BOUNDS[here]]
             elsewhere = [posixpath.normpath(posixpath.join(d, inc))
                          for d in HEADER_DIRS]
-            if ".." in inc.split("/") or (
-                    not any(p in known for p in seen) and
-                    any(p in known for p in elsewhere)):
+            found = [p for p in seen if p in known][:1]
+            private = [p for p in found
+                       if posixpath.dirname(p) in PUBLIC and
+                       posixpath.dirname(p) != here and
+                       posixpath.basename(p) not in
+                       PUBLIC[posixpath.dirname(p)]]
+            if ".." in inc.split("/") or private or (
+                    not found and any(p in known for p in elsewhere)):
                 out.append('%s: #include "%s"' % (path, inc))
     return sorted(out)
 
@@ -398,12 +407,14 @@ def test_bounds():
         "worker/pi/planted.c": '#include "log.h"\n#include "pi.h"\n',
         "cgi-bin/planted.c": '#include "../worker/queue.h"\n',
         "worker/planted.c": '#include "pi.h"\n#include "buf.h"\n',
+        "worker/planted2.c": '#include "pi_ctl.h"\n',
     }
     got = include_crossings(sorted(set(files) | set(planted)),
                             lambda p: planted.get(p) or read(p))
     want = ['cgi-bin/planted.c: #include "../worker/queue.h"',
             'common/planted.c: #include "route.h"',
-            'worker/pi/planted.c: #include "log.h"']
+            'worker/pi/planted.c: #include "log.h"',
+            'worker/planted2.c: #include "pi_ctl.h"']
     check("the bounds check finds a planted crossing of each kind and "
           "passes allowed includes", got == want, got)
     bad = [["cc", "-Icommon", "-Icgi-bin", "-c", "common/planted.c"],
