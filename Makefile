@@ -18,38 +18,102 @@ CFLAGS   ?= -O2 -g
 WERROR   ?=
 WARN      = -std=c11 -Wall -Wextra -Wstrict-prototypes -Wmissing-prototypes \
     $(if $(filter 1,$(WERROR)),-Werror)
-PKGS      = sqlite3 fcgi mpfr gmp
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null || echo -lsqlite3 -lfcgi -lmpfr -lgmp)
-ALL_CFLAGS = $(WARN) $(CFLAGS) -D_GNU_SOURCE -Icommon $(PKG_CFLAGS) -pthread
-LDLIBS    = $(PKG_LIBS) -pthread -lm
+# Libraries by package, so that each program and test links what it needs:
+# the engine GMP alone; MPFR only a test's reference.
+pkg_libs    = $(shell pkg-config --libs $1 2>/dev/null || echo -l$1)
+PKG_CFLAGS := $(shell pkg-config --cflags sqlite3 fcgi gmp mpfr 2>/dev/null)
+GMP_LIBS   := $(call pkg_libs,gmp)
+MPFR_LIBS  := $(call pkg_libs,mpfr)
+SQLITE_LIBS := $(call pkg_libs,sqlite3)
+FCGI_LIBS  := $(call pkg_libs,fcgi)
+ALL_CFLAGS = $(WARN) $(CFLAGS) -D_GNU_SOURCE $(PKG_CFLAGS) -pthread
+SYS_LIBS   = -pthread -lm
+
+# The folders and what each may include (docs/design.md draws the map): a
+# header of a folder not listed is not found, so crossing a boundary fails
+# the build (tests/hygiene.py checks these flags and every #include).
+INC_common    = -Icommon
+INC_cgi-bin   = -Icgi-bin -Icommon
+INC_worker    = -Iworker -Iworker/pi -Icommon
+INC_worker/pi = -Iworker/pi
+# The library each folder makes, and the packages its code calls.
+LIB_common    = $(BUILD)/libcommon.a
+LIB_cgi-bin   = $(BUILD)/libcgi.a
+LIB_worker    = $(BUILD)/libworker.a
+LIB_worker/pi = $(BUILD)/libnthpi-pi.a
+PKG_common    = $(SQLITE_LIBS)
+PKG_cgi-bin   = $(FCGI_LIBS)
+PKG_worker    = $(GMP_LIBS)
+PKG_worker/pi = $(GMP_LIBS)
+PKG_mpfr      = $(MPFR_LIBS)
 
 COMMON_SRC = $(wildcard common/*.c)
 CGI_SRC    = $(filter-out cgi-bin/main.c,$(wildcard cgi-bin/*.c))
 WORKER_SRC = $(filter-out worker/main.c,$(wildcard worker/*.c))
+PI_SRC     = $(wildcard worker/pi/*.c)
 UNIT_SRC   = $(wildcard tests/unit/test_*.c)
 FUZZ_SRC   = $(wildcard tests/fuzz/fuzz_*.c)
 
 COMMON_OBJ = $(COMMON_SRC:%.c=$(BUILD)/%.o) $(BUILD)/gen/schema_sql.o
 CGI_OBJ    = $(CGI_SRC:%.c=$(BUILD)/%.o)
 WORKER_OBJ = $(WORKER_SRC:%.c=$(BUILD)/%.o)
+PI_OBJ     = $(PI_SRC:%.c=$(BUILD)/%.o)
 UNIT_BIN   = $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 FCGI_BIN   = $(BUILD)/nthpi-fcgi
 WORKER_BIN = $(BUILD)/nthpi-worker
 
+# What each unit test links, in link order: the folders whose code it tests
+# (and what that code calls), and mpfr where a test checks against MPFR. Its
+# #include path is those folders' too. A new test needs a line here.
+UNIT_LIBS_test_api_digits     = cgi-bin common
+UNIT_LIBS_test_cgi_sql        = cgi-bin common
+UNIT_LIBS_test_config         = common
+UNIT_LIBS_test_dashboard_sql  = cgi-bin common
+UNIT_LIBS_test_db             = common
+UNIT_LIBS_test_db_open        = common
+UNIT_LIBS_test_dbfile         = common
+UNIT_LIBS_test_html           = cgi-bin common
+UNIT_LIBS_test_json           = cgi-bin common
+UNIT_LIBS_test_log            = common
+UNIT_LIBS_test_migration      = common
+UNIT_LIBS_test_nparse         = common
+UNIT_LIBS_test_pacer          = worker worker/pi
+UNIT_LIBS_test_pi_engine      = worker/pi
+UNIT_LIBS_test_pi_known       = worker worker/pi common
+UNIT_LIBS_test_pi_mpfr        = worker/pi mpfr
+UNIT_LIBS_test_queue          = worker worker/pi common
+UNIT_LIBS_test_range          = cgi-bin common
+UNIT_LIBS_test_reference_data = common mpfr
+UNIT_LIBS_test_request        = cgi-bin common
+UNIT_LIBS_test_serve          = cgi-bin common
+UNIT_LIBS_test_sha256         = common
+UNIT_LIBS_test_store          = common
+UNIT_LIBS_test_storesum       = common
+UNIT_LIBS_test_worker_sql     = worker common
+# The folders of a unit test (by name), or an error that says what to add.
+unit_libs = $(or $(UNIT_LIBS_$1),$(error tests/unit/$1.c: say what it \
+    links: UNIT_LIBS_$1 in the Makefile))
+
 .PHONY: all programs run test unit bench fuzz install clean deps deps-test \
     format check
 .DELETE_ON_ERROR:
+.SECONDEXPANSION:
 
 all: programs $(UNIT_BIN)
 
 # The two programs alone, without the unit tests: what make run needs.
 programs: $(FCGI_BIN) $(WORKER_BIN)
 
+# Each object is compiled with its folder's -I flags (INC_*) alone.
 $(BUILD)/%.o: %.c
 	@mkdir -p $(@D)
-	$(CC) $(ALL_CFLAGS) -MMD -MP -Icgi-bin -Iworker -c -o $@ $<
+	$(CC) $(ALL_CFLAGS) -MMD -MP $(INC_$(patsubst %/,%,$(dir $<))) -c -o $@ $<
+
+$(BUILD)/tests/unit/%.o: tests/unit/%.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -MMD -MP \
+	    $(sort $(foreach f,$(call unit_libs,$*),$(INC_$f))) -c -o $@ $<
 
 # The schema is compiled into both programs so an installed binary needs no
 # path to find it.
@@ -66,16 +130,24 @@ $(BUILD)/libcgi.a: $(CGI_OBJ)
 	rm -f $@ && ar rcs $@ $^
 $(BUILD)/libworker.a: $(WORKER_OBJ)
 	rm -f $@ && ar rcs $@ $^
+# The pi engine as a library of its own: GMP is all it needs (worker/pi/pi.h).
+$(BUILD)/libnthpi-pi.a: $(PI_OBJ)
+	rm -f $@ && ar rcs $@ $^
 
-$(FCGI_BIN): $(BUILD)/cgi-bin/main.o $(BUILD)/libcgi.a $(BUILD)/libcommon.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(FCGI_BIN): $(BUILD)/cgi-bin/main.o $(LIB_cgi-bin) $(LIB_common)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_cgi-bin) $(PKG_common) \
+	    $(SYS_LIBS)
 
-$(WORKER_BIN): $(BUILD)/worker/main.o $(BUILD)/libworker.a $(BUILD)/libcommon.a
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+$(WORKER_BIN): $(BUILD)/worker/main.o $(LIB_worker) $(LIB_worker/pi) \
+    $(LIB_common)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(PKG_worker) $(PKG_common) \
+	    $(SYS_LIBS)
 
-$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o $(BUILD)/libcgi.a $(BUILD)/libworker.a $(BUILD)/libcommon.a
+$(BUILD)/tests/%: $(BUILD)/tests/unit/%.o \
+    $$(foreach f,$$(call unit_libs,$$*),$$(LIB_$$f))
 	@mkdir -p $(@D)
-	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ $(LDLIBS)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $^ \
+	    $(foreach f,$(call unit_libs,$*),$(PKG_$f)) $(SYS_LIBS)
 
 # Installs what is missing from Debian (as root), or says what to install.
 deps:
@@ -126,10 +198,14 @@ install: $(FCGI_BIN) $(WORKER_BIN)
 format:
 	sh scripts/ls-files.sh '*.c' '*.h' | xargs -r clang-format -i
 
+# Each folder with its own -I flags, as the build sees it.
+CPPCHECK = cppcheck --quiet --error-exitcode=1 \
+    --enable=warning,portability,performance --inline-suppr -D_GNU_SOURCE
 check:
-	cppcheck --quiet --error-exitcode=1 --enable=warning,portability,performance \
-	    --inline-suppr -D_GNU_SOURCE -Icommon -Icgi-bin -Iworker \
-	    common cgi-bin worker
+	$(CPPCHECK) $(INC_common) common
+	$(CPPCHECK) $(INC_cgi-bin) cgi-bin
+	$(CPPCHECK) $(INC_worker) worker/*.c
+	$(CPPCHECK) $(INC_worker/pi) worker/pi
 
 clean:
 	rm -rf $(BUILD)
@@ -148,8 +224,9 @@ FUZZ_SMOKE_SECONDS ?= 5
 FUZZ_DIR      = $(BUILD)/fuzz
 FUZZ_SAN      = -fsanitize=address,undefined -fno-sanitize-recover=all
 FUZZ_CFLAGS   = $(WARN) -O1 -g -fno-omit-frame-pointer $(FUZZ_SAN) \
-    -fsanitize=fuzzer-no-link -D_GNU_SOURCE -Icommon -Icgi-bin \
-    $(PKG_CFLAGS) -pthread
+    -fsanitize=fuzzer-no-link -D_GNU_SOURCE $(PKG_CFLAGS) -pthread
+# The fuzz targets drive the web program's parsers.
+INC_tests/fuzz = $(INC_cgi-bin)
 FUZZ_LIB_OBJ  = $(COMMON_SRC:%.c=$(FUZZ_DIR)/obj/%.o) \
     $(CGI_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/$(BUILD)/gen/schema_sql.o
 FUZZ_BIN      = $(FUZZ_SRC:tests/fuzz/%.c=$(FUZZ_DIR)/%)
@@ -161,14 +238,16 @@ FUZZ_OBJ      = $(FUZZ_SRC:%.c=$(FUZZ_DIR)/obj/%.o) $(FUZZ_DIR)/obj/tests/fuzz/r
 
 $(FUZZ_DIR)/obj/%.o: %.c
 	@mkdir -p $(@D)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP -c -o $@ $<
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -MMD -MP $(INC_$(patsubst %/,%,$(dir $<))) \
+	    -c -o $@ $<
 
 $(FUZZ_DIR)/libnthpi.a: $(FUZZ_LIB_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(FUZZ_DIR)/fuzz_%: $(FUZZ_DIR)/obj/tests/fuzz/fuzz_%.o \
     $(FUZZ_DIR)/obj/tests/fuzz/ref.o $(FUZZ_DIR)/libnthpi.a
-	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(LDLIBS)
+	$(FUZZ_CC) -fsanitize=fuzzer $(FUZZ_SAN) -o $@ $^ $(PKG_cgi-bin) \
+	    $(PKG_common) $(SYS_LIBS)
 
 fuzz-build: $(FUZZ_BIN)
 

@@ -18,8 +18,8 @@
 #include "db.h"
 #include "listen.h"
 #include "log.h"
-#include "notify.h"
 #include "publisher.h"
+#include "sdnotify.h"
 #include "store.h"
 #include "timefmt.h"
 
@@ -204,8 +204,7 @@ main(int argc, char **argv)
 				      "behind nginx.");
 		return 0;
 	default:
-		fprintf(stderr, "nthpi-fcgi: %s\n", err);
-		return 2;
+		log_exit(LOG_EXIT_USAGE, "%s", err);
 	}
 	if (cfg.log_debug)
 		log_init("nthpi-fcgi", LOG_LEVEL_DEBUG);
@@ -213,7 +212,7 @@ main(int argc, char **argv)
 
 	/* Create or migrate the schema once, before any child opens it. */
 	if ((db = db_open(cfg.db_path)) == NULL)
-		return 1;
+		return LOG_EXIT_START;
 	db_close(db);
 	/* Before any child serves: the children inherit what it found. */
 	store_check_start(cfg.store_path, &store);
@@ -280,7 +279,7 @@ main(int argc, char **argv)
 		/* Ready once the first children all serve; restarts later
 		 * add to up but change nothing. */
 		if (!ready && up >= cfg.children) {
-			notify_systemd("READY=1");
+			sdnotify("READY=1");
 			log_info("ready: %d children serving", cfg.children);
 			ready = 1;
 		}
@@ -291,7 +290,7 @@ main(int argc, char **argv)
 		log_tick();
 	}
 	log_info("stopping");
-	notify_systemd("STOPPING=1");
+	sdnotify("STOPPING=1");
 	master_stop_children(slots, nslots);
 	rc = 0;
 out:

@@ -191,6 +191,20 @@ log_flush(void)
 }
 
 void
+log_exit(enum log_exit status, const char *fmt, ...)
+{
+	char text[LOG_LINE];
+	va_list ap;
+
+	va_start(ap, fmt);
+	(void)vsnprintf(text, sizeof(text), fmt, ap);
+	va_end(ap);
+	log_msg(LOG_LEVEL_ERR, "%s", text);
+	log_flush();
+	exit((int)status);
+}
+
+void
 log_tick(void)
 {
 	pthread_mutex_lock(&log_lock);

@@ -31,6 +31,20 @@ void log_tick(void);
 /* Writes every count of folded lines now (at exit, say). */
 void log_flush(void);
 
+/* How a program exits when it stops before it serves, in both programs. */
+enum log_exit {
+	LOG_EXIT_START = 1, /* it cannot start: a file, the database, a lock */
+	LOG_EXIT_USAGE = 2  /* a bad argument or setting */
+};
+
+/*
+ * The one way a program fails at start-up: logs the message as an error,
+ * writes the counts of folded lines, and exits with status. For main and
+ * what it calls before the program serves; never returns.
+ */
+void log_exit(enum log_exit status, const char *fmt, ...)
+    __attribute__((noreturn, format(printf, 2, 3)));
+
 /* Sets how long a line's repeats are folded, in ms; 0 folds nothing.
  * For tests. Writes the counts held first. */
 void log_fold_window(int ms);

@@ -11,6 +11,13 @@ orphans  every .c, .h, .py, .js and .mjs file is built, included, imported,
          run or loaded by something (the rules are above find_orphans); a
          planted orphan of each kind is found, and planted files that are
          wired in are not.
+bounds   each folder's code includes only what its folder may see
+         (BOUNDS below, the map of docs/design.md): every #include "x"
+         of a file in common/, cgi-bin/, worker/ or worker/pi/ is found
+         beside it or in an allowed folder, with no "..", the engine's
+         only through pi.h, and make
+         compiles each of its .c files with exactly the allowed -I
+         flags; planted crossings are found.
 werror   with WERROR=1 (.ci/run sets it) every compile command of
          `make all fuzz-build` has -Werror, also with CFLAGS set as
          tests/run.sh's ASan build sets them; without it, none has. This
@@ -88,7 +95,9 @@ def make_dry_run(werror, cflags=None):
                            text=True)
     if r.returncode != 0:
         raise RuntimeError("make -n all fuzz-build failed:\n" + r.stderr)
-    commands = [shlex.split(line) for line in r.stdout.splitlines()]
+    # A recipe line continued with a backslash is one command.
+    commands = [shlex.split(line) for line in
+                r.stdout.replace("\\\n", " ").splitlines()]
     return [c for c in commands if "-c" in c]
 
 
@@ -315,6 +324,108 @@ def test_orphans():
               sorted(got - set(plant_orphans))))
 
 
+# ---- bounds ---------------------------------------------------------------
+#
+# The folders and what each may include, as the Makefile's INC_* say:
+# common/ sees itself; cgi-bin/ sees common/; worker/ sees common/ and
+# worker/pi/; worker/pi/ (the engine, GMP alone) sees only itself.
+
+BOUNDS = {
+    "common": ["common"],
+    "cgi-bin": ["cgi-bin", "common"],
+    "worker": ["worker", "worker/pi", "common"],
+    "worker/pi": ["worker/pi"],
+}
+# A folder seen from outside through these headers alone: the engine's
+# API is pi.h; its other headers are its own.
+PUBLIC = {"worker/pi": ["pi.h"]}
+# Where a project header may live: a folder of BOUNDS, or one of these.
+HEADER_DIRS = sorted(BOUNDS) + ["tests/unit", "tests/fuzz"]
+
+
+def include_crossings(files, text_of):
+    """The #include "x" lines of files (paths in BOUNDS' folders) that
+    reach outside what their folder may see: a ".." in the name, or a
+    project header not beside the file nor in an allowed folder. Returns
+    sorted "path: #include "x"" strings."""
+    known = set(files)
+    out = []
+    for path in files:
+        here = posixpath.dirname(path)
+        if here not in BOUNDS:
+            continue
+        for inc in INCLUDE.findall(text_of(path)):
+            seen = [posixpath.normpath(posixpath.join(d, inc))
+                    for d in [here] + BOUNDS[here]]
+            elsewhere = [posixpath.normpath(posixpath.join(d, inc))
+                         for d in HEADER_DIRS]
+            found = [p for p in seen if p in known][:1]
+            private = [p for p in found
+                       if posixpath.dirname(p) in PUBLIC and
+                       posixpath.dirname(p) != here and
+                       posixpath.basename(p) not in
+                       PUBLIC[posixpath.dirname(p)]]
+            if ".." in inc.split("/") or private or (
+                    not found and any(p in known for p in elsewhere)):
+                out.append('%s: #include "%s"' % (path, inc))
+    return sorted(out)
+
+
+def compile_flag_crossings(commands):
+    """The compile commands of a .c file in a BOUNDS folder whose -I
+    flags (the project's own) are not exactly its folder's."""
+    out = []
+    for c in commands:
+        srcs = [w for w in c if w.endswith(".c")]
+        if len(srcs) != 1 or "fuzz" in " ".join(c):
+            continue
+        here = posixpath.dirname(srcs[0])
+        if here not in BOUNDS:
+            continue
+        dirs = [w[2:] for w in c if w.startswith("-I") and
+                os.path.isdir(os.path.join(ROOT, w[2:]))]
+        if sorted(dirs) != sorted(BOUNDS[here]):
+            out.append("%s: -I %s (may: %s)" % (
+                srcs[0], " ".join(dirs), " ".join(BOUNDS[here])))
+    return out
+
+
+def test_bounds():
+    files = ls_files("*.c", "*.h")
+    crossings = include_crossings(files, read)
+    check("every #include of common/, cgi-bin/, worker/ and worker/pi/ "
+          "stays inside what its folder may see", not crossings,
+          "these cross a folder's bounds (docs/design.md, the map):\n" +
+          show(crossings))
+    commands = make_dry_run(False)
+    flags = compile_flag_crossings(commands)
+    check("make compiles each of those folders' files with its own -I "
+          "flags alone", commands and not flags, show(flags))
+
+    planted = {
+        "common/planted.c": '#include "route.h"\n',
+        "worker/pi/planted.c": '#include "log.h"\n#include "pi.h"\n',
+        "cgi-bin/planted.c": '#include "../worker/queue.h"\n',
+        "worker/planted.c": '#include "pi.h"\n#include "buf.h"\n',
+        "worker/planted2.c": '#include "pi_ctl.h"\n',
+    }
+    got = include_crossings(sorted(set(files) | set(planted)),
+                            lambda p: planted.get(p) or read(p))
+    want = ['cgi-bin/planted.c: #include "../worker/queue.h"',
+            'common/planted.c: #include "route.h"',
+            'worker/pi/planted.c: #include "log.h"',
+            'worker/planted2.c: #include "pi_ctl.h"']
+    check("the bounds check finds a planted crossing of each kind and "
+          "passes allowed includes", got == want, got)
+    bad = [["cc", "-Icommon", "-Icgi-bin", "-c", "common/planted.c"],
+           ["cc", "-Iworker/pi", "-Icommon", "-c", "worker/pi/planted.c"],
+           ["cc", "-Iworker", "-Iworker/pi", "-Icommon", "-c",
+            "worker/planted.c"]]
+    got = compile_flag_crossings(bad)
+    check("the bounds check finds planted -I flags a folder may not have",
+          len(got) == 2 and "worker/planted.c" not in " ".join(got), got)
+
+
 # ---- werror ---------------------------------------------------------------
 
 def test_werror():
@@ -331,4 +442,4 @@ def test_werror():
 
 
 if __name__ == "__main__":
-    tap.main(test_format, test_orphans, test_werror)
+    tap.main(test_format, test_orphans, test_bounds, test_werror)

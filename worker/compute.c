@@ -20,7 +20,8 @@
 #include "compute.h"
 #include "log.h"
 #include "oomkills.h"
-#include "pi_engine.h"
+#include "pacer.h"
+#include "pi.h"
 #include "pi_known.h"
 #include "store.h"
 #include "timefmt.h"
@@ -296,6 +297,10 @@ compute_child_main(int fd, pid_t parent, const char *store_path,
 	struct compute_child ch = { .fd = fd, .parent = parent };
 	struct pi_hooks hooks = { compute_child_progress,
 				  compute_child_cancelled, &ch };
+	/* No limit of the engine's: RLIMIT_AS below is the limit, and the
+	 * worker sizes computations by pi_memory_estimate to fit it. */
+	struct pi_params params = { (size_t)decimals, threads, 0 };
+	struct pacer pacer;
 	struct rlimit rl;
 	sigset_t none;
 	char err[400], *out = NULL;
@@ -346,7 +351,8 @@ compute_child_main(int fd, pid_t parent, const char *store_path,
 	 * engine keeps every core busy. */
 	(void)setpriority(PRIO_PROCESS, 0, 10);
 
-	r = pi_compute((size_t)decimals, threads, &hooks, &out);
+	r = pi_compute(&params, pacer_start(&pacer, &hooks), &out);
+	pacer_stop(&pacer);
 	if (r != PI_OK) {
 		compute_child_fail(&ch, "e %s", pi_result_message(r));
 		code = r == PI_NOMEM ? COMPUTE_EXIT_NOMEM : COMPUTE_EXIT_ENGINE;

@@ -1,5 +1,4 @@
 /* main.c: nthpi-worker, the daemon that answers tasks from the queue. */
-#include <err.h>
 #include <errno.h>
 #include <limits.h>
 #include <math.h>
@@ -21,7 +20,7 @@
 #include "dbwatch.h"
 #include "growth.h"
 #include "log.h"
-#include "pi_engine.h"
+#include "pi.h"
 #include "pi_known.h"
 #include "queue.h"
 #include "sdnotify.h"
@@ -52,9 +51,10 @@
  * WORKER_HEARTBEAT_MS, and only once it has moved by WORKER_PROGRESS_STEP:
  * each write moves the queue version once per task and wakes every
  * long-polling page. The step is the least change the API shows (four
- * digits): a coarser one left the bar still for seconds where the paced
- * progress slows near a phase's end. Their leases (QUEUE_LEASE_MS, 10 s)
- * are renewed at least every WORKER_RENEW_MS all the same.
+ * digits): a coarser one would hold the bar still for seconds where the
+ * paced progress (pacer.c) slows near a phase's end. Their leases
+ * (QUEUE_LEASE_MS, 10 s) are renewed at least every WORKER_RENEW_MS all
+ * the same.
  */
 #define WORKER_HEARTBEAT_MS 1000
 #define WORKER_PROGRESS_STEP 0.0001
@@ -1302,12 +1302,14 @@ worker_cli(const struct config *cfg, long long decimals, const char *path)
 	long long t0 = time_mono_ms();
 	char err[512], *out = NULL;
 	enum pi_result r;
+	struct pi_params params = { (size_t)decimals, cfg->compute_threads,
+				    (size_t)cfg->memory_limit_mb << 20 };
 	long long wrong;
 	int rc = 1;
 
 	log_info("computing %lld decimals with %d thread%s", decimals,
 		 cfg->compute_threads, cfg->compute_threads == 1 ? "" : "s");
-	r = pi_compute((size_t)decimals, cfg->compute_threads, NULL, &out);
+	r = pi_compute(&params, NULL, &out);
 	if (r != PI_OK) {
 		log_err("%s", pi_result_message(r));
 		goto out;
@@ -1407,11 +1409,11 @@ worker_signals(sigset_t *unblocked)
 	sigaddset(&worker_stops, SIGTERM);
 	sigaddset(&worker_stops, SIGINT);
 	if (sigaction(SIGHUP, NULL, &hup) == -1)
-		err(1, "sigaction");
+		log_exit(LOG_EXIT_START, "sigaction: %s", strerror(errno));
 	if (hup.sa_handler != SIG_IGN)
 		sigaddset(&worker_stops, SIGHUP);
 	if (sigprocmask(SIG_BLOCK, &worker_stops, unblocked) == -1)
-		err(1, "sigprocmask");
+		log_exit(LOG_EXIT_START, "sigprocmask: %s", strerror(errno));
 	memset(&sa, 0, sizeof(sa));
 	sa.sa_handler = worker_on_signal;
 	sigemptyset(&sa.sa_mask);
@@ -1420,7 +1422,8 @@ worker_signals(sigset_t *unblocked)
 			continue;
 		/* No SA_RESTART: a stop must interrupt the wait. */
 		if (sigaction(stops[i], &sa, NULL) == -1)
-			err(1, "sigaction");
+			log_exit(LOG_EXIT_START, "sigaction: %s",
+				 strerror(errno));
 		sigdelset(unblocked, stops[i]);
 	}
 	signal(SIGPIPE, SIG_IGN);
@@ -1448,13 +1451,14 @@ worker_lock_data(struct worker *w)
 	if ((w->lock_fd = datalock_take(w->cfg.data_dir, &holder)) != -1)
 		return;
 	if (errno != EAGAIN)
-		err(1, "cannot lock %s/%s", w->cfg.data_dir, DATALOCK_NAME);
+		log_exit(LOG_EXIT_START, "cannot lock %s/%s: %s",
+			 w->cfg.data_dir, DATALOCK_NAME, strerror(errno));
 	if (holder > 0)
 		snprintf(who, sizeof(who), " (pid %ld)", (long)holder);
-	errx(1,
-	     "another nthpi-worker%s already works on %s; one worker per "
-	     "data directory: stop that one first",
-	     who, w->cfg.data_dir);
+	log_exit(LOG_EXIT_START,
+		 "another nthpi-worker%s already works on %s; one worker per "
+		 "data directory: stop that one first",
+		 who, w->cfg.data_dir);
 }
 
 int
@@ -1475,7 +1479,7 @@ main(int argc, char **argv)
 	config_defaults(&w.cfg);
 	if (worker_strip_cli(&argc, argv, &digits, &output, errbuf,
 			     sizeof(errbuf)) == -1)
-		errx(2, "%s", errbuf);
+		log_exit(LOG_EXIT_USAGE, "%s", errbuf);
 	switch (config_from_args(&w.cfg, argc, argv, errbuf, sizeof(errbuf))) {
 	case 0:
 		break;
@@ -1488,7 +1492,7 @@ main(int argc, char **argv)
 		    "decimals to FILE and exits.");
 		return 0;
 	default:
-		errx(2, "%s", errbuf);
+		log_exit(LOG_EXIT_USAGE, "%s", errbuf);
 	}
 	log_init("nthpi-worker",
 		 w.cfg.log_debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
@@ -1496,18 +1500,19 @@ main(int argc, char **argv)
 		return worker_cli(&w.cfg, digits, output);
 
 	if (mkdir(w.cfg.data_dir, 0750) == -1 && errno != EEXIST)
-		err(1, "%s", w.cfg.data_dir);
+		log_exit(LOG_EXIT_START, "%s: %s", w.cfg.data_dir,
+			 strerror(errno));
 	worker_lock_data(&w);
 	worker_signals(&unblocked);
 	/* db_open has logged why, with the path and what to do. */
 	if ((w.db = db_open(w.cfg.db_path)) == NULL)
-		return 1;
+		return LOG_EXIT_START;
 	sqlite3_busy_handler(w.db, worker_busy, &w);
 	if ((w.q = queue_open(w.db)) == NULL)
-		errx(1, "cannot prepare the queue statements");
+		log_exit(LOG_EXIT_START, "cannot prepare the queue statements");
 	if ((w.claimed = calloc(WORKER_CLAIM_BATCH, sizeof(*w.claimed))) ==
 	    NULL)
-		err(1, NULL);
+		log_exit(LOG_EXIT_START, "out of memory");
 	w.watch_fd = dbwatch_open(w.cfg.db_path);
 	/* We hold the data directory's lock and no computation of ours runs
 	 * yet: any temp file there and any running task is a dead worker's.

@@ -43,6 +43,19 @@ t_check_result(int ok, const char *file, int line, const char *expr,
 		putchar('\n');                                                 \
 	} while (0)
 
+/* Whether this test runs under AddressSanitizer, which inflates memory
+ * (GCC says so with __SANITIZE_ADDRESS__, clang with __has_feature). */
+#if defined(__SANITIZE_ADDRESS__)
+#define T_ASAN 1
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define T_ASAN 1
+#endif
+#endif
+#ifndef T_ASAN
+#define T_ASAN 0
+#endif
+
 /* The exit status for main: 0 if every test passed. */
 #define T_EXIT() (t_failed > 0 || t_count == 0 ? 1 : 0)
 

@@ -275,6 +275,30 @@ test_long_line(void)
 	free(out);
 }
 
+/* log_exit logs its sentence as an error, with what was folded, and exits
+ * with the status given. */
+static void
+test_exit(void)
+{
+	char *out;
+	pid_t pid;
+	int status = 0;
+
+	capture();
+	log_err("a folded line");
+	log_err("a folded line");
+	pid = fork();
+	if (pid == 0)
+		log_exit(LOG_EXIT_USAGE, "bad %s", "setting");
+	waitpid(pid, &status, 0);
+	log_flush();
+	out = captured();
+	T_CHECK(WIFEXITED(status) && WEXITSTATUS(status) == LOG_EXIT_USAGE &&
+		    strstr(out, "error: bad setting\n") != NULL,
+		"log: log_exit logs an error line and exits with its status");
+	free(out);
+}
+
 int
 main(void)
 {
@@ -287,5 +311,6 @@ main(void)
 	test_threads();
 	test_fork();
 	test_long_line();
+	test_exit();
 	return T_EXIT();
 }

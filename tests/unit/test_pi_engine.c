@@ -1,5 +1,5 @@
-/* test_pi_engine.c: the pi engine's digits against references and other algorithms. */
-#include <pthread.h>
+/* test_pi_engine.c: the pi engine's digits against references and other
+ * algorithms; it links libnthpi-pi.a and GMP alone. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,13 +9,9 @@
 #include <unistd.h>
 
 #include <gmp.h>
-#include <mpfr.h>
 
-#include "asan.h"
-#include "pi_ctl.h"
-#include "pi_engine.h"
+#include "pi.h"
 #include "pi_tune.h"
-#include "sha256.h"
 #include "t.h"
 
 /* "3" followed by REF_DECIMALS decimals, from tests/data/pi-10000.txt. */
@@ -71,8 +67,9 @@ load_reference(void)
 static char *
 engine(size_t n, int threads)
 {
+	struct pi_params p = { n, threads, 0 };
 	char *out = NULL;
-	enum pi_result r = pi_compute(n, threads, NULL, &out);
+	enum pi_result r = pi_compute(&p, NULL, &out);
 
 	if (r != PI_OK) {
 		T_DIAG("pi_compute(%zu, %d): %s", n, threads,
@@ -156,8 +153,9 @@ test_run_of_nines_each_end(void)
 static void
 test_zero_decimals(void)
 {
+	struct pi_params p = { 0, 2, 0 };
 	char *d = NULL;
-	enum pi_result r = pi_compute(0, 2, NULL, &d);
+	enum pi_result r = pi_compute(&p, NULL, &d);
 
 	T_CHECK(r == PI_OK && d != NULL && d[0] == '\0',
 		"0 decimals is an empty string");
@@ -167,10 +165,29 @@ test_zero_decimals(void)
 static void
 test_too_big(void)
 {
+	struct pi_params p = { (size_t)1 << 40, 2, 0 };
 	char *d = (char *)1;
-	enum pi_result r = pi_compute((size_t)1 << 40, 2, NULL, &d);
+	enum pi_result r = pi_compute(&p, NULL, &d);
 
 	T_CHECK(r == PI_TOO_BIG && d == NULL, "2^40 decimals is refused");
+}
+
+static void
+test_memory_limit(void)
+{
+	struct pi_params p = { 100000, 2, pi_memory_estimate(100000, 2) - 1 };
+	char *d = (char *)1;
+	enum pi_result r = pi_compute(&p, NULL, &d);
+
+	T_CHECK(
+	    r == PI_OVER_LIMIT && d == NULL,
+	    "a limit below the memory estimate is refused before it starts");
+	p.memory_limit++;
+	r = pi_compute(&p, NULL, &d);
+	T_CHECK(r == PI_OK && d != NULL &&
+		    memcmp(d, ref + 1, REF_DECIMALS) == 0,
+		"a limit at the memory estimate lets the computation run");
+	free(d);
 }
 
 static void
@@ -274,108 +291,25 @@ test_machin_random_n(void)
 }
 
 static void
-test_mpfr_random_n(void)
-{
-	const size_t max = 100000, extra = 40;
-	mpfr_t x;
-	mpfr_exp_t e;
-	char *m, *d;
-	size_t i, n, bad = 0, skipped = 0;
-
-	/* RNDZ twice: below pi by under 10^-(max+extra) in all. */
-	mpfr_init2(x, (mpfr_prec_t)((max + extra) * 3.33) + 64);
-	mpfr_const_pi(x, MPFR_RNDZ);
-	m = mpfr_get_str(NULL, &e, 10, max + extra, x, MPFR_RNDZ);
-	mpfr_clear(x);
-	for (i = 0; i < 40; i++) {
-		n = 1 + rng_below(max);
-		if (uncertain_cut(m, n + 1, 25)) {
-			skipped++;
-			continue;
-		}
-		d = engine(n, 2);
-		if (d == NULL || strlen(d) != n || memcmp(d, m + 1, n) != 0) {
-			T_DIAG("n = %zu differs from mpfr_const_pi", n);
-			bad++;
-		}
-		free(d);
-	}
-	if (skipped > 0)
-		T_DIAG("%zu cuts skipped as too close to call", skipped);
-	T_CHECK(m != NULL && e == 1 && m[0] == '3' && bad == 0,
-		"40 random n up to 100000 agree with mpfr_const_pi");
-	mpfr_free_str(m);
-}
-
-/* The sha256 of "3" followed by d (n decimals). */
-static int
-sha256_of(const char *d, size_t n, char hex[65])
-{
-	struct sha256 s;
-	unsigned char digest[SHA256_LEN];
-
-	sha256_init(&s);
-	sha256_update(&s, "3", 1);
-	sha256_update(&s, d, n);
-	sha256_final(&s, digest);
-	sha256_hex(digest, hex);
-	return 0;
-}
-
-/* The sha256 listed in pi-prefix.sha256 for n decimals. */
-static int
-sha256_listed(size_t n, char hex[65])
-{
-	char path[4096], line[256], h[65];
-	unsigned long long ln;
-	FILE *fp;
-	int ok = -1;
-
-	snprintf(path, sizeof(path), "%s/pi-prefix.sha256", reference_dir());
-	fp = fopen(path, "r");
-	if (fp == NULL)
-		return -1;
-	while (fgets(line, sizeof(line), fp) != NULL) {
-		if (line[0] == '#')
-			continue;
-		if (sscanf(line, "%llu %64s", &ln, h) == 2 && ln == n) {
-			memcpy(hex, h, 65);
-			ok = 0;
-		}
-	}
-	fclose(fp);
-	return ok;
-}
-
-static void
-test_million_sha256(void)
-{
-	char got[65] = "", want[65] = "";
-	char *d = engine(1000000, 2);
-
-	T_CHECK(d != NULL && sha256_listed(1000000, want) == 0 &&
-		    sha256_of(d, 1000000, got) == 0 && strcmp(got, want) == 0,
-		"sha256 of 10^6 decimals matches pi-prefix.sha256");
-	free(d);
-}
-
-static void
 test_retry_with_more_guard_bits(void)
 {
+	struct pi_params p = { REF_DECIMALS, 2, 0 };
 	struct pi_tune tune = { 0 };
 	char *d = NULL;
 	enum pi_result r;
 
 	/* One guard bit cannot prove the digits, so it must retry. */
 	tune.guard = 1;
-	r = pi_compute_tuned(REF_DECIMALS, 2, NULL, &tune, &d);
+	r = pi_compute_tuned(&p, NULL, &tune, &d);
 	T_CHECK(r == PI_OK && tune.attempts > 1 && d != NULL &&
 		    memcmp(d, ref + 1, REF_DECIMALS) == 0,
 		"too few guard bits retry and still give the right digits");
 	T_DIAG("attempts: %d", tune.attempts);
 	free(d);
 	tune.guard = 3;
-	r = pi_compute_tuned(767, 1, NULL, &tune, &d);
+	p.decimals = 767;
+	p.threads = 1;
+	r = pi_compute_tuned(&p, NULL, &tune, &d);
 	T_CHECK(r == PI_OK && d != NULL && memcmp(d, ref + 1, 767) == 0,
 		"a cut inside 999999 with few guard bits comes out right");
 	free(d);
@@ -402,6 +336,8 @@ test_cancel_stops_quickly(void)
 	static const double afters[] = { 0, 0.2, 0.6 };
 	struct cancel_state cs;
 	struct pi_hooks hooks = { NULL, cancel_after, &cs };
+	/* 10^7 takes seconds: every cancel comes well before the end. */
+	struct pi_params p = { 10000000, 2, 0 };
 	char *d;
 	enum pi_result r;
 	double took;
@@ -412,8 +348,7 @@ test_cancel_stops_quickly(void)
 		cs.after = afters[i];
 		cs.polls = 0;
 		d = (char *)1;
-		/* 10^7 takes seconds: every cancel comes well before the end. */
-		r = pi_compute(10000000, 2, &hooks, &d);
+		r = pi_compute(&p, &hooks, &d);
 		took = now() - cs.start - cs.after;
 		T_CHECK(r == PI_CANCELLED && d == NULL && took < 0.3,
 			"a cancel %.1f s in stops within 0.3 s", cs.after);
@@ -427,7 +362,7 @@ test_cancel_stops_quickly(void)
 
 struct progress_state {
 	double last;
-	int calls, backwards, bad_phase;
+	int calls, backwards, bad_phase, bad_start;
 	enum pi_phase phase;
 };
 
@@ -440,6 +375,11 @@ progress_record(void *arg, enum pi_phase phase, double f)
 		p->backwards++;
 	if (phase < p->phase || phase >= PI_PHASE__MAX)
 		p->bad_phase++;
+	/* A phase's first report comes as it starts: where the one before
+	 * it ends (a float's rounding apart). */
+	else if (phase > p->phase && (f < pi_phase_end(phase - 1) - 1e-9 ||
+				      f > pi_phase_end(phase - 1) + 1e-9))
+		p->bad_start++;
 	p->last = f;
 	p->phase = phase;
 	p->calls++;
@@ -448,161 +388,27 @@ progress_record(void *arg, enum pi_phase phase, double f)
 static void
 test_progress_monotone_to_one(void)
 {
-	struct progress_state ps = { 0, 0, 0, 0, PI_PHASE_SERIES };
+	struct progress_state ps = { 0, 0, 0, 0, 0, PI_PHASE_SERIES };
 	struct pi_hooks hooks = { progress_record, NULL, &ps };
+	struct pi_params p = { 2000000, 2, 0 };
 	char *d = NULL;
 
-	T_CHECK(pi_compute(2000000, 2, &hooks, &d) == PI_OK,
+	T_CHECK(pi_compute(&p, &hooks, &d) == PI_OK,
 		"a run with a progress hook succeeds");
 	T_CHECK(ps.backwards == 0 && ps.bad_phase == 0 && ps.calls >= 5 &&
-		    ps.last >= 0.999,
+		    ps.last == 1 && ps.phase == PI_PHASE_CONVERT,
 		"progress never moves back and ends at 1");
+	T_CHECK(
+	    ps.bad_start == 0 && pi_phase_end(PI_PHASE_CONVERT) == 1,
+	    "each phase starts where pi_phase_end says the one before ends");
 	T_DIAG("%d progress calls, last %.4f", ps.calls, ps.last);
 	free(d);
 }
 
 static void
-sleep_ms(long ms)
-{
-	struct timespec ts = { ms / 1000, (ms % 1000) * 1000000L };
-
-	nanosleep(&ts, NULL);
-}
-
-/* What the pacer test's hook saw; written from the pacer thread. */
-struct paced_state {
-	pthread_mutex_t lock;
-	double last;
-	int calls, backwards;
-};
-
-static void
-paced_record(void *arg, enum pi_phase phase, double f)
-{
-	struct paced_state *p = arg;
-
-	(void)phase;
-	pthread_mutex_lock(&p->lock);
-	if (f < p->last)
-		p->backwards++;
-	p->last = f;
-	p->calls++;
-	pthread_mutex_unlock(&p->lock);
-}
-
-static double
-paced_last(struct paced_state *p, int *calls)
-{
-	double f;
-
-	pthread_mutex_lock(&p->lock);
-	f = p->last;
-	*calls = p->calls;
-	pthread_mutex_unlock(&p->lock);
-	return f;
-}
-
-/*
- * While no work unit ends (one long GMP call), the pacer keeps the
- * fraction moving at the speed so far, short of the end of the phase.
- */
-static void
-test_pacer_moves_through_long_steps(void)
-{
-	struct paced_state ps = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
-	struct pi_hooks hooks = { paced_record, NULL, &ps };
-	struct pi_ctl ctl;
-	double at_units, paced, later;
-	int calls, calls_later, i;
-
-	if (!T_CHECK(pi_ctl_init(&ctl, &hooks) == 0, "pi_ctl_init"))
-		return;
-	pi_ctl_phase(&ctl, PI_PHASE_SERIES, 0, 0.5, 100);
-	sleep_ms(300);
-	/* Half the phase in 0.3 s: 0.83 of the whole a second. */
-	pi_ctl_add(&ctl, 50);
-	for (i = 0; i < 200 && paced_last(&ps, &calls) < 0.25; i++)
-		sleep_ms(5);
-	at_units = paced_last(&ps, &calls);
-	sleep_ms(600);
-	paced = paced_last(&ps, &calls);
-	sleep_ms(600);
-	later = paced_last(&ps, &calls_later);
-	T_CHECK(at_units >= 0.25 && at_units < 0.3,
-		"the finished units set the fraction (0.25: %.4f)", at_units);
-	T_CHECK(paced > 0.3 && paced < 0.5 && calls > 1,
-		"with no unit finished for 0.6 s the fraction moves on, "
-		"short of the phase's end (%.4f after %d calls)",
-		paced, calls);
-	T_CHECK(later >= paced && later < 0.5 && calls_later > calls,
-		"and keeps short of it (%.4f)", later);
-	/*
-	 * The speed so far gives the rest of the phase 0.3 to 0.55 s (the
-	 * pacer notices the units up to 0.25 s late): 3.2 s in, the phase
-	 * has overrun 6 to 10 times, where an exponential approach stops.
-	 */
-	sleep_ms(2000);
-	paced = paced_last(&ps, &calls);
-	sleep_ms(1000);
-	later = paced_last(&ps, &calls);
-	T_CHECK(later - paced >= 0.001 && later < 0.5,
-		"a phase that overruns 6 to 14 times still creeps on, short "
-		"of its end (%.4f to %.4f in a second)",
-		paced, later);
-	pi_ctl_phase(&ctl, PI_PHASE_FINAL, 0.5, 0.5, 10);
-	later = paced_last(&ps, &calls);
-	T_CHECK(later >= 0.5 && later < 0.51,
-		"the next phase starts at its base (%.4f)", later);
-	pi_ctl_destroy(&ctl);
-	T_CHECK(ps.backwards == 0, "the fraction never moved back");
-	pthread_mutex_destroy(&ps.lock);
-}
-
-/*
- * A retry starts the phases over from 0, below what was reported: the
- * fraction holds, and when the retry's last phase starts it does not leap
- * over the time the retry took.
- */
-static void
-test_pacer_after_retry(void)
-{
-	struct paced_state ps = { PTHREAD_MUTEX_INITIALIZER, 0, 0, 0 };
-	struct pi_hooks hooks = { paced_record, NULL, &ps };
-	struct pi_ctl ctl;
-	double held, resumed;
-	int calls;
-
-	if (!T_CHECK(pi_ctl_init(&ctl, &hooks) == 0, "pi_ctl_init (retry)"))
-		return;
-	pi_ctl_phase(&ctl, PI_PHASE_SERIES, 0, 0.5, 10);
-	sleep_ms(100);
-	pi_ctl_add(&ctl, 10);
-	pi_ctl_phase(&ctl, PI_PHASE_FINAL, 0.5, 0.3, 10);
-	sleep_ms(100);
-	pi_ctl_add(&ctl, 10);
-	pi_ctl_phase(&ctl, PI_PHASE_CONVERT, 0.8, 0.2, 10);
-	/* The retry, from the series again. */
-	pi_ctl_phase(&ctl, PI_PHASE_SERIES, 0, 0.5, 10);
-	sleep_ms(500);
-	pi_ctl_add(&ctl, 10);
-	held = paced_last(&ps, &calls);
-	pi_ctl_phase(&ctl, PI_PHASE_CONVERT, 0.8, 0.2, 10);
-	resumed = paced_last(&ps, &calls);
-	T_CHECK(held >= 0.8 && held < 0.81,
-		"during a retry the fraction holds where it was (%.4f)", held);
-	T_CHECK(resumed >= held && resumed < 0.85,
-		"the retry's last phase goes on from there, without a leap "
-		"(%.4f)",
-		resumed);
-	pi_ctl_destroy(&ctl);
-	T_CHECK(ps.backwards == 0, "the fraction never moved back (retry)");
-	pthread_mutex_destroy(&ps.lock);
-}
-
-static void
 test_peak_memory_under_estimate(void)
 {
-#if NTHPI_ASAN
+#if T_ASAN
 	T_DIAG("skipped under AddressSanitizer, which inflates memory");
 #else
 	struct rusage ru;
@@ -647,15 +453,12 @@ main(void)
 	test_run_of_nines_each_end();
 	test_zero_decimals();
 	test_too_big();
+	test_memory_limit();
 	test_threads_agree();
 	test_machin_random_n();
-	test_mpfr_random_n();
-	test_million_sha256();
 	test_retry_with_more_guard_bits();
 	test_cancel_stops_quickly();
 	test_progress_monotone_to_one();
-	test_pacer_moves_through_long_steps();
-	test_pacer_after_retry();
 	test_messages_and_estimate();
 	test_peak_memory_under_estimate();
 	T_DIAG("%.1f s", now() - t0);

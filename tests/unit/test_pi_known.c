@@ -1,10 +1,11 @@
 /* test_pi_known.c: the worker's table of published prefixes agrees with
- * tests/data/pi-prefix.sha256, and its check tells right digits from
- * wrong ones. */
+ * tests/data/pi-prefix.sha256, its check tells right digits from wrong
+ * ones, and the engine's 10^6 decimals pass it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "pi.h"
 #include "pi_known.h"
 #include "t.h"
 
@@ -68,10 +69,24 @@ test_check(void)
 		"... which a shorter output is not checked against");
 }
 
+/* The engine's 10^6 decimals pass the check of the 10^4 and 10^6 prefixes. */
+static void
+test_engine_million(void)
+{
+	struct pi_params p = { 1000000, 2, 0 };
+	char *d = NULL;
+
+	T_CHECK(pi_compute(&p, NULL, &d) == PI_OK &&
+		    pi_known_check(d, p.decimals) == 0,
+		"the engine's 10^6 decimals match the published SHA-256");
+	free(d);
+}
+
 int
 main(void)
 {
 	test_table_matches_data();
 	test_check();
+	test_engine_million();
 	return T_EXIT();
 }

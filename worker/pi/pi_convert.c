@@ -43,7 +43,7 @@ conv_need(const struct conv *c, size_t k)
 }
 
 static void
-pow_add(struct pi_pow5 *pt, unsigned long e)
+conv_pow_add(struct pi_pow5 *pt, unsigned long e)
 {
 	size_t i;
 
@@ -58,7 +58,7 @@ pow_add(struct pi_pow5 *pt, unsigned long e)
  * most two sizes, so `seen` (sizes already walked) stays short.
  */
 static void
-pow_collect(struct pi_pow5 *pt, size_t k, size_t *seen, size_t *nseen)
+conv_pow_collect(struct pi_pow5 *pt, size_t k, size_t *seen, size_t *nseen)
 {
 	size_t i;
 
@@ -67,16 +67,16 @@ pow_collect(struct pi_pow5 *pt, size_t k, size_t *seen, size_t *nseen)
 			return;
 	seen[(*nseen)++] = k;
 	if (k <= CONVERT_LEAF) {
-		pow_add(pt, k);
+		conv_pow_add(pt, k);
 		return;
 	}
-	pow_add(pt, k / 2);
-	pow_collect(pt, k / 2, seen, nseen);
-	pow_collect(pt, k - k / 2, seen, nseen);
+	conv_pow_add(pt, k / 2);
+	conv_pow_collect(pt, k / 2, seen, nseen);
+	conv_pow_collect(pt, k - k / 2, seen, nseen);
 }
 
 static mpz_srcptr
-pow_find(const struct pi_pow5 *pt, unsigned long e, mp_bitcnt_t *bits)
+conv_pow_find(const struct pi_pow5 *pt, unsigned long e, mp_bitcnt_t *bits)
 {
 	size_t i;
 
@@ -86,19 +86,19 @@ pow_find(const struct pi_pow5 *pt, unsigned long e, mp_bitcnt_t *bits)
 			return pt->pow[i];
 		}
 	}
-	/* pow_collect walked the same sizes the tree does. */
+	/* conv_pow_collect walked the same sizes the tree does. */
 	abort();
 }
 
-struct pow_job {
+struct conv_pow_job {
 	struct pi_pow5 *pt;
 	size_t from, step;
 };
 
 static void
-pow_run(void *p)
+conv_pow_run(void *p)
 {
-	struct pow_job *j = p;
+	struct conv_pow_job *j = p;
 	size_t i;
 
 	for (i = j->from; i < j->pt->n; i += j->step) {
@@ -109,14 +109,14 @@ pow_run(void *p)
 
 /* Fills pt with the powers of 5 a tree over k digits needs. */
 static void
-pow_fill(struct pi_pow5 *pt, size_t k, int threads)
+conv_pow_fill(struct pi_pow5 *pt, size_t k, int threads)
 {
 	size_t seen[256] = { 0 }, nseen = 0, i, j;
 	unsigned long t;
-	struct pow_job a, b;
+	struct conv_pow_job a, b;
 
 	pt->n = 0;
-	pow_collect(pt, k, seen, &nseen);
+	conv_pow_collect(pt, k, seen, &nseen);
 	/* Largest first, so the two threads share the work about evenly. */
 	for (i = 1; i < pt->n; i++)
 		for (j = i; j > 0 && pt->exp[j - 1] < pt->exp[j]; j--) {
@@ -126,13 +126,13 @@ pow_fill(struct pi_pow5 *pt, size_t k, int threads)
 		}
 	for (i = 0; i < pt->n; i++)
 		mpz_init(pt->pow[i]);
-	a = (struct pow_job){ pt, 0, 2 };
-	b = (struct pow_job){ pt, 1, 2 };
-	pi_par_run2(pow_run, &a, pow_run, &b, threads >= 2);
+	a = (struct conv_pow_job){ pt, 0, 2 };
+	b = (struct conv_pow_job){ pt, 1, 2 };
+	pi_par_run2(conv_pow_run, &a, conv_pow_run, &b, threads >= 2);
 }
 
 static void
-pow_clear(struct pi_pow5 *pt)
+conv_pow_clear(struct pi_pow5 *pt)
 {
 	size_t i;
 
@@ -192,7 +192,7 @@ conv_leaf(struct conv *c, mpz_t f, mp_bitcnt_t w, unsigned long e, size_t pos,
 {
 	char buf[CONVERT_LEAF + 2];
 	mp_bitcnt_t b5;
-	mpz_srcptr p5 = pow_find(c->pt, k, &b5);
+	mpz_srcptr p5 = conv_pow_find(c->pt, k, &b5);
 	mpz_t r;
 	size_t len;
 
@@ -251,7 +251,7 @@ conv_node(struct conv *c, mpz_t f, mp_bitcnt_t w, unsigned long e, size_t pos,
 		pi_ctl_add(c->ctl, conv_cost(k));
 		return;
 	}
-	p5 = pow_find(c->pt, k1, &b5);
+	p5 = conv_pow_find(c->pt, k1, &b5);
 	/*
 	 * The low half: frac(x 10^k1), the bits of f 5^k1 from b5 to w - k1.
 	 * Bits of f from w - k1 up only reach the integer part: drop them.
@@ -304,7 +304,7 @@ pi_convert_powers(size_t k, int threads)
 	struct pi_pow5 *pw = malloc(sizeof(*pw));
 
 	if (pw != NULL)
-		pow_fill(pw, k, threads);
+		conv_pow_fill(pw, k, threads);
 	return pw;
 }
 
@@ -313,7 +313,7 @@ pi_convert_powers_free(struct pi_pow5 *pw)
 {
 	if (pw == NULL)
 		return;
-	pow_clear(pw);
+	conv_pow_clear(pw);
 	free(pw);
 }
 

@@ -1,4 +1,4 @@
-/* sdnotify.c: telling systemd the worker is ready, alive or stopping. */
+/* sdnotify.c: telling systemd a program is ready, alive or stopping. */
 #include <errno.h>
 #include <stddef.h>
 #include <stdlib.h>
@@ -18,7 +18,7 @@ sdnotify(const char *state)
 	const char *path = getenv("NOTIFY_SOCKET");
 	size_t plen, len = strlen(state);
 	socklen_t salen;
-	int fd, rc = -1;
+	int fd = -1, rc = -1;
 
 	if (path == NULL || path[0] == '\0')
 		return 0;
@@ -36,12 +36,12 @@ sdnotify(const char *state)
 	salen = (socklen_t)(offsetof(struct sockaddr_un, sun_path) + plen +
 			    (path[0] == '/'));
 	if ((fd = socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0)) == -1)
-		goto fail;
+		goto out;
 	if (sendto(fd, state, len, MSG_NOSIGNAL, (struct sockaddr *)&sa,
 		   salen) != (ssize_t)len)
-		goto fail;
-	rc = 1;
-fail:
+		goto out;
+	rc = 0;
+out:
 	if (rc == -1 && !warned++)
 		log_warn("sdnotify: %s: %s", path, strerror(errno));
 	if (fd != -1)

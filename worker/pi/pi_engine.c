@@ -1,10 +1,9 @@
 /* pi_engine.c: exact decimal digits of pi, proven by rigorous error bounds. */
-#include "pi_engine.h"
+#include "pi.h"
 
 #include <math.h>
 #include <pthread.h>
 #include <stdlib.h>
-#include <time.h>
 
 #include <gmp.h>
 
@@ -41,21 +40,10 @@
 /*
  * Where the series is cut between the two threads, as a fraction of its
  * terms: later terms have bigger numbers, so the right part gets fewer
- * (measured with pi_tune's skew_series).
+ * (the cut at which both threads finished their parts together, measured
+ * at 10^7 and 10^8 decimals).
  */
 #define ENGINE_SPLIT 0.54
-
-/* Overall fraction of the run each phase takes (2 threads, 10^7 and 10^8). */
-static const double engine_weight[PI_PHASE__MAX] = { 0.68, 0.20, 0.12 };
-
-static double
-engine_now(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec + ts.tv_nsec / 1e9;
-}
 
 /* s = floor(sqrt(10005) 2^ws) */
 static void
@@ -67,20 +55,18 @@ engine_sqrt(mpz_t s, mp_bitcnt_t ws)
 }
 
 /* The right part of the series, on the second thread. */
-struct right_job {
+struct engine_right_job {
 	struct pi_series *series;
 	unsigned long m;
 	int threads;
-	double done_at; /* when this thread was done */
 };
 
 static void *
-right_run(void *p)
+engine_right_run(void *p)
 {
-	struct right_job *j = p;
+	struct engine_right_job *j = p;
 
 	pi_series_right(j->series, j->m, j->threads);
-	j->done_at = engine_now();
 	return NULL;
 }
 
@@ -88,34 +74,32 @@ right_run(void *p)
  * The square root on the second thread while the first divides; whichever
  * is done first makes the conversion's powers of 5.
  */
-struct root_job {
+struct engine_root_job {
 	mpz_ptr s;
 	mp_bitcnt_t ws;
 	size_t decimals;
 	atomic_int pw_claimed;
 	struct pi_pow5 *pw;
 	struct pi_ctl *ctl;
-	double done_at; /* when this thread was done */
 };
 
 /* Makes the powers of 5 unless the other thread already does. */
 static void
-root_job_powers(struct root_job *j)
+engine_root_powers(struct engine_root_job *j)
 {
 	if (atomic_exchange(&j->pw_claimed, 1) == 0)
 		j->pw = pi_convert_powers(j->decimals, 1);
 }
 
 static void *
-root_run(void *p)
+engine_root_run(void *p)
 {
-	struct root_job *j = p;
+	struct engine_root_job *j = p;
 
 	if (!pi_ctl_stopped(j->ctl)) {
 		engine_sqrt(j->s, j->ws);
-		root_job_powers(j);
+		engine_root_powers(j);
 	}
-	j->done_at = engine_now();
 	return NULL;
 }
 
@@ -125,19 +109,17 @@ root_run(void *p)
  */
 static enum pi_result
 engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
-	   char *buf, int *ambiguous, struct pi_tune *tune)
+	   char *buf, int *ambiguous)
 {
-	const double *wt = engine_weight;
 	mp_bitcnt_t w, qs = 0, cut, ws, wz;
 	unsigned long terms, m;
 	enum pi_result res = PI_OK;
 	struct pi_series *series = NULL;
-	struct right_job rj;
-	struct root_job sq;
+	struct engine_right_job rj;
+	struct engine_root_job sq;
 	pthread_t th;
 	int running = 0, half = threads >= 4 ? threads / 2 : 1;
 	mpz_t q, t, s, z;
-	double t0, t1;
 
 	*ambiguous = 0;
 	w = (mp_bitcnt_t)ceil((double)decimals * 3.3219280948873623) + guard;
@@ -154,25 +136,23 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	sq.pw = NULL;
 	sq.ctl = ctl;
 
-	t0 = engine_now();
-	pi_ctl_phase(ctl, PI_PHASE_SERIES, 0, wt[0], pi_series_work(terms, m));
+	pi_ctl_phase(ctl, PI_PHASE_SERIES, pi_series_work(terms, m));
 	series = pi_series_new(terms, ctl);
 	if (series == NULL) {
 		res = PI_NOMEM;
 		goto out;
 	}
 	/* The two parts of the series side by side, then their join. */
-	rj = (struct right_job){ series, m, half, 0 };
-	if (threads >= 2 && pthread_create(&th, NULL, right_run, &rj) == 0)
+	rj = (struct engine_right_job){ series, m, half };
+	if (threads >= 2 &&
+	    pthread_create(&th, NULL, engine_right_run, &rj) == 0)
 		running = 1;
 	pi_series_left(series, m, running ? half : threads);
-	t1 = engine_now();
 	if (running) {
 		pthread_join(th, NULL);
 		running = 0;
-		tune->skew_series += rj.done_at - t1;
 	} else {
-		right_run(&rj);
+		engine_right_run(&rj);
 	}
 	switch (pi_series_finish(series, q, &qs, t, threads)) {
 	case PI_SERIES_OK:
@@ -186,12 +166,11 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	}
 	pi_series_free(series);
 	series = NULL;
-	tune->secs[PI_PHASE_SERIES] += engine_now() - t0;
 
 	/* The square root (second thread) beside the division (this one). */
-	t0 = engine_now();
-	pi_ctl_phase(ctl, PI_PHASE_FINAL, wt[0], wt[1], 3);
-	if (threads >= 2 && pthread_create(&th, NULL, root_run, &sq) == 0)
+	pi_ctl_phase(ctl, PI_PHASE_FINAL, 3);
+	if (threads >= 2 &&
+	    pthread_create(&th, NULL, engine_root_run, &sq) == 0)
 		running = 1;
 	/*
 	 * Only W+16 bits of Q matter: q = floor(Q / 2^cut) and t =
@@ -210,14 +189,12 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	mpz_tdiv_q(z, q, t);
 	mpz_realloc2(q, 1);
 	mpz_realloc2(t, 1);
-	root_job_powers(&sq);
-	t1 = engine_now();
+	engine_root_powers(&sq);
 	if (running) {
 		pthread_join(th, NULL);
 		running = 0;
-		tune->skew_final += sq.done_at - t1;
 	} else {
-		root_run(&sq);
+		engine_root_run(&sq);
 	}
 	if (pi_ctl_add(ctl, 2)) {
 		res = PI_CANCELLED;
@@ -231,7 +208,6 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 	mpz_realloc2(z, 1);
 	mpz_mul_ui(s, s, 426880);
 	mpz_tdiv_q_2exp(s, s, ws + wz - w);
-	tune->secs[PI_PHASE_FINAL] += engine_now() - t0;
 
 	/* s is now Y: its integer part must be 3, the rest is the fraction. */
 	mpz_tdiv_q_2exp(q, s, w);
@@ -245,9 +221,7 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 		goto out;
 	}
 
-	t0 = engine_now();
-	pi_ctl_phase(ctl, PI_PHASE_CONVERT, wt[0] + wt[1], wt[2],
-		     pi_convert_work(decimals));
+	pi_ctl_phase(ctl, PI_PHASE_CONVERT, pi_convert_work(decimals));
 	switch (pi_convert(buf, decimals, s, w, ENGINE_ERR, guard, sq.pw,
 			   threads, ctl)) {
 	case PI_CONVERT_OK:
@@ -259,7 +233,6 @@ engine_try(size_t decimals, int threads, unsigned guard, struct pi_ctl *ctl,
 		res = PI_CANCELLED;
 		break;
 	}
-	tune->secs[PI_PHASE_CONVERT] += engine_now() - t0;
 out:
 	pi_series_free(series);
 	pi_convert_powers_free(sq.pw);
@@ -268,23 +241,23 @@ out:
 }
 
 enum pi_result
-pi_compute_tuned(size_t decimals, int threads, const struct pi_hooks *hooks,
+pi_compute_tuned(const struct pi_params *p, const struct pi_hooks *hooks,
 		 struct pi_tune *tune, char **out)
 {
 	struct pi_ctl ctl;
 	enum pi_result res;
 	unsigned guard = tune->guard > 0 ? tune->guard : PI_TUNE_GUARD;
+	size_t decimals = p->decimals;
+	int threads = p->threads, ambiguous;
 	char *buf = NULL;
-	int ambiguous, i;
 
 	*out = NULL;
 	tune->attempts = 0;
-	for (i = 0; i < PI_PHASE__MAX; i++)
-		tune->secs[i] = 0;
-	tune->skew_series = 0;
-	tune->skew_final = 0;
 	if (decimals > ENGINE_MAX_DECIMALS)
 		return PI_TOO_BIG;
+	if (p->memory_limit > 0 &&
+	    pi_memory_estimate(decimals, threads) > p->memory_limit)
+		return PI_OVER_LIMIT;
 	if (threads < 1)
 		threads = 1;
 	if (threads > ENGINE_MAX_THREADS)
@@ -298,8 +271,8 @@ pi_compute_tuned(size_t decimals, int threads, const struct pi_hooks *hooks,
 	}
 	for (;;) {
 		tune->attempts++;
-		res = engine_try(decimals, threads, guard, &ctl, buf,
-				 &ambiguous, tune);
+		res =
+		    engine_try(decimals, threads, guard, &ctl, buf, &ambiguous);
 		if (res != PI_OK || !ambiguous)
 			break;
 		/* Digits sit too near a boundary for the bound: widen it. */
@@ -311,7 +284,7 @@ pi_compute_tuned(size_t decimals, int threads, const struct pi_hooks *hooks,
 	}
 	if (res == PI_OK) {
 		buf[decimals] = '\0';
-		pi_ctl_phase(&ctl, PI_PHASE_CONVERT, 1, 0, 1);
+		pi_ctl_finish(&ctl);
 		*out = buf;
 		buf = NULL;
 	}
@@ -321,12 +294,11 @@ pi_compute_tuned(size_t decimals, int threads, const struct pi_hooks *hooks,
 }
 
 enum pi_result
-pi_compute(size_t decimals, int threads, const struct pi_hooks *hooks,
-	   char **out)
+pi_compute(const struct pi_params *p, const struct pi_hooks *hooks, char **out)
 {
 	struct pi_tune tune = { 0 };
 
-	return pi_compute_tuned(decimals, threads, hooks, &tune, out);
+	return pi_compute_tuned(p, hooks, &tune, out);
 }
 
 const char *
@@ -338,6 +310,8 @@ pi_result_message(enum pi_result r)
 		[PI_NOMEM] = "the computation ran out of memory",
 		[PI_TOO_BIG] =
 		    "the position is beyond what the engine supports",
+		[PI_OVER_LIMIT] = "the computation would need more memory "
+				  "than its limit",
 		[PI_UNPROVEN] = "the digits could not be proven (engine bug)",
 	};
 
