@@ -30,6 +30,8 @@ enum query {
 	Q_CANCEL_RUNNING, /* running: ask the worker to stop */
 	Q_RETRY,          /* error or cancelled -> queued */
 	Q_DELETE,
+	Q_COVERING, /* the task with the smallest n >= ? that is or will be
+		       done: a search's link to a place */
 	Q__MAX
 };
 
