@@ -16,7 +16,8 @@ x 16 threads, as make run) answers --queries random queries of 1 to 20
 digits (half taken from the store, half random digits) one after another
 on a keep-alive connection, after 20 to warm up (a process's first search
 checks every block of the store once). Last, the main page is timed alone,
-then while wrk keeps 64 connections searching. Figures go to stdout and to
+then while wrk keeps 64 connections searching, and beside it, as the
+peer, while 64 connections read 20 digits each from /v1/pi. Figures go to stdout and to
 $BENCH_SUMMARY. Exits 0 when it ran, 1 when it could not.
 """
 
@@ -51,6 +52,14 @@ request = function()
   local t = {}
   for i = 1, math.random(1, 20) do t[i] = tostring(math.random(0, 9)) end
   return wrk.format("GET", "/api/search?q=" .. table.concat(t))
+end
+"""
+# The peer: as many connections reading digits from the store.
+WRK_PEER_LUA = """
+math.randomseed(os.time())
+request = function()
+  return wrk.format("GET", "/v1/pi?start=" .. math.random(0, 99999000) ..
+                    "&numberOfDigits=20")
 end
 """
 
@@ -241,9 +250,30 @@ def report(s, args, queries, built, engine_ms):
            (mp50, mp50 / p99))
 
     idle = main_page_times(s.port, 200)
-    lua = os.path.join(s.tmp, "search.lua")
+    busy, rps, errs = main_page_under(s, args, WRK_LUA)
+    peer, prps, perrs = main_page_under(s, args, WRK_PEER_LUA)
+    print("main page alone: p50 %.2f ms, p99 %.2f ms (%d requests)" %
+          (pct(idle, 50), pct(idle, 99), len(idle)))
+    print("main page while 64 connections search (%.0f searches/s%s): p50 "
+          "%.2f ms, p99 %.2f ms (%d requests)" %
+          (rps, errs, pct(busy, 50), pct(busy, 99), len(busy)))
+    print("peer: main page while 64 connections read 20 digits from "
+          "/v1/pi (%.0f reads/s%s): p50 %.2f ms, p99 %.2f ms" %
+          (prps, perrs, pct(peer, 50), pct(peer, 99)))
+    figure("main page p99 while 64 connections search",
+           "%.2f ms (alone %.2f; %.0f searches/s)" %
+           (pct(busy, 99), pct(idle, 99), rps))
+    figure("main page p99 while 64 connections read /v1/pi (peer)",
+           "%.2f ms (%.0f reads/s): search / peer %.2f" %
+           (pct(peer, 99), prps, pct(busy, 99) / pct(peer, 99)))
+
+
+def main_page_under(s, args, script):
+    """Times the main page while wrk runs script on 64 connections.
+    Returns (times, wrk's requests/s, a note of its non-2xx answers)."""
+    lua = os.path.join(s.tmp, "load.lua")
     with open(lua, "w") as f:
-        f.write(WRK_LUA)
+        f.write(script)
     out = {}
 
     def load():
@@ -256,24 +286,15 @@ def report(s, args, queries, built, engine_ms):
     t = threading.Thread(target=load)
     t.start()
     time.sleep(1)
-    busy = []
+    times = []
     deadline = time.monotonic() + args.load_seconds - 2
     while time.monotonic() < deadline:
-        busy += main_page_times(s.port, 20)
+        times += main_page_times(s.port, 20)
     t.join()
     m = re.search(r"Requests/sec:\s*([\d.]+)", out.get("wrk", ""))
-    rps = float(m.group(1)) if m else 0.0
-    non2xx = re.search(r"Non-2xx or 3xx responses:\s*(\d+)",
-                       out.get("wrk", ""))
-    print("main page alone: p50 %.2f ms, p99 %.2f ms (%d requests)" %
-          (pct(idle, 50), pct(idle, 99), len(idle)))
-    print("main page while 64 connections search (%.0f searches/s%s): p50 "
-          "%.2f ms, p99 %.2f ms (%d requests)" %
-          (rps, ", %s not 2xx" % non2xx.group(1) if non2xx else "",
-           pct(busy, 50), pct(busy, 99), len(busy)))
-    figure("main page p99 while 64 connections search",
-           "%.2f ms (alone %.2f; %.0f searches/s)" %
-           (pct(busy, 99), pct(idle, 99), rps))
+    bad = re.search(r"Non-2xx or 3xx responses:\s*(\d+)", out.get("wrk", ""))
+    return (times, float(m.group(1)) if m else 0.0,
+            ", %s not 2xx" % bad.group(1) if bad else "")
 
 
 def main():
