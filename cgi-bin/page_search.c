@@ -206,7 +206,7 @@ search_page(struct ctx *ctx, int status, const char *typed, const char *error,
 	html_raw_unescaped(b, "<section class=\"search\">\n"
 			      "<h1>Find a string of digits in π</h1>\n");
 	search_form_only(b, typed, error);
-	if (q != NULL)
+	if (q != NULL && a != NULL)
 		search_result(b, token, q, from, a);
 	else
 		html_raw_unescaped(b, "<div id=\"search-result\" "
