@@ -331,6 +331,7 @@ struct search_query {
 	size_t len;
 	uint32_t blo, bhi; /* values [blo, bhi) */
 	long long tail;    /* the first start the index does not hold */
+	int damaged;       /* a bucket read was found not to match its check */
 };
 
 static void
@@ -345,6 +346,7 @@ search_query_init(const struct search_map *m, const char *q, size_t len,
 	sq->blo = search_value(q, head) * span;
 	sq->bhi = sq->blo + span;
 	sq->tail = m->npos + 1;
+	sq->damaged = 0;
 }
 
 /* Returns 1 if the index's part the query's buckets use is sound. */
@@ -483,9 +485,21 @@ search_scan_last(const struct search_map *m, const struct search_query *sq,
 	return -1;
 }
 
+/* Before the buckets of a short string are read (a scan stopped short,
+ * which almost never happens): they were not checked with the rest. */
+static int
+search_many_buckets_ok(struct search_map *m, struct search_query *sq)
+{
+	if (sq->bhi - sq->blo > SEARCH_BUCKETS_MAX &&
+	    !search_buckets_ok(m, sq)) {
+		sq->damaged = 1;
+		return 0;
+	}
+	return 1;
+}
+
 static long long
-search_first(const struct search_map *m, const struct search_query *sq,
-	     long long from)
+search_first(struct search_map *m, struct search_query *sq, long long from)
 {
 	long long p, t;
 
@@ -494,6 +508,8 @@ search_first(const struct search_map *m, const struct search_query *sq,
 	if (sq->bhi - sq->blo > SEARCH_BUCKETS_MAX &&
 	    (p = search_scan_first(m, sq, from)) >= 0)
 		return p;
+	if (!search_many_buckets_ok(m, sq))
+		return 0;
 	p = search_buckets_first(m, sq, from);
 	if (p != 0)
 		return p;
@@ -502,8 +518,7 @@ search_first(const struct search_map *m, const struct search_query *sq,
 }
 
 static long long
-search_last(const struct search_map *m, const struct search_query *sq,
-	    long long before)
+search_last(struct search_map *m, struct search_query *sq, long long before)
 {
 	long long p;
 
@@ -512,6 +527,8 @@ search_last(const struct search_map *m, const struct search_query *sq,
 	if (sq->bhi - sq->blo > SEARCH_BUCKETS_MAX &&
 	    (p = search_scan_last(m, sq, before)) >= 0)
 		return p;
+	if (!search_many_buckets_ok(m, sq))
+		return 0;
 	/* The tail's starts all lie after the index's. */
 	if ((p = search_tail_last(m, sq, before)) != 0)
 		return p;
@@ -587,5 +604,5 @@ search_find(const char *store_path, const char *q, long long from,
 		}
 	}
 	search_release(m);
-	return SEARCH_OK;
+	return sq.damaged ? SEARCH_DAMAGED : SEARCH_OK;
 }
