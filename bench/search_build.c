@@ -71,7 +71,8 @@ scan_queries(const char *store, const char *queries, int scans)
 		if (len == 0)
 			continue;
 		t0 = now_ms();
-		while ((hit = memmem(p, (size_t)(end - p), line, len)) != NULL) {
+		while ((hit = memmem(p, (size_t)(end - p), line, len)) !=
+		       NULL) {
 			count++;
 			p = hit + 1;
 		}
