@@ -23,7 +23,13 @@ searchbuild_run(const char *store_path)
 	/* It must not hold what the worker holds: the worker's lock on its
 	 * data directory (a restarted worker would find it taken), the
 	 * database, inotify. Only the log's stdout and stderr stay. */
-	close_range(3, ~0U, 0);
+	if (close_range(3, ~0U, 0) == -1) {
+		/* A seccomp filter or an older kernel without it. */
+		long fd, max = sysconf(_SC_OPEN_MAX);
+
+		for (fd = 3; fd < (max > 0 && max < 65536 ? max : 65536); fd++)
+			close((int)fd);
+	}
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
 	signal(SIGTERM, SIG_DFL);
