@@ -86,6 +86,7 @@ UNIT_LIBS_test_queue          = worker worker/pi common
 UNIT_LIBS_test_range          = cgi-bin common
 UNIT_LIBS_test_reference_data = common mpfr
 UNIT_LIBS_test_request        = cgi-bin common
+UNIT_LIBS_test_search         = cgi-bin worker/pi common
 UNIT_LIBS_test_serve          = cgi-bin common
 UNIT_LIBS_test_sha256         = common
 UNIT_LIBS_test_store          = common

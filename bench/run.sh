@@ -10,7 +10,10 @@
 # /api/tasks requests/s against a hello-world libfcgi program), covered
 # (done-latency of tasks the digit store covers), store (bench/store_check.c:
 # what the digit store's check costs at 10^8 decimals, checked reads beside
-# unchecked ones) and engine (bench/engine.sh: the pi engine against Arb and
+# unchecked ones), search (bench/search.py, bench/search_build.c: the
+# search index at 10^8 decimals, its build against the engine's time,
+# queries through nginx against a memmem scan, the main page meanwhile)
+# and engine (bench/engine.sh: the pi engine against Arb and
 # MPFR). Figures are ratios against a peer run
 # in the same run wherever there is one: the machines are noisy. Everything
 # runs on 127.0.0.1 only. See bench/README.md for how to read them.
@@ -22,7 +25,7 @@ set -u
 
 cd "$(dirname "$0")/.." || exit 1
 build=${NTHPI_BUILD:-build}
-sections=${*:-longpoll api covered store engine}
+sections=${*:-longpoll api covered store search engine}
 
 # Installs a Debian package for a missing command, if we may.
 need() { # COMMAND PACKAGE
@@ -70,6 +73,11 @@ store_built=1
 # shellcheck disable=SC2086
 cc -O2 -g $warn -D_GNU_SOURCE -Icommon -pthread -o "$build/bench/store_check" \
     bench/store_check.c "$build/libcommon.a" || store_built=0
+# The search section's program, on the index code as make built it.
+search_built=1
+# shellcheck disable=SC2086
+cc -O2 -g $warn -D_GNU_SOURCE -Icommon -pthread -o "$build/bench/search_build" \
+    bench/search_build.c "$build/libcommon.a" || search_built=0
 
 failed=
 ran=
@@ -137,6 +145,12 @@ for s in $sections; do
 			    "$build/bench/store_check" 100000000 "$work"
 		else
 			section store "store check" false
+		fi ;;
+	search)
+		if [ "$search_built" -eq 1 ]; then
+			section search "search" python3 bench/search.py
+		else
+			section search "search" false
 		fi ;;
 	engine) section engine "engine" engine_section ;;
 	*) echo "bench: unknown section $s" >&2; failed="$failed $s" ;;

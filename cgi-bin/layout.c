@@ -65,6 +65,7 @@ layout_start(struct buf *b, const char *title,
 			      "type=\"image/svg+xml\">\n"
 			      "<link rel=\"stylesheet\" href=\"/style.css\">\n"
 			      "<script src=\"/app.js\" defer></script>\n"
+			      "<script src=\"/search.js\" defer></script>\n"
 			      "</head>\n"
 			      "<body>\n"
 			      "<header class=\"site-header\">\n"

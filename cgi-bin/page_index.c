@@ -9,6 +9,7 @@
 #include "log.h"
 #include "nparse.h"
 #include "page_index.h"
+#include "page_search.h"
 #include "params.h"
 #include "taskview.h"
 
@@ -242,6 +243,7 @@ index_render(struct ctx *ctx, int status, struct index_view v,
 	if (outage != NULL)
 		layout_outage(b, outage);
 	index_form(b, ctx->app->cfg, rows.token, typed, error);
+	page_search_form(b, NULL, NULL);
 	html_raw_unescaped(b, "<section class=\"task-list\">\n<h2>");
 	if (v.has_status) {
 		html_raw_unescaped(b, "Tasks that are ");

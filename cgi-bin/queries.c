@@ -20,6 +20,10 @@ const char *const query_sql[Q__MAX] = {
 	[Q_COUNTS] = "SELECT status, count(*) FROM tasks GROUP BY status",
 	[Q_COUNT_QUEUED] = "SELECT count(*) FROM tasks WHERE status = 'queued'",
 	[Q_TASK] = "SELECT " TASK_COLUMNS " FROM tasks WHERE id = ?1",
+	[Q_COVERING] =
+	    "SELECT " TASK_COLUMNS " FROM tasks"
+	    " WHERE n >= ?1 AND status IN ('queued', 'running', 'done')"
+	    " ORDER BY n, id LIMIT 1",
 	/* Four list statements rather than one with "?2 IS NULL OR ...", so
 	 * that each walks an index in order and stops at the limit. */
 	[Q_LIST] = "SELECT " TASK_COLUMNS " FROM tasks"
@@ -86,6 +90,7 @@ const char *const query_names[Q__MAX] = {
 	[Q_COUNTS] = "counts",
 	[Q_COUNT_QUEUED] = "count queued",
 	[Q_TASK] = "task",
+	[Q_COVERING] = "covering",
 	[Q_LIST] = "list",
 	[Q_LIST_BEFORE] = "list before",
 	[Q_LIST_STATUS] = "list status",

@@ -35,6 +35,8 @@ enum query {
 	Q_KEY_FORGET,          /* request keys past their 24 h */
 	Q_KEY_GET,             /* a request key's n and task */
 	Q_KEY_PUT,             /* a request key and the task it made */
+	Q_COVERING, /* the task with the smallest n >= ? that is or will be
+		       done: a search's link to a place */
 	Q__MAX
 };
 

@@ -3,10 +3,12 @@
 #include <string.h>
 
 #include "api_digits.h"
+#include "api_search.h"
 #include "api_tasks.h"
 #include "csrf.h"
 #include "metrics.h"
 #include "page_index.h"
+#include "page_search.h"
 #include "page_task.h"
 #include "route.h"
 
@@ -21,6 +23,9 @@ static const char *const route_q_one_task[] = { "since", NULL };
  * "_=", say); a route compatible with it does too. */
 static const char *const route_q_digits[] = { "start", "numberOfDigits",
 					      "radix", "*", NULL };
+static const char *const route_q_search[] = { "q", "from", NULL };
+static const char *const route_f_search_task[] = { "q", "decimal", "csrf",
+						   NULL };
 static const char *const route_f_new[] = { "n", "csrf", "once", NULL };
 static const char *const route_f_action[] = { "csrf", "back", NULL };
 static const char *const route_f_delete[] = { "csrf", NULL };
@@ -76,6 +81,19 @@ static const struct route routes[] = {
 	  .options = api_digits_options,
 	  .query = route_q_digits },
 	{ .pattern = "/metrics", .area = CTX_AREA_PAGE, .get = metrics_get },
+	{ .pattern = "/search",
+	  .area = CTX_AREA_PAGE,
+	  .get = page_search_get,
+	  .query = route_q_search },
+	{ .pattern = "/search/task",
+	  .area = CTX_AREA_PAGE,
+	  .post = page_search_task,
+	  .bad_form = page_search_bad_form,
+	  .form = route_f_search_task },
+	{ .pattern = "/api/search",
+	  .area = CTX_AREA_API,
+	  .get = api_search_get,
+	  .query = route_q_search },
 };
 
 #define ROUTES_COUNT (sizeof(routes) / sizeof(routes[0]))
@@ -86,7 +104,7 @@ static const char *const route_not_found[CTX_AREA__MAX] = {
 			  "task list.",
 	[CTX_AREA_API] = "There is no such API address. The API's addresses "
 			 "are /api/tasks, /api/tasks/ID and its /cancel and "
-			 "/retry.",
+			 "/retry, and /api/search?q=DIGITS.",
 	[CTX_AREA_DIGITS] = "There is no such address. The digits are at "
 			    "/v1/pi?start=S&numberOfDigits=K.",
 };

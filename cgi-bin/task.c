@@ -297,6 +297,24 @@ task_get(struct dbconn *c, long long id, struct task *t)
 }
 
 enum task_rc
+task_covering(struct dbconn *c, long long n, struct task *t)
+{
+	sqlite3_stmt *st = c->st[Q_COVERING];
+	enum task_rc ret = TASK_NOT_FOUND;
+	int rc;
+
+	sqlite3_bind_int64(st, 1, n);
+	rc = sqlite3_step(st);
+	if (rc == SQLITE_ROW) {
+		task_from_row(st, t);
+		ret = TASK_OK;
+	} else if (rc != SQLITE_DONE)
+		ret = task_db_error(c, rc, Q_COVERING);
+	sqlite3_reset(st);
+	return ret;
+}
+
+enum task_rc
 task_list(struct dbconn *c, const struct task_filter *f, task_fn fn, void *arg)
 {
 	enum query q;

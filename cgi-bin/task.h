@@ -175,6 +175,13 @@ enum task_rc task_row_versions(struct dbconn *c, task_deleted_fn fn, void *arg,
  */
 
 /*
+ * Finds the task whose digits will show decimal n (n or more of them) with
+ * the smallest n, among the queued, running and done ones. TASK_NOT_FOUND
+ * if there is none.
+ */
+enum task_rc task_covering(struct dbconn *c, long long n, struct task *t);
+
+/*
  * Adds a queued task for n, created now, unless queue_cap tasks are
  * queued already (TASK_QUEUE_FULL). Fills *t with the new task.
  */

@@ -23,6 +23,7 @@
 #include "pi.h"
 #include "pi_known.h"
 #include "queue.h"
+#include "searchbuild.h"
 #include "sdnotify.h"
 #include "store.h"
 #include "timefmt.h"
@@ -401,6 +402,9 @@ worker_store_check(struct worker *w, int force)
 		return;
 	w->store_version = v.version;
 	w->have = v.intact > 1 ? v.intact - 1 : 0;
+	/* The search index follows the store: built once it is whole. */
+	if (v.state == STORE_SOUND && v.bytes > 1 && v.intact == v.bytes)
+		searchbuild_start(path);
 	if (v.state == STORE_UNCHECKED || v.state == STORE_DAMAGED)
 		log_err("digit store %s: %s; only decimals 1 to %lld are "
 			"served until it is rebuilt",

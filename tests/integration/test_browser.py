@@ -8,7 +8,8 @@ Starts nginx + nthpi-fcgi + nthpi-worker (harness.Stack) and runs
 from the repository root: Debian's chromium driven by playwright-core (see
 tests/browser/). Then, on a stack without a worker whose nginx takes one
 change a minute (and a burst of one), tests/browser/rate_limit.mjs: what
-the page says when nginx refuses a change (429). The scripts' "ok - " /
+the page says when nginx refuses a change (429); and on the first stack
+tests/browser/search_test.mjs, the search form. The scripts' "ok - " /
 "not ok - " lines are relayed with the prefix "browser: " and counted as
 this program's results; their other output becomes "# " diagnostics.
 Fails if node, playwright-core (npm ci in tests/browser, done by `make
@@ -30,6 +31,7 @@ from harness import REPO, Stack  # noqa: E402
 BROWSER_DIR = os.path.join(REPO, "tests", "browser")
 SCRIPT = os.path.join("tests", "browser", "browser_test.mjs")
 RATE_SCRIPT = os.path.join("tests", "browser", "rate_limit.mjs")
+SEARCH_SCRIPT = os.path.join("tests", "browser", "search_test.mjs")
 OUT_DIR = os.path.join("tests", "out", "browser")
 CHROMIUM = os.environ.get("CHROMIUM", "/usr/bin/chromium")
 # The browser test's own watchdog; this program allows a minute more.
@@ -119,6 +121,7 @@ def test_browser():
     os.makedirs(os.path.join(REPO, OUT_DIR), exist_ok=True)
     with Stack(label="browser stack") as s:
         run_script(node, s, SCRIPT, [OUT_DIR])
+        run_script(node, s, SEARCH_SCRIPT, [OUT_DIR])
         if os.path.isfile(os.path.join(REPO, OUT_DIR, "main-page.png")):
             tap.diag("screenshots in %s" % os.path.join(REPO, OUT_DIR))
     # nginx's limit on changes, low enough to reach from one page.
