@@ -22,13 +22,22 @@
 static atomic_int dbfile_lost;
 /* Guards what follows, and makes one thread find and tell the loss. */
 static pthread_mutex_t dbfile_lock = PTHREAD_MUTEX_INITIALIZER;
-/* The file the first db_open of this process opened, and the path it
- * opened it by: only that path can name a replacement (a test opens many
- * databases in one process; nthpi's programs open one). */
+/* The file the first db_open of this process opened: the one to save. */
 static int dbfile_known;
-static char dbfile_path[PATH_MAX];
 static dev_t dbfile_dev;
 static ino_t dbfile_ino;
+/*
+ * Each path opened, with the file it named then: only the same path can
+ * name a replacement. nthpi's programs open one database; a test opens
+ * several in one process, and paths past the table go unchecked.
+ */
+#define DBFILE_PATHS 8
+static struct dbfile_seen {
+	char path[PATH_MAX];
+	dev_t dev;
+	ino_t ino;
+} dbfile_seen[DBFILE_PATHS];
+static int dbfile_nseen;
 
 int
 dbfile_gone(void)
@@ -105,12 +114,14 @@ static int
 dbfile_replaced(const char *path)
 {
 	struct stat st;
-	int other;
+	int i, other = 0;
 
 	pthread_mutex_lock(&dbfile_lock);
-	other = dbfile_known && strcmp(path, dbfile_path) == 0 &&
-		stat(path, &st) == 0 &&
-		(st.st_dev != dbfile_dev || st.st_ino != dbfile_ino);
+	for (i = 0; i < dbfile_nseen; i++)
+		if (strcmp(path, dbfile_seen[i].path) == 0)
+			other = stat(path, &st) == 0 &&
+				(st.st_dev != dbfile_seen[i].dev ||
+				 st.st_ino != dbfile_seen[i].ino);
 	pthread_mutex_unlock(&dbfile_lock);
 	if (!other)
 		return 0;
@@ -176,15 +187,25 @@ dbfile_may_open(const char *path)
 void
 dbfile_opened(const char *path)
 {
+	struct dbfile_seen *seen;
 	struct stat st;
+	int i;
 
 	pthread_mutex_lock(&dbfile_lock);
-	if (!dbfile_known && strlen(path) < sizeof(dbfile_path) &&
-	    stat(path, &st) == 0) {
-		snprintf(dbfile_path, sizeof(dbfile_path), "%s", path);
-		dbfile_dev = st.st_dev;
-		dbfile_ino = st.st_ino;
-		dbfile_known = 1;
+	for (i = 0; i < dbfile_nseen; i++)
+		if (strcmp(path, dbfile_seen[i].path) == 0)
+			break;
+	if (i == dbfile_nseen && i < DBFILE_PATHS &&
+	    strlen(path) < sizeof(seen->path) && stat(path, &st) == 0) {
+		seen = &dbfile_seen[dbfile_nseen++];
+		snprintf(seen->path, sizeof(seen->path), "%s", path);
+		seen->dev = st.st_dev;
+		seen->ino = st.st_ino;
+		if (!dbfile_known) {
+			dbfile_dev = st.st_dev;
+			dbfile_ino = st.st_ino;
+			dbfile_known = 1;
+		}
 	}
 	pthread_mutex_unlock(&dbfile_lock);
 }

@@ -24,8 +24,8 @@
  * Whether db_open may open path. Returns -1 (logged once, with what
  * happened and what to do; the process then counts its database as gone)
  * if path is missing but its -wal or -shm file is there, so that a new,
- * empty database would be made over what a lost one left; or if path,
- * the path this process (or the master it was forked from) opened first
+ * empty database would be made over what a lost one left; or if path, a
+ * path this process (or the master it was forked from) opened before
  * (dbfile_opened), names another file than it did then: a replacement,
  * whose -wal and -shm files would be the old one's. Else 0.
  */
@@ -33,7 +33,8 @@ int dbfile_may_open(const char *path);
 
 /* Notes which file path names now, the first time db_open has opened it in
  * this process (a forked child inherits it), so that a replacement is
- * known and the file's descriptor found once its name is gone. */
+ * known; the first file so noted is the one whose descriptor is found
+ * once its name is gone. */
 void dbfile_opened(const char *path);
 
 /*
