@@ -3,7 +3,7 @@
 #ifndef NTHPI_API_DIGITS_H
 #define NTHPI_API_DIGITS_H
 
-#include "app.h"
+#include "ctx.h"
 
 /* Default and largest numberOfDigits, as api.pi.delivery has them. */
 #define API_DIGITS_DEFAULT 100

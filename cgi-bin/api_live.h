@@ -3,7 +3,7 @@
 #ifndef NTHPI_API_LIVE_H
 #define NTHPI_API_LIVE_H
 
-#include "app.h"
+#include "ctx.h"
 
 /*
  * How long a long poll waits for the publisher to catch up with the

@@ -3,7 +3,7 @@
 #ifndef NTHPI_API_SEARCH_H
 #define NTHPI_API_SEARCH_H
 
-#include "app.h"
+#include "ctx.h"
 #include "search.h"
 
 /*

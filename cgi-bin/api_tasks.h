@@ -2,7 +2,7 @@
 #ifndef NTHPI_API_TASKS_H
 #define NTHPI_API_TASKS_H
 
-#include "app.h"
+#include "ctx.h"
 #include "buf.h"
 
 /* Default and largest ?limit= of GET /api/tasks. */

@@ -23,7 +23,7 @@
 #include "timefmt.h"
 
 /* One request thread. */
-struct worker_thread {
+struct child_slot {
 	pthread_t id;
 	int started;
 	/* Taken around in_accept, so that child_stop signals a thread only
@@ -136,7 +136,7 @@ child_peer_allowed(const struct sockaddr_storage *sa)
  * one after the other. With one waiter per child the children take turns.
  */
 static int
-child_accept(struct worker_thread *w, int *local)
+child_accept(struct child_slot *w, int *local)
 {
 	struct timeval tv = { CHILD_READ_TIMEOUT_S, 0 };
 	struct sockaddr_storage sa;
@@ -214,7 +214,7 @@ child_finish(FCGX_Request *r, const struct serve *s, int local)
 static void *
 child_thread(void *arg)
 {
-	struct worker_thread *w = arg;
+	struct child_slot *w = arg;
 	struct serve *s = serve_new();
 	FCGX_Request r;
 	int fd, local = 0;
@@ -337,7 +337,7 @@ child_signals(sigset_t *stop)
  * new one while the old children finish their requests.
  */
 static void
-child_stop(struct worker_thread *ws, int n, int listen_fd, long long limit_ms)
+child_stop(struct child_slot *ws, int n, int listen_fd, long long limit_ms)
 {
 	long long deadline = time_mono_ms() + limit_ms;
 	int i, left, accepting, released = 0;
@@ -348,7 +348,7 @@ child_stop(struct worker_thread *ws, int n, int listen_fd, long long limit_ms)
 		left = 0;
 		accepting = 0;
 		for (i = 0; i < n; i++) {
-			struct worker_thread *w = &ws[i];
+			struct child_slot *w = &ws[i];
 
 			if (!w->started || atomic_load(&w->done))
 				continue;
@@ -383,7 +383,7 @@ int
 child_run(const struct config *cfg, int listen_fd, int ready_fd,
 	  const struct liveboard *live)
 {
-	struct worker_thread *ws = NULL;
+	struct child_slot *ws = NULL;
 	struct dbpool *pool = NULL;
 	struct app app = { 0 };
 	const char *delay;

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "app.h"
+#include "ctx.h"
 #include "csrf.h"
 #include "dbfile.h"
 #include "json.h"

@@ -2,7 +2,7 @@
 #ifndef NTHPI_METRICS_H
 #define NTHPI_METRICS_H
 
-#include "app.h"
+#include "ctx.h"
 
 /*
  * GET /metrics: Prometheus text format 0.0.4: nthpi_tasks{status} and

@@ -2,7 +2,7 @@
 #ifndef NTHPI_PAGE_INDEX_H
 #define NTHPI_PAGE_INDEX_H
 
-#include "app.h"
+#include "ctx.h"
 
 /* Task rows a page of the main page shows; older ones are a link away. */
 #define PAGE_INDEX_ROWS 50

@@ -3,7 +3,7 @@
 #ifndef NTHPI_PAGE_SEARCH_H
 #define NTHPI_PAGE_SEARCH_H
 
-#include "app.h"
+#include "ctx.h"
 
 /*
  * Appends the search form (form#search, GET /search, field #q) with typed

@@ -27,8 +27,8 @@
  * which a reader asked for by number, is marked too.
  */
 static void
-task_digits(struct buf *b, const char *digits, long long first, long long count,
-	    long long n, long long sought)
+page_task_digits(struct buf *b, const char *digits, long long first,
+		 long long count, long long n, long long sought)
 {
 	long long i;
 
@@ -64,8 +64,8 @@ task_digits(struct buf *b, const char *digits, long long first, long long count,
 
 /* Reads decimals first..first+count-1 and appends them as a <pre>. */
 static int
-task_digit_block(struct ctx *ctx, const char *id_attr, long long first,
-		 long long count, long long n, long long sought)
+page_task_digit_block(struct ctx *ctx, const char *id_attr, long long first,
+		      long long count, long long n, long long sought)
 {
 	struct buf *b = &ctx->resp->body;
 	char *digits = malloc((size_t)count);
@@ -81,7 +81,7 @@ task_digit_block(struct ctx *ctx, const char *id_attr, long long first,
 	html_raw_unescaped(b, "\">");
 	if (first == 1)
 		html_raw_unescaped(b, "3.");
-	task_digits(b, digits, first, count, n, sought);
+	page_task_digits(b, digits, first, count, n, sought);
 	html_raw_unescaped(b, "</pre>\n");
 	rc = 0;
 out:
@@ -93,7 +93,7 @@ out:
  * A value typed into a jump form (page or decimal) that could not be
  * followed: the overview says why beside its field, which keeps it.
  */
-struct task_jump {
+struct page_task_jump {
 	const char *field; /* "page" or "decimal"; NULL: none */
 	const char *typed; /* as sent */
 	char message[200];
@@ -102,7 +102,7 @@ struct task_jump {
 /* How many pages of PAGE_TASK_PAGE decimals n has; 0 up to
  * PAGE_TASK_FULL_MAX, where the page shows them all. */
 static long long
-task_pages(long long n)
+page_task_pages(long long n)
 {
 	return n <= PAGE_TASK_FULL_MAX
 		   ? 0
@@ -111,8 +111,8 @@ task_pages(long long n)
 
 /* Appends a link to page p of task id's decimals; 0 is the overview. */
 static void
-task_page_link(struct buf *b, long long id, long long p, const char *rel,
-	       const char *label)
+page_task_page_link(struct buf *b, long long id, long long p, const char *rel,
+		    const char *label)
 {
 	html_raw_unescaped(b, "<a href=\"/tasks/");
 	html_int(b, id);
@@ -137,8 +137,9 @@ task_page_link(struct buf *b, long long id, long long p, const char *rel,
  * prefix-where-error.
  */
 static void
-task_jump_input_end(struct buf *b, const struct task_jump *jump,
-		    const char *field, const char *prefix, const char *where)
+page_task_jump_input_end(struct buf *b, const struct page_task_jump *jump,
+			 const char *field, const char *prefix,
+			 const char *where)
 {
 	if (jump == NULL || jump->field == NULL ||
 	    strcmp(jump->field, field) != 0) {
@@ -155,8 +156,8 @@ task_jump_input_end(struct buf *b, const struct task_jump *jump,
 
 /* Appends the message of a jump form's field, if jump names it. */
 static void
-task_jump_message(struct buf *b, const struct task_jump *jump,
-		  const char *field, const char *prefix, const char *where)
+page_task_jump_message(struct buf *b, const struct page_task_jump *jump,
+		       const char *field, const char *prefix, const char *where)
 {
 	if (jump == NULL || jump->field == NULL ||
 	    strcmp(jump->field, field) != 0)
@@ -172,8 +173,8 @@ task_jump_message(struct buf *b, const struct task_jump *jump,
 /* Appends what a jump form's field shows: what was typed if it was
  * refused, else value (NULL: nothing). */
 static void
-task_jump_value(struct buf *b, const struct task_jump *jump, const char *field,
-		const char *value)
+page_task_jump_value(struct buf *b, const struct page_task_jump *jump,
+		     const char *field, const char *value)
 {
 	if (jump != NULL && jump->field != NULL &&
 	    strcmp(jump->field, field) == 0)
@@ -190,20 +191,20 @@ task_jump_value(struct buf *b, const struct task_jump *jump, const char *field,
  * is a value typed into one of the forms that could not be followed.
  */
 static void
-task_pager(struct buf *b, const struct task *t, long long page,
-	   const char *where, const struct task_jump *jump)
+page_task_pager(struct buf *b, const struct task *t, long long page,
+		const char *where, const struct page_task_jump *jump)
 {
 	char shown[24];
 
-	long long pages = task_pages(t->n);
+	long long pages = page_task_pages(t->n);
 
 	html_raw_unescaped(b, "<nav class=\"pages digit-pages\" "
 			      "aria-label=\"Pages of decimals\">\n");
 	if (page > 0)
-		task_page_link(b, t->id, 0, NULL, "Overview");
+		page_task_page_link(b, t->id, 0, NULL, "Overview");
 	if (page > 1) {
-		task_page_link(b, t->id, 1, NULL, "« First");
-		task_page_link(b, t->id, page - 1, "prev", "‹ Previous");
+		page_task_page_link(b, t->id, 1, NULL, "« First");
+		page_task_page_link(b, t->id, page - 1, "prev", "‹ Previous");
 	}
 	if (page > 0) {
 		html_raw_unescaped(b, "<span class=\"page-of\">Page ");
@@ -212,12 +213,14 @@ task_pager(struct buf *b, const struct task *t, long long page,
 		html_int(b, pages);
 		html_raw_unescaped(b, "</span>\n");
 	} else
-		task_page_link(b, t->id, 1, NULL, "Page 1");
+		page_task_page_link(b, t->id, 1, NULL, "Page 1");
 	if (page < pages) {
 		if (page > 0)
-			task_page_link(b, t->id, page + 1, "next", "Next ›");
+			page_task_page_link(b, t->id, page + 1, "next",
+					    "Next ›");
 		/* The last page ends with decimal n, marked. */
-		task_page_link(b, t->id, pages, NULL, "Last, with decimal n »");
+		page_task_page_link(b, t->id, pages, NULL,
+				    "Last, with decimal n »");
 	}
 	html_raw_unescaped(b, "<form class=\"page-jump\" method=\"get\" "
 			      "action=\"/tasks/");
@@ -229,12 +232,12 @@ task_pager(struct buf *b, const struct task *t, long long page,
 	html_raw_unescaped(b, "\" name=\"page\" inputmode=\"numeric\" "
 			      "size=\"6\" autocomplete=\"off\" value=\"");
 	snprintf(shown, sizeof(shown), "%lld", page > 0 ? page : 1);
-	task_jump_value(b, jump, "page", shown);
-	task_jump_input_end(b, jump, "page", "page-number-", where);
+	page_task_jump_value(b, jump, "page", shown);
+	page_task_jump_input_end(b, jump, "page", "page-number-", where);
 	html_raw_unescaped(b, " of ");
 	html_int(b, pages);
 	html_raw_unescaped(b, " <button type=\"submit\">Go</button>");
-	task_jump_message(b, jump, "page", "page-number-", where);
+	page_task_jump_message(b, jump, "page", "page-number-", where);
 	html_raw_unescaped(b, "</form>\n");
 	/* Or straight to the page that holds a given decimal, scrolled to
 	 * it (a GET form keeps the action's fragment). */
@@ -247,16 +250,16 @@ task_pager(struct buf *b, const struct task *t, long long page,
 	html_attr(b, where);
 	html_raw_unescaped(b, "\" name=\"decimal\" inputmode=\"numeric\" "
 			      "size=\"10\" autocomplete=\"off\" value=\"");
-	task_jump_value(b, jump, "decimal", NULL);
-	task_jump_input_end(b, jump, "decimal", "decimal-", where);
+	page_task_jump_value(b, jump, "decimal", NULL);
+	page_task_jump_input_end(b, jump, "decimal", "decimal-", where);
 	html_raw_unescaped(b, " <button type=\"submit\">Show</button>");
-	task_jump_message(b, jump, "decimal", "decimal-", where);
+	page_task_jump_message(b, jump, "decimal", "decimal-", where);
 	html_raw_unescaped(b, "</form>\n</nav>\n");
 }
 
 /* Appends the note that the store could not be read just now. */
 static void
-task_digits_failed(struct buf *b)
+page_task_digits_failed(struct buf *b)
 {
 	html_raw_unescaped(b, "<p class=\"error-message\">The digit "
 			      "store cannot show these decimals right "
@@ -268,8 +271,8 @@ task_digits_failed(struct buf *b)
 /* Appends page page (1 up, checked) of a done task's decimals, decimal
  * sought marked if it is there. */
 static void
-task_digits_page(struct ctx *ctx, const struct task *t, long long page,
-		 long long sought)
+page_task_digits_page(struct ctx *ctx, const struct task *t, long long page,
+		      long long sought)
 {
 	struct buf *b = &ctx->resp->body;
 	long long first = (page - 1) * PAGE_TASK_PAGE + 1;
@@ -277,7 +280,7 @@ task_digits_page(struct ctx *ctx, const struct task *t, long long page,
 			     ? first + PAGE_TASK_PAGE - 1
 			     : t->n;
 
-	task_pager(b, t, page, "top", NULL);
+	page_task_pager(b, t, page, "top", NULL);
 	html_raw_unescaped(b, "<p id=\"page-range\">Decimals ");
 	html_int(b, first);
 	html_raw_unescaped(b, " to ");
@@ -290,10 +293,10 @@ task_digits_page(struct ctx *ctx, const struct task *t, long long page,
 	if (last == t->n)
 		html_raw_unescaped(b, ", decimal n marked");
 	html_raw_unescaped(b, ":</p>\n");
-	if (task_digit_block(ctx, "digits-page", first, last - first + 1, t->n,
-			     sought) == -1)
-		task_digits_failed(b);
-	task_pager(b, t, page, "bottom", NULL);
+	if (page_task_digit_block(ctx, "digits-page", first, last - first + 1,
+				  t->n, sought) == -1)
+		page_task_digits_failed(b);
+	page_task_pager(b, t, page, "bottom", NULL);
 }
 
 /* Appends the digits section of a done task: page page of its decimals,
@@ -301,8 +304,8 @@ task_digits_page(struct ctx *ctx, const struct task *t, long long page,
  * decimal sought (0: none) marked where it shows; jump, a refused value
  * of the overview's forms, beside its field. */
 static void
-task_digits_section(struct ctx *ctx, const struct task *t, long long page,
-		    long long sought, const struct task_jump *jump)
+page_task_digits_section(struct ctx *ctx, const struct task *t, long long page,
+			 long long sought, const struct page_task_jump *jump)
 {
 	struct buf *b = &ctx->resp->body;
 	int failed = 0;
@@ -310,7 +313,7 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page,
 	html_raw_unescaped(b, "<section class=\"digits-section\">\n"
 			      "<h2>The digits</h2>\n");
 	if (page > 0)
-		task_digits_page(ctx, t, page, sought);
+		page_task_digits_page(ctx, t, page, sought);
 	else if (t->n <= PAGE_TASK_FULL_MAX) {
 		html_raw_unescaped(b, "<p>π to ");
 		html_int(b, t->n);
@@ -320,7 +323,8 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page,
 		html_raw_unescaped(b, "; decimal ");
 		html_int(b, t->n);
 		html_raw_unescaped(b, " is marked.</p>\n");
-		failed = task_digit_block(ctx, "digits", 1, t->n, t->n, sought);
+		failed =
+		    page_task_digit_block(ctx, "digits", 1, t->n, t->n, sought);
 	} else {
 		long long line = (t->n - 1) / DIGITS_LINE;
 		long long first =
@@ -331,8 +335,8 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page,
 		html_raw_unescaped(b, "<p>The first ");
 		html_int(b, PAGE_TASK_HEAD);
 		html_raw_unescaped(b, " decimals:</p>\n");
-		failed =
-		    task_digit_block(ctx, "digits", 1, PAGE_TASK_HEAD, t->n, 0);
+		failed = page_task_digit_block(ctx, "digits", 1, PAGE_TASK_HEAD,
+					       t->n, 0);
 		if (!failed) {
 			html_raw_unescaped(b, "<p>…and decimals ");
 			html_int(b, first);
@@ -341,16 +345,17 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page,
 			html_raw_unescaped(b, ", decimal ");
 			html_int(b, t->n);
 			html_raw_unescaped(b, " marked:</p>\n");
-			failed = task_digit_block(ctx, "digits-window", first,
+			failed =
+			    page_task_digit_block(ctx, "digits-window", first,
 						  t->n - first + 1, t->n, 0);
 		}
 		html_raw_unescaped(b, "<p>All the decimals, ");
 		html_int(b, PAGE_TASK_PAGE);
 		html_raw_unescaped(b, " a page:</p>\n");
-		task_pager(b, t, 0, "top", jump);
+		page_task_pager(b, t, 0, "top", jump);
 	}
 	if (failed)
-		task_digits_failed(b);
+		page_task_digits_failed(b);
 	html_raw_unescaped(b, "<p><a href=\"/tasks/");
 	html_int(b, t->id);
 	html_raw_unescaped(b, "/pi.txt\" download>All ");
@@ -363,7 +368,7 @@ task_digits_section(struct ctx *ctx, const struct task *t, long long page,
 
 /* Appends one <dt>/<dd> pair whose value is a time or a dash. */
 static void
-task_fact_time(struct buf *b, const char *label, long long ms)
+page_task_fact_time(struct buf *b, const char *label, long long ms)
 {
 	html_raw_unescaped(b, "<dt>");
 	html_text(b, label);
@@ -377,7 +382,7 @@ task_fact_time(struct buf *b, const char *label, long long ms)
 
 /* A sentence about where a task that is not done stands. */
 static const char *
-task_explain(const struct task *t)
+page_task_explain(const struct task *t)
 {
 	switch (t->status) {
 	case TASK_QUEUED:
@@ -402,10 +407,10 @@ task_explain(const struct task *t)
  * page (returns -1). Returns 0 if the page exists.
  */
 static int
-task_page_missing(struct ctx *ctx, const struct task *t, long long *page,
-		  struct task_jump *jump)
+page_task_page_missing(struct ctx *ctx, const struct task *t, long long *page,
+		       struct page_task_jump *jump)
 {
-	long long pages = task_pages(t->n);
+	long long pages = page_task_pages(t->n);
 
 	if (pages == 0 && *page == 1) {
 		*page = 0;
@@ -435,8 +440,9 @@ task_page_missing(struct ctx *ctx, const struct task *t, long long *page,
  * noted in jump (the first only), with message.
  */
 static void
-task_jump_read(const struct params *q, const char *name, const char *message,
-	       long long *out, struct task_jump *jump)
+page_task_jump_read(const struct params *q, const char *name,
+		    const char *message, long long *out,
+		    struct page_task_jump *jump)
 {
 	const char *v = params_get(q, name), *s;
 	size_t len;
@@ -458,7 +464,7 @@ page_task_get(struct ctx *ctx)
 {
 	const struct params *q = &ctx->req->query;
 	struct buf *b = &ctx->resp->body;
-	struct task_jump jump = { NULL, NULL, "" };
+	struct page_task_jump jump = { NULL, NULL, "" };
 	struct dbconn *c;
 	const char *token, *outage;
 	enum task_rc rc;
@@ -473,14 +479,16 @@ page_task_get(struct ctx *ctx)
 			 "page that holds it.");
 		return;
 	}
-	task_jump_read(q, "page",
-		       "The page must be a page number: a whole number from 1 "
-		       "up, such as 2.",
-		       &page, &jump);
-	task_jump_read(q, "decimal",
-		       "The decimal must be a decimal place: a whole number "
-		       "from 1 up, such as 12345.",
-		       &sought, &jump);
+	page_task_jump_read(
+	    q, "page",
+	    "The page must be a page number: a whole number from 1 "
+	    "up, such as 2.",
+	    &page, &jump);
+	page_task_jump_read(
+	    q, "decimal",
+	    "The decimal must be a decimal place: a whole number "
+	    "from 1 up, such as 12345.",
+	    &sought, &jump);
 	if ((c = ctx_db(ctx)) == NULL) {
 		ctx_fail_rc(ctx, TASK_UNAVAILABLE, ctx->id);
 		return;
@@ -494,7 +502,7 @@ page_task_get(struct ctx *ctx)
 	if (jump.field != NULL) {
 		/* No form to say it beside (a task not done, or one page):
 		 * the address was made by hand. */
-		if (t.status != TASK_DONE || task_pages(t.n) == 0) {
+		if (t.status != TASK_DONE || page_task_pages(t.n) == 0) {
 			ctx_fail(ctx, 400, jump.message);
 			return;
 		}
@@ -507,7 +515,7 @@ page_task_get(struct ctx *ctx)
 				 "Task %lld has %lld decimals; there is no "
 				 "decimal %lld.",
 				 t.id, t.n, sought);
-			if (task_pages(t.n) == 0) {
+			if (page_task_pages(t.n) == 0) {
 				ctx_fail(ctx, 404, jump.message);
 				return;
 			}
@@ -516,12 +524,12 @@ page_task_get(struct ctx *ctx)
 			status = 404;
 			sought = 0;
 		} else
-			page = task_pages(t.n) == 0
+			page = page_task_pages(t.n) == 0
 				   ? 0
 				   : (sought - 1) / PAGE_TASK_PAGE + 1;
 	}
 	if (page > 0 && t.status == TASK_DONE && jump.field == NULL) {
-		int missing = task_page_missing(ctx, &t, &page, &jump);
+		int missing = page_task_page_missing(ctx, &t, &page, &jump);
 
 		if (missing == -1)
 			return;
@@ -567,9 +575,9 @@ page_task_get(struct ctx *ctx)
 	else
 		html_raw_unescaped(b, "—");
 	html_raw_unescaped(b, "</dd>\n");
-	task_fact_time(b, "Created (UTC)", t.created_at);
-	task_fact_time(b, "Started (UTC)", t.started_at);
-	task_fact_time(b, "Finished (UTC)", t.finished_at);
+	page_task_fact_time(b, "Created (UTC)", t.created_at);
+	page_task_fact_time(b, "Started (UTC)", t.started_at);
+	page_task_fact_time(b, "Finished (UTC)", t.finished_at);
 	html_raw_unescaped(b, "<dt>Ran for</dt><dd class=\"ran\">");
 	if (t.started_at >= 0)
 		taskview_ran(b, &t, ctx->now);
@@ -578,14 +586,14 @@ page_task_get(struct ctx *ctx)
 	html_raw_unescaped(b, "</dd>\n</dl>\n");
 	if (t.status != TASK_DONE) {
 		html_raw_unescaped(b, "<p class=\"explain\">");
-		html_text(b, task_explain(&t));
+		html_text(b, page_task_explain(&t));
 		html_raw_unescaped(b, "</p>\n");
 	}
 	html_raw_unescaped(b, "<div class=\"actions\">");
 	taskview_actions(b, &t, token, 1);
 	html_raw_unescaped(b, "</div>\n");
 	if (t.status == TASK_DONE)
-		task_digits_section(ctx, &t, page, sought, &jump);
+		page_task_digits_section(ctx, &t, page, sought, &jump);
 	html_raw_unescaped(b, "<p><a href=\"/\">Back to the task list</a></p>\n"
 			      "</section>\n");
 	layout_end(b);
@@ -597,8 +605,8 @@ page_task_get(struct ctx *ctx)
  * failure can only cut the body short, which the client sees as an error.
  */
 static void
-task_text_body(struct ctx *ctx, const struct task *t, long long first,
-	       long long last)
+page_task_text_body(struct ctx *ctx, const struct task *t, long long first,
+		    long long last)
 {
 	static const char head[] = "3.";
 	const char *store = ctx->app->cfg->store_path;
@@ -734,7 +742,7 @@ page_task_text(struct ctx *ctx)
 	}
 	/* Sent as it is read, never held whole. */
 	if (response_stream_begin(r, last - first + 1) == 0)
-		task_text_body(ctx, &t, first, last);
+		page_task_text_body(ctx, &t, first, last);
 }
 
 /*
@@ -742,7 +750,7 @@ page_task_text(struct ctx *ctx)
  * page that asked (back=task; a deleted task has none), or answer why not.
  */
 static void
-task_form_action(struct ctx *ctx, enum task_action action)
+page_task_form_action(struct ctx *ctx, enum task_action action)
 {
 	const char *back = params_get(&ctx->req->form, "back");
 	char where[64];
@@ -766,17 +774,17 @@ task_form_action(struct ctx *ctx, enum task_action action)
 void
 page_task_cancel(struct ctx *ctx)
 {
-	task_form_action(ctx, TASK_ACTION_CANCEL);
+	page_task_form_action(ctx, TASK_ACTION_CANCEL);
 }
 
 void
 page_task_retry(struct ctx *ctx)
 {
-	task_form_action(ctx, TASK_ACTION_RETRY);
+	page_task_form_action(ctx, TASK_ACTION_RETRY);
 }
 
 void
 page_task_delete(struct ctx *ctx)
 {
-	task_form_action(ctx, TASK_ACTION_DELETE);
+	page_task_form_action(ctx, TASK_ACTION_DELETE);
 }

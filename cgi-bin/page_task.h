@@ -2,7 +2,7 @@
 #ifndef NTHPI_PAGE_TASK_H
 #define NTHPI_PAGE_TASK_H
 
-#include "app.h"
+#include "ctx.h"
 
 /* Up to this n the task page shows every decimal; above, a sample. */
 #define PAGE_TASK_FULL_MAX 10000

@@ -2,7 +2,7 @@
 #ifndef NTHPI_ROUTE_H
 #define NTHPI_ROUTE_H
 
-#include "app.h"
+#include "ctx.h"
 
 typedef void (*route_handler)(struct ctx *ctx);
 
