@@ -1,6 +1,6 @@
 """test_digits.py: the digits that come out, end to end: tasks submitted
 through nginx (form and API), computed by the real worker, checked against
-the reference digits of pi (shared/reference)."""
+the reference digits of pi (tests/data)."""
 
 import hashlib
 import os
