@@ -4,6 +4,7 @@ nginx's hold, catch-up for a client that fell behind or whose nginx
 restarted, a task's own channel, and event streams."""
 
 import json
+import os
 import resource
 import selectors
 import socket
@@ -115,21 +116,27 @@ def ids_in(body):
     return [t["id"] for t in (body or {}).get("tasks", [])]
 
 
+# How many polls test_2000_polls holds: tests/run.sh's sanitizer pass
+# holds fewer (NTHPI_LIVE_POLLS), since under ASan the app hands each over
+# several times slower and 2,000 took longer than a hold to be held.
+POLLS = int(os.environ.get("NTHPI_LIVE_POLLS", "2000"))
+
+
 def test_2000_polls():
     """2,000 long polls held at once through the real stack: each gets the
     change once, and the next round does not get it again."""
-    raise_file_limit(4500)
+    raise_file_limit(POLLS * 2 + 500)
     with Stack(worker=False, children=2, threads=8, hold_seconds=20,
                label="2000 polls stack") as s:
         seen_twice = []
         for round_ in (1, 2):
             v = version_of(s)
-            polls = ManyPolls(s, "/api/tasks?since=%d" % v, 2000)
+            polls = ManyPolls(s, "/api/tasks?since=%d" % v, POLLS)
             held = wait_for(lambda: (s.channel_info("l%d" % v) or {}).get(
-                "subscribers") == 2000, 60, 0.1)
+                "subscribers") == POLLS, 60, 0.1)
             early = [a for a in polls.answers if a is not None]
-            check("round %d: 2000 long polls are held by nginx, none "
-                  "answered early" % round_, held and not early,
+            check("round %d: %d long polls are held by nginx, none "
+                  "answered early" % (round_, POLLS), held and not early,
                   (s.channel_info("l%d" % v), early[:2]))
             t0 = time.monotonic()
             st, task = s.api_create(round_)
@@ -144,8 +151,8 @@ def test_2000_polls():
                          "max %.0f ms from the POST" % (
                              round_, len(lat), lat[len(lat) // 2],
                              lat[int(len(lat) * 0.99)], lat[-1]))
-            check("round %d: all 2000 get the new task once, from their "
-                  "version" % round_, st == 201 and len(got) == 2000,
+            check("round %d: all %d get the new task once, from their "
+                  "version" % (round_, POLLS), st == 201 and len(got) == POLLS,
                   [a[:2] for a in polls.answers if a not in got][:3])
             if round_ == 1:
                 first = task["id"]
