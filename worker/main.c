@@ -27,6 +27,7 @@
 #include "sdnotify.h"
 #include "store.h"
 #include "timefmt.h"
+#include "waitset.h"
 
 /*
  * How tasks flow. The loop never waits for a computation. A claimed task
@@ -118,18 +119,6 @@ struct worker_claimed {
 	int digit;
 };
 
-/* A task we hold as running that waits for a computation. */
-struct worker_waiting {
-	struct queue_task t;
-	/* Scratch for one step (cancel, heartbeat, finish, fail): 1 if the
-	 * step removes the task once its transaction commits. */
-	unsigned char mark;
-	/* 1 once the task is to end in error with w->fail_msg; it stays until
-	 * a transaction lets that through (worker_settle). */
-	unsigned char failing;
-	signed char digit; /* set by the finish step */
-};
-
 struct worker {
 	struct config cfg;
 	sqlite3 *db;
@@ -137,8 +126,7 @@ struct worker {
 	int watch_fd;
 	int lock_fd; /* the data directory's lock (datalock.c) */
 	struct compute comp;
-	struct worker_waiting *wait;
-	size_t nwait, capwait;
+	struct waitset wait;    /* the tasks that wait for a computation */
 	long long have;         /* decimals the store gives */
 	long long fit_max;      /* most decimals the memory limit allows */
 	long long refuse_above; /* claim tasks above this only to refuse */
@@ -163,8 +151,6 @@ struct worker {
 	int said_gone;        /* that the database file went away was said */
 	int start_tries;      /* failed starts of the next computation */
 	char fail_msg[512];   /* the error the failing tasks get */
-	/* Scratch for the heartbeat: the tasks of wait, capwait of them. */
-	const struct queue_task **held;
 	/* The claim transaction's results, reused between batches. */
 	struct worker_claimed *claimed;
 	size_t nclaimed;
@@ -293,89 +279,12 @@ worker_transaction(struct worker *w, const char *what, worker_tx_fn fn,
 	return -1;
 }
 
-/* Adds t to the tasks that wait for a computation. Returns 0 or -1. */
-static int
-worker_wait_add(struct worker *w, const struct queue_task *t)
-{
-	const struct queue_task **held;
-	struct worker_waiting *nw;
-	size_t i, cap;
-
-	/* Our own task again, claimed after its lease lapsed: it keeps its
-	 * place with the new claim token. */
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].t.id == t->id) {
-			w->wait[i].t = *t;
-			return 0;
-		}
-	if (w->nwait == w->capwait) {
-		cap = w->capwait ? 2 * w->capwait : 64;
-		if ((held = realloc(w->held, cap * sizeof(*held))) == NULL)
-			return -1;
-		w->held = held;
-		if ((nw = realloc(w->wait, cap * sizeof(*nw))) == NULL)
-			return -1;
-		w->wait = nw;
-		w->capwait = cap;
-	}
-	w->wait[w->nwait].t = *t;
-	w->wait[w->nwait].mark = 0;
-	w->wait[w->nwait].failing = 0;
-	w->wait[w->nwait++].digit = -1;
-	/* The next heartbeat shows it the computation's progress. */
-	w->joined = 1;
-	return 0;
-}
-
-/* Sets every waiting task's mark to value. */
-static void
-worker_wait_mark_all(struct worker *w, int value)
-{
-	size_t i;
-
-	for (i = 0; i < w->nwait; i++)
-		w->wait[i].mark = (unsigned char)value;
-}
-
-/* Removes the marked waiting tasks. */
-static void
-worker_wait_compact(struct worker *w)
-{
-	size_t i, j = 0;
-
-	for (i = 0; i < w->nwait; i++)
-		if (!w->wait[i].mark)
-			w->wait[j++] = w->wait[i];
-	w->nwait = j;
-}
-
-/* Whether a waiting task needs digits the store lacks (and is not about to
- * fail). */
-static int
-worker_needs_digits(const struct worker *w, const struct worker_waiting *x)
-{
-	return !x->failing && x->t.n > w->have;
-}
-
-/* The largest n among the waiting tasks that need digits; 0 if none. */
-static long long
-worker_wait_max_n(const struct worker *w)
-{
-	long long m = 0;
-	size_t i;
-
-	for (i = 0; i < w->nwait; i++)
-		if (worker_needs_digits(w, &w->wait[i]) && w->wait[i].t.n > m)
-			m = w->wait[i].t.n;
-	return m;
-}
-
 /* The decimals the next computation must reach: the waiting tasks' and the
  * store's rebuild. */
 static long long
 worker_need(const struct worker *w)
 {
-	long long m = worker_wait_max_n(w);
+	long long m = waitset_max_needed(&w->wait, w->have);
 
 	return w->rebuild > m ? w->rebuild : m;
 }
@@ -455,18 +364,6 @@ worker_store_lost(struct worker *w, long long n)
 	return 1;
 }
 
-/* Whether a waiting task is to fail but has not yet. */
-static int
-worker_any_failing(const struct worker *w)
-{
-	size_t i;
-
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].failing)
-			return 1;
-	return 0;
-}
-
 /*
  * Holds the next computation back after a failed one: WORKER_BACKOFF_MS,
  * doubled for each failure in a row, at most WORKER_BACKOFF_MAX_MS.
@@ -505,8 +402,8 @@ worker_stop_compute(struct worker *w)
 static void
 worker_stop_if_unwanted(struct worker *w)
 {
-	if (!compute_active(&w->comp) || worker_wait_max_n(w) > 0 ||
-	    w->rebuild > w->have)
+	if (!compute_active(&w->comp) ||
+	    waitset_max_needed(&w->wait, w->have) > 0 || w->rebuild > w->have)
 		return;
 	log_info("worker: no task waits for the computation; stopping it");
 	worker_stop_compute(w);
@@ -545,7 +442,7 @@ worker_claim_tx(struct worker *w, void *arg)
 {
 	long long now = time_now_ms(), max_n;
 	struct worker_claimed *c;
-	size_t waiting = w->nwait;
+	size_t waiting = w->wait.n;
 	char msg[512];
 	int *full = arg, rc;
 
@@ -616,7 +513,7 @@ worker_claim(struct worker *w)
 {
 	struct worker_claimed *c;
 	char msg[512];
-	int full = 0;
+	int full = 0, rc;
 	size_t i;
 
 	if (worker_transaction(w, "claiming tasks", worker_claim_tx, &full) ==
@@ -647,16 +544,52 @@ worker_claim(struct worker *w)
 			log_info("task %lld: decimal %lld waits for a "
 				 "computation (attempt %lld)",
 				 c->t.id, c->t.n, c->t.attempts);
-			if (worker_wait_add(w, &c->t) == -1)
+			rc = waitset_add(&w->wait, &c->t);
+			if (rc == -1)
 				/* Its lease lapses and a later claim (ours
 				 * or another worker's) picks it up again. */
 				log_err("task %lld: out of memory; left for "
 					"a later claim",
 					c->t.id);
+			else if (rc == 1)
+				/* The next heartbeat shows it the
+				 * computation's progress. */
+				w->joined = 1;
 			break;
 		}
 	}
 	return full;
+}
+
+/* Which waiting tasks a step removes once its transaction commits. */
+static int
+worker_is_failing(const struct waitset_task *x)
+{
+	return x->failing;
+}
+
+static int
+worker_is_finished(const struct waitset_task *x)
+{
+	return x->finished;
+}
+
+static int
+worker_is_requeuing(const struct waitset_task *x)
+{
+	return x->requeuing;
+}
+
+static int
+worker_is_cancelling(const struct waitset_task *x)
+{
+	return x->cancelling;
+}
+
+static int
+worker_is_gone(const struct waitset_task *x)
+{
+	return x->gone;
 }
 
 /* Transaction body: sets w->fail_msg on every failing task. */
@@ -667,9 +600,9 @@ worker_fail_tx(struct worker *w, void *arg)
 	size_t i;
 
 	(void)arg;
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].failing &&
-		    queue_fail(w->q, &w->wait[i].t, w->fail_msg, now) == -1)
+	for (i = 0; i < w->wait.n; i++)
+		if (w->wait.v[i].failing &&
+		    queue_fail(w->q, &w->wait.v[i].t, w->fail_msg, now) == -1)
 			return -1;
 	return 0;
 }
@@ -690,30 +623,25 @@ worker_fail_failing(struct worker *w)
 		w->next_settle = time_mono_ms() + WORKER_HEARTBEAT_MS;
 		return;
 	}
-	for (i = 0; i < w->nwait; i++) {
-		w->wait[i].mark = w->wait[i].failing;
-		if (w->wait[i].mark)
-			log_info("task %lld: error: %s", w->wait[i].t.id,
+	for (i = 0; i < w->wait.n; i++)
+		if (w->wait.v[i].failing)
+			log_info("task %lld: error: %s", w->wait.v[i].t.id,
 				 w->fail_msg);
-	}
-	worker_wait_compact(w);
+	waitset_remove_if(&w->wait, worker_is_failing);
 }
 
 /*
- * Fails the marked waiting tasks with msg (see worker_fail_failing). The
- * tasks still failing from before, if any, get msg too: there is one
- * sentence for all, and a new failure comes only from a computation, which
- * waits until they are settled.
+ * Fails the waiting tasks that need digits the store lacks with msg (see
+ * worker_fail_failing). The tasks still failing from before, if any, get
+ * msg too: there is one sentence for all, and a new failure comes only from
+ * a computation, which waits until they are settled.
  */
 static void
-worker_fail_marked(struct worker *w, const char *msg)
+worker_fail_needing(struct worker *w, const char *msg)
 {
-	size_t i;
 	int n;
 
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].mark)
-			w->wait[i].failing = 1;
+	waitset_fail_needing(&w->wait, w->have);
 	n = snprintf(w->fail_msg, sizeof(w->fail_msg), "%s", msg);
 	if (n < 0 || (size_t)n >= sizeof(w->fail_msg))
 		log_warn("worker: message cut short: %s", w->fail_msg);
@@ -728,22 +656,22 @@ worker_finish_tx(struct worker *w, void *arg)
 	    "The digit store could not be read after the computation. Check "
 	    "the data directory, then retry the task.";
 	long long now = time_now_ms();
-	struct worker_waiting *x;
+	struct waitset_task *x;
 	size_t i;
 	int rc;
 
 	(void)arg;
-	for (i = 0; i < w->nwait; i++) {
-		x = &w->wait[i];
-		x->mark = !x->failing && x->t.n <= w->have;
-		if (!x->mark)
+	for (i = 0; i < w->wait.n; i++) {
+		x = &w->wait.v[i];
+		/* Set afresh on each try: a rollback undoes the last. */
+		x->finished = 0;
+		if (x->failing || x->t.n > w->have)
 			continue;
 		x->digit = (signed char)store_digit(w->cfg.store_path, x->t.n);
-		if (x->digit < 0 && worker_store_lost(w, x->t.n)) {
-			/* Damaged: it waits for the rebuild. */
-			x->mark = 0;
+		/* Damaged: it waits for the rebuild. */
+		if (x->digit < 0 && worker_store_lost(w, x->t.n))
 			continue;
-		}
+		x->finished = 1;
 		rc = x->digit >= 0 ? queue_finish(w->q, &x->t, x->digit, now)
 				   : queue_fail(w->q, &x->t, unreadable, now);
 		if (rc == -1)
@@ -758,11 +686,11 @@ worker_finish_covered(struct worker *w)
 {
 	size_t i;
 
-	for (i = 0;
-	     i < w->nwait && (w->wait[i].failing || w->wait[i].t.n > w->have);
+	for (i = 0; i < w->wait.n &&
+		    (w->wait.v[i].failing || w->wait.v[i].t.n > w->have);
 	     i++)
 		;
-	if (i == w->nwait)
+	if (i == w->wait.n)
 		return;
 	if (worker_transaction(w, "finishing tasks", worker_finish_tx, NULL) ==
 	    -1) {
@@ -770,16 +698,16 @@ worker_finish_covered(struct worker *w)
 		w->next_settle = time_mono_ms() + WORKER_HEARTBEAT_MS;
 		return;
 	}
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].mark && w->wait[i].digit >= 0)
+	for (i = 0; i < w->wait.n; i++)
+		if (w->wait.v[i].finished && w->wait.v[i].digit >= 0)
 			log_info("task %lld: decimal %lld is %d",
-				 w->wait[i].t.id, w->wait[i].t.n,
-				 w->wait[i].digit);
-		else if (w->wait[i].mark)
+				 w->wait.v[i].t.id, w->wait.v[i].t.n,
+				 w->wait.v[i].digit);
+		else if (w->wait.v[i].finished)
 			log_info("task %lld: error: the store could not be "
 				 "read",
-				 w->wait[i].t.id);
-	worker_wait_compact(w);
+				 w->wait.v[i].t.id);
+	waitset_remove_if(&w->wait, worker_is_finished);
 }
 
 /*
@@ -792,7 +720,7 @@ worker_settle(struct worker *w)
 {
 	if (time_mono_ms() < w->next_settle)
 		return;
-	if (worker_any_failing(w))
+	if (waitset_any_failing(&w->wait))
 		worker_fail_failing(w);
 	worker_finish_covered(w);
 }
@@ -806,9 +734,9 @@ worker_settle(struct worker *w)
 static int
 worker_should_compute(const struct worker *w)
 {
-	return (w->nwait > 0 || w->rebuild > w->have) &&
+	return (w->wait.n > 0 || w->rebuild > w->have) &&
 	       !compute_active(&w->comp) && time_mono_ms() >= w->next_start &&
-	       !worker_any_failing(w) && worker_need(w) > w->have;
+	       !waitset_any_failing(&w->wait) && worker_need(w) > w->have;
 }
 
 /* Starts a computation for the waiting tasks that need one. */
@@ -816,7 +744,6 @@ static void
 worker_start_compute(struct worker *w)
 {
 	long long need = worker_need(w), target, delay;
-	size_t i;
 	char msg[512];
 
 	target = w->exact_next
@@ -837,9 +764,7 @@ worker_start_compute(struct worker *w)
 			w->start_tries);
 		w->start_tries = 0;
 		worker_backoff(w);
-		for (i = 0; i < w->nwait; i++)
-			w->wait[i].mark = worker_needs_digits(w, &w->wait[i]);
-		worker_fail_marked(w, msg);
+		worker_fail_needing(w, msg);
 		return;
 	}
 	w->start_tries = 0;
@@ -871,15 +796,16 @@ worker_rebuild_failed(struct worker *w)
 	w->rebuild = 0;
 }
 
-/* Transaction body: puts the marked waiting tasks back to queued. */
+/* Transaction body: puts the requeuing waiting tasks back to queued. */
 static int
-worker_requeue_marked_tx(struct worker *w, void *arg)
+worker_requeue_killed_tx(struct worker *w, void *arg)
 {
 	size_t i;
 
 	(void)arg;
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].mark && queue_requeue(w->q, &w->wait[i].t) == -1)
+	for (i = 0; i < w->wait.n; i++)
+		if (w->wait.v[i].requeuing &&
+		    queue_requeue(w->q, &w->wait.v[i].t) == -1)
 			return -1;
 	return 0;
 }
@@ -897,19 +823,20 @@ worker_requeue_killed(struct worker *w, const char *msg)
 	size_t i, n = 0;
 
 	worker_backoff(w);
-	for (i = 0; i < w->nwait; i++)
-		n += w->wait[i].mark = worker_needs_digits(w, &w->wait[i]);
+	for (i = 0; i < w->wait.n; i++)
+		n += w->wait.v[i].requeuing =
+		    (unsigned char)waitset_needs_digits(&w->wait.v[i], w->have);
 	log_warn("worker: %s Putting %zu task%s back in the queue (%d of %d "
 		 "in a row before they fail).",
 		 msg, n, n == 1 ? "" : "s", w->kills, WORKER_MAX_KILLS);
 	if (n == 0 || worker_transaction(w, "putting tasks back",
-					 worker_requeue_marked_tx, NULL) == -1)
+					 worker_requeue_killed_tx, NULL) == -1)
 		return;
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].mark)
+	for (i = 0; i < w->wait.n; i++)
+		if (w->wait.v[i].requeuing)
 			log_info("task %lld: back in the queue",
-				 w->wait[i].t.id);
-	worker_wait_compact(w);
+				 w->wait.v[i].t.id);
+	waitset_remove_if(&w->wait, worker_is_requeuing);
 }
 
 /* Acts on a computation that has ended on its own. */
@@ -920,7 +847,6 @@ worker_computed(struct worker *w)
 	long long took = time_mono_ms() - w->comp.started_ms;
 	enum compute_outcome oc;
 	char msg[512];
-	size_t i;
 
 	oc =
 	    compute_outcome(&w->comp, w->cfg.memory_limit_mb, msg, sizeof(msg));
@@ -970,9 +896,7 @@ worker_computed(struct worker *w)
 			decimals, took, msg);
 		worker_backoff(w);
 		worker_rebuild_failed(w);
-		for (i = 0; i < w->nwait; i++)
-			w->wait[i].mark = worker_needs_digits(w, &w->wait[i]);
-		worker_fail_marked(w, msg);
+		worker_fail_needing(w, msg);
 		return;
 	}
 	w->failures = 0;
@@ -984,9 +908,7 @@ worker_computed(struct worker *w)
 		 * forever. */
 		worker_backoff(w);
 		worker_rebuild_failed(w);
-		for (i = 0; i < w->nwait; i++)
-			w->wait[i].mark = worker_needs_digits(w, &w->wait[i]);
-		worker_fail_marked(
+		worker_fail_needing(
 		    w,
 		    "The computed digits did not reach the digit store. Check "
 		    "the data directory, then retry the task.");
@@ -994,20 +916,21 @@ worker_computed(struct worker *w)
 	worker_finish_covered(w);
 }
 
-/* queue_cancel_check callback: marks a waiting task of ours. */
+/* queue_cancel_check callback: flags a waiting task of ours. */
 static int
-worker_mark_cancel(void *arg, long long id, long long attempts)
+worker_flag_cancel(void *arg, long long id, long long attempts)
 {
 	struct worker *w = arg;
 	size_t i;
 
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].t.id == id && w->wait[i].t.attempts == attempts)
-			w->wait[i].mark = 1;
+	for (i = 0; i < w->wait.n; i++)
+		if (w->wait.v[i].t.id == id &&
+		    w->wait.v[i].t.attempts == attempts)
+			w->wait.v[i].cancelling = 1;
 	return 0;
 }
 
-/* Transaction body: sets cancelled on the marked waiting tasks. */
+/* Transaction body: sets cancelled on the cancelling waiting tasks. */
 static int
 worker_cancel_tx(struct worker *w, void *arg)
 {
@@ -1015,9 +938,9 @@ worker_cancel_tx(struct worker *w, void *arg)
 	size_t i;
 
 	(void)arg;
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].mark &&
-		    queue_cancel(w->q, &w->wait[i].t, now) == -1)
+	for (i = 0; i < w->wait.n; i++)
+		if (w->wait.v[i].cancelling &&
+		    queue_cancel(w->q, &w->wait.v[i].t, now) == -1)
 			return -1;
 	return 0;
 }
@@ -1031,20 +954,21 @@ worker_cancel(struct worker *w)
 {
 	size_t i, n = 0;
 
-	worker_wait_mark_all(w, 0);
-	if (queue_cancel_check(w->q, worker_mark_cancel, w) == -1)
+	for (i = 0; i < w->wait.n; i++)
+		w->wait.v[i].cancelling = 0;
+	if (queue_cancel_check(w->q, worker_flag_cancel, w) == -1)
 		return;
-	for (i = 0; i < w->nwait; i++)
-		n += w->wait[i].mark;
+	for (i = 0; i < w->wait.n; i++)
+		n += w->wait.v[i].cancelling;
 	if (n == 0)
 		return;
 	if (worker_transaction(w, "cancelling tasks", worker_cancel_tx, NULL) ==
 	    -1)
 		return;
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].mark)
-			log_info("task %lld: cancelled", w->wait[i].t.id);
-	worker_wait_compact(w);
+	for (i = 0; i < w->wait.n; i++)
+		if (w->wait.v[i].cancelling)
+			log_info("task %lld: cancelled", w->wait.v[i].t.id);
+	waitset_remove_if(&w->wait, worker_is_cancelling);
 	worker_stop_if_unwanted(w);
 }
 
@@ -1055,9 +979,9 @@ worker_still_ours(void *arg, long long id)
 	struct worker *w = arg;
 	size_t i;
 
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].t.id == id)
-			w->wait[i].mark = 0;
+	for (i = 0; i < w->wait.n; i++)
+		if (w->wait.v[i].t.id == id)
+			w->wait.v[i].gone = 0;
 }
 
 /* Transaction body: renews the leases and sets the progress at arg. */
@@ -1067,12 +991,12 @@ worker_heartbeat_tx(struct worker *w, void *arg)
 	const double *progress = arg;
 	size_t i;
 
-	for (i = 0; i < w->nwait; i++) {
-		w->held[i] = &w->wait[i].t;
-		w->wait[i].mark = 1;
-	}
-	return queue_heartbeat(w->q, w->held, w->nwait, *progress,
-			       time_now_ms(), worker_still_ours, w) == -1
+	/* Gone unless the heartbeat finds it ours (worker_still_ours). */
+	for (i = 0; i < w->wait.n; i++)
+		w->wait.v[i].gone = 1;
+	return queue_heartbeat(w->q, waitset_held(&w->wait), w->wait.n,
+			       *progress, time_now_ms(), worker_still_ours,
+			       w) == -1
 		   ? -1
 		   : 0;
 }
@@ -1100,12 +1024,12 @@ worker_heartbeat(struct worker *w)
 	w->renewed = now;
 	w->beat_progress = p;
 	w->joined = 0;
-	for (i = 0; i < w->nwait; i++)
-		if (w->wait[i].mark)
+	for (i = 0; i < w->wait.n; i++)
+		if (w->wait.v[i].gone)
 			log_info("task %lld: deleted or taken over; no longer "
 				 "ours",
-				 w->wait[i].t.id);
-	worker_wait_compact(w);
+				 w->wait.v[i].t.id);
+	waitset_remove_if(&w->wait, worker_is_gone);
 	worker_stop_if_unwanted(w);
 }
 
@@ -1116,8 +1040,8 @@ worker_requeue_tx(struct worker *w, void *arg)
 	size_t i;
 
 	(void)arg;
-	for (i = 0; i < w->nwait; i++)
-		if (queue_requeue(w->q, &w->wait[i].t) == -1)
+	for (i = 0; i < w->wait.n; i++)
+		if (queue_requeue(w->q, &w->wait.v[i].t) == -1)
 			return -1;
 	return 0;
 }
@@ -1140,15 +1064,15 @@ worker_wait(struct worker *w, long long timeout, const sigset_t *unblocked)
 
 	if (w->next_poll - now < timeout)
 		timeout = w->next_poll - now;
-	if (w->nwait > 0 && w->next_beat - now < timeout)
+	if (w->wait.n > 0 && w->next_beat - now < timeout)
 		timeout = w->next_beat - now;
 	if (w->watchdog_ms > 0 && w->next_watchdog - now < timeout)
 		timeout = w->next_watchdog - now;
 	/* Ones in the past hold nothing back any more. */
-	if ((w->nwait > 0 || w->rebuild > 0) && w->next_start > now &&
+	if ((w->wait.n > 0 || w->rebuild > 0) && w->next_start > now &&
 	    w->next_start - now < timeout)
 		timeout = w->next_start - now;
-	if (w->nwait > 0 && w->next_settle > now &&
+	if (w->wait.n > 0 && w->next_settle > now &&
 	    w->next_settle - now < timeout)
 		timeout = w->next_settle - now;
 	if (timeout < 0)
@@ -1189,10 +1113,10 @@ worker_db_gone(struct worker *w)
 		    "worker: not claiming tasks, and writing nothing to the "
 		    "database, until nthpi is restarted: its file went away "
 		    "(the error above says what to do)%s",
-		    w->nwait > 0 ? "; the tasks it was computing stay "
-				   "running there, and are claimed again "
-				   "after the restart"
-				 : "");
+		    w->wait.n > 0 ? "; the tasks it was computing stay "
+				    "running there, and are claimed again "
+				    "after the restart"
+				  : "");
 	w->said_gone = 1;
 	return 1;
 }
@@ -1245,14 +1169,14 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 		    now >= w->next_poll) {
 			w->next_poll = now + WORKER_POLL_MS;
 			more = worker_claim(w);
-			if (w->nwait > 0)
+			if (w->wait.n > 0)
 				worker_cancel(w);
 		}
-		if (w->nwait > 0)
+		if (w->wait.n > 0)
 			worker_settle(w);
 		if (!more && worker_should_compute(w))
 			worker_start_compute(w);
-		if (w->nwait > 0 && time_mono_ms() >= w->next_beat)
+		if (w->wait.n > 0 && time_mono_ms() >= w->next_beat)
 			worker_heartbeat(w);
 		if (time_mono_ms() >= w->next_seen) {
 			/* A failure is logged; the next try comes as usual. */
@@ -1270,7 +1194,7 @@ worker_loop(struct worker *w, const sigset_t *unblocked)
 static void
 worker_shutdown(struct worker *w)
 {
-	size_t n = w->nwait;
+	size_t n = w->wait.n;
 
 	sdnotify("STOPPING=1");
 	if (compute_active(&w->comp))
@@ -1557,8 +1481,7 @@ main(int argc, char **argv)
 	queue_close(w.q);
 	db_close(w.db);
 	free(w.claimed);
-	free(w.wait);
-	free(w.held);
+	waitset_free(&w.wait);
 	/* Last: a new worker may start once this one has let go of all. */
 	if (w.lock_fd != -1)
 		close(w.lock_fd);
