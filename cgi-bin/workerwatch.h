@@ -6,7 +6,7 @@
 #include "queries.h"
 
 /* A worker not seen for this long is marked stalled. It reports in every
- * 2 s (worker/main.c), so this is five reports missed. */
+ * 2 s (worker/loop.c), so this is five reports missed. */
 #define WORKER_STALL_MS 10000
 /* How often the publisher looks: a report is noticed this late at most,
  * so the mark comes 10 to 11 s after the last one. One indexed read. */

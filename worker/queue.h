@@ -2,6 +2,8 @@
 #ifndef NTHPI_QUEUE_H
 #define NTHPI_QUEUE_H
 
+#include <stddef.h>
+
 #include <sqlite3.h>
 
 /* How long a claim or a heartbeat keeps a running task ours. */
