@@ -1,5 +1,7 @@
 /* test_queue.c: claim, lease, finish, cancel and requeue on a temp DB, and
- * how the worker hears from, reaps and cleans up after its compute child. */
+ * how the worker hears from, reaps and cleans up after its compute child.
+ * The data directory's lock is test_datalock.c; the store's growth,
+ * test_growth.c. */
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -14,9 +16,7 @@
 
 #include "asan.h"
 #include "compute.h"
-#include "datalock.h"
 #include "db.h"
-#include "growth.h"
 #include "log.h"
 #include "queue.h"
 #include "t.h"
@@ -381,66 +381,6 @@ test_release_orphans(void)
 	fixture_close(&f);
 }
 
-/* Waits for the child pid; returns its exit status or -1. */
-static int
-child_status(pid_t pid)
-{
-	int st;
-
-	if (waitpid(pid, &st, 0) != pid || !WIFEXITED(st))
-		return -1;
-	return WEXITSTATUS(st);
-}
-
-/*
- * One worker per data directory. A child process tries the lock: exit 0
- * if it got it, 1 if held by want_holder, 2 otherwise.
- */
-static int
-lock_tried_by_child(pid_t want_holder)
-{
-	pid_t pid = fork(), holder;
-	int fd;
-
-	if (pid == 0) {
-		fd = datalock_take(test_dir, &holder);
-		if (fd != -1)
-			_exit(0);
-		_exit(errno == EAGAIN && holder == want_holder ? 1 : 2);
-	}
-	return pid == -1 ? -1 : child_status(pid);
-}
-
-static void
-test_datalock(void)
-{
-	pid_t holder, idle;
-	int fd, st;
-
-	fd = datalock_take(test_dir, &holder);
-	if (!T_CHECK(fd != -1, "datalock: the first worker takes the lock"))
-		return;
-	T_CHECK(lock_tried_by_child(getpid()) == 1,
-		"datalock: another process is refused and told the holder's "
-		"pid");
-	/* A compute child forked while the lock is held keeps the file open
-	 * but must not keep the lock once its worker is gone. */
-	if ((idle = fork()) == 0) {
-		pause();
-		_exit(0);
-	}
-	close(fd);
-	st = lock_tried_by_child(0);
-	T_CHECK(st == 0,
-		"datalock: free once the holder lets go, though a child it "
-		"forked still runs (%d)",
-		st);
-	if (idle > 0) {
-		kill(idle, SIGKILL);
-		waitpid(idle, NULL, 0);
-	}
-}
-
 static void
 test_requeue(void)
 {
@@ -484,45 +424,6 @@ test_rollback_undoes_claim(void)
 	T_CHECK(is_status(&f, a, "queued") && column(&f, a, "attempts") == 0,
 		"a rolled-back claim leaves the task queued");
 	fixture_close(&f);
-}
-
-static void
-test_growth_target(void)
-{
-	T_CHECK(growth_target(5, 0, 10000000, 10000000) == GROWTH_MIN_DECIMALS,
-		"growth: the first store has at least the minimum");
-	T_CHECK(growth_target(30000, 20000, 10000000, 10000000) == 40000,
-		"growth: the store at least doubles");
-	T_CHECK(growth_target(900000, 20000, 10000000, 10000000) == 900000,
-		"growth: a large n is computed as asked");
-	T_CHECK(growth_target(7000000, 6000000, 10000000, 10000000) == 10000000,
-		"growth: doubling stops at n_max");
-	T_CHECK(growth_target(7000000, 6000000, 10000000, 8000000) == 8000000,
-		"growth: doubling stops at what memory allows");
-	T_CHECK(growth_target(9000000, 6000000, 10000000, 8000000) == 9000000,
-		"growth: never less than needed");
-}
-
-/* A model engine: 100 bytes a decimal. */
-static size_t
-model_estimate(size_t decimals, int threads)
-{
-	(void)threads;
-	return decimals * 100;
-}
-
-static void
-test_growth_fit_max(void)
-{
-	size_t limit = (size_t)1024 << 20, room = limit - growth_overhead(2);
-	long long fit = growth_fit_max(limit, 2, 1000000000, model_estimate);
-
-	T_CHECK(fit == (long long)(room / 101),
-		"growth: fit_max is the largest decimals that fit (%lld)", fit);
-	T_CHECK(growth_fit_max(limit, 2, 1000, model_estimate) == 1000,
-		"growth: fit_max stops at n_max");
-	T_CHECK(growth_fit_max(1 << 20, 2, 1000, model_estimate) == 0,
-		"growth: nothing fits a limit below the overhead");
 }
 
 /* Whether path exists. */
@@ -801,10 +702,7 @@ main(void)
 	test_heartbeat_and_cancel_request();
 	test_requeue();
 	test_release_orphans();
-	test_datalock();
 	test_rollback_undoes_claim();
-	test_growth_target();
-	test_growth_fit_max();
 	test_remove_temps();
 	test_compute_abort_causes();
 	test_compute_gmp_nomem();
