@@ -1,4 +1,4 @@
-/* test_search.c: the search index and the search against a plain scan of
+/* test_search_index.c: the search index and the search against a plain scan of
  * the store, for strings of every length from 1 to 20. */
 #include <fcntl.h>
 #include <stdio.h>
@@ -256,7 +256,7 @@ test_parse(void)
 int
 main(void)
 {
-	char dir[] = "/tmp/test_search.XXXXXX", path[512], err[400];
+	char dir[] = "/tmp/test_search.XXXXXX", path[512], err[400], cmd[600];
 	struct pi_params params = { DECIMALS, 1, 0 };
 	char *out = NULL;
 
@@ -285,7 +285,9 @@ main(void)
 	n -= 10;
 	test_damage_and_growth(path);
 	free(pi);
-	if (system("rm -rf /tmp/test_search.*") != 0)
+	/* This run's directory only: another run may be beside it. */
+	snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+	if (system(cmd) != 0)
 		T_DIAG("could not remove %s", dir);
 	return T_EXIT();
 }
