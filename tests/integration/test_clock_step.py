@@ -115,7 +115,9 @@ def stepped_run(s, label, step):
         before.get("nthpi_compute_seconds_sum", 0)
     check("%s: the histogram's sum grows by the time it ran (%.2f s)" %
           (label, added),
-          ran is not None and abs(added - ran) < 0.02 and added >= took - 0.2,
+          # The page rounds to 0.01 s below 10 s and to 0.1 s above.
+          ran is not None and abs(added - ran) <= 0.051 and
+          added >= took - 0.2,
           (before, after))
 
 
