@@ -1,9 +1,14 @@
-"""pages.py: reads what the tests need out of nthpi's HTML pages (standard
-library only: html.parser and a few patterns)."""
+"""pages.py: reads what the tests need out of nthpi's HTML pages, its
+/metrics and its logs (standard library only: html.parser and a few
+patterns)."""
 
 import html
 import html.parser
+import os
 import re
+
+# One sample line of /metrics: name, {labels}, value.
+SAMPLE = re.compile(r'^([a-z_]+)(\{[a-z]+="[^"]*"\})? (-?[0-9.e+]+)$')
 
 
 class Element:
@@ -108,3 +113,39 @@ def marked_digit(body):
         body = body.decode("utf-8", "replace")
     m = re.search(r'<mark\b[^>]*\bid="nth"[^>]*>(.*?)</mark>', body, re.S)
     return html.unescape(m.group(1)).strip() if m else None
+
+
+def log_since(path, offset):
+    with open(path, errors="replace") as f:
+        f.seek(offset)
+        return f.read()
+
+
+def log_size(path):
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
+
+
+def scrape_metrics(s):
+    """GET /metrics. Returns (status, headers, {"name{labels}": value},
+    problems)."""
+    st, h, body = s.request("GET", "/metrics")
+    samples, problems, typed = {}, [], set()
+    for line in body.decode("utf-8", "replace").splitlines():
+        if line.startswith("# TYPE "):
+            typed.add(line.split()[2])
+            continue
+        if line.startswith("#") or not line:
+            continue
+        m = SAMPLE.match(line)
+        if not m:
+            problems.append("bad line %r" % line)
+            continue
+        name = m.group(1)
+        base = re.sub(r"_(bucket|sum|count)$", "", name)
+        if name not in typed and base not in typed:
+            problems.append("no TYPE before %r" % line)
+        samples[name + (m.group(2) or "")] = float(m.group(3))
+    return st, h, samples, problems

@@ -17,40 +17,16 @@ import time
 
 import tap
 from harness import REPO, Stack
-from pages import Page
+from pages import Page, scrape_metrics
 
 check = tap.check
 STATUSES = ("queued", "running", "done", "error", "cancelled")
 PAGE = 50
-SAMPLE = re.compile(r'^([a-z_]+)(\{[a-z]+="[^"]*"\})? (-?[0-9.e+]+)$')
 
 
 def status_of(s, task_id):
     rows = s.sql("SELECT status FROM tasks WHERE id = ?", (task_id,))
     return rows[0][0] if rows else None
-
-
-def scrape(s):
-    """GET /metrics. Returns (status, headers, {"name{labels}": value},
-    problems)."""
-    st, h, body = s.request("GET", "/metrics")
-    samples, problems, typed = {}, [], set()
-    for line in body.decode("utf-8", "replace").splitlines():
-        if line.startswith("# TYPE "):
-            typed.add(line.split()[2])
-            continue
-        if line.startswith("#") or not line:
-            continue
-        m = SAMPLE.match(line)
-        if not m:
-            problems.append("bad line %r" % line)
-            continue
-        name = m.group(1)
-        base = re.sub(r"_(bucket|sum|count)$", "", name)
-        if name not in typed and base not in typed:
-            problems.append("no TYPE before %r" % line)
-        samples[name + (m.group(2) or "")] = float(m.group(3))
-    return st, h, samples, problems
 
 
 def test_actions_csrf(s):
@@ -349,7 +325,7 @@ def test_scale(s):
              (med or -1))
     check("GET /metrics with 100,000 tasks takes under 300 ms",
           med is not None and med < 300, med)
-    st, h, m, problems = scrape(s)
+    st, h, m, problems = scrape_metrics(s)
     check("/metrics counts 100,000 tasks",
           sum(m.get('nthpi_tasks{status="%s"}' % k, 0)
               for k in STATUSES) == 100000, m)

@@ -9,50 +9,14 @@ import time
 
 import tap
 from harness import Stack
+from pages import log_since, log_size, scrape_metrics
 
 check = tap.check
 STATUSES = ("queued", "running", "done", "error", "cancelled")
-SAMPLE = re.compile(r'^([a-z_]+)(\{[a-z]+="[^"]*"\})? (-?[0-9.e+]+)$')
-
-
-def log_since(path, offset):
-    with open(path, errors="replace") as f:
-        f.seek(offset)
-        return f.read()
-
-
-def log_size(path):
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def scrape(s):
-    """GET /metrics. Returns (status, headers, {"name{labels}": value},
-    problems)."""
-    st, h, body = s.request("GET", "/metrics")
-    samples, problems, typed = {}, [], set()
-    for line in body.decode("utf-8", "replace").splitlines():
-        if line.startswith("# TYPE "):
-            typed.add(line.split()[2])
-            continue
-        if line.startswith("#") or not line:
-            continue
-        m = SAMPLE.match(line)
-        if not m:
-            problems.append("bad line %r" % line)
-            continue
-        name = m.group(1)
-        base = re.sub(r"_(bucket|sum|count)$", "", name)
-        if name not in typed and base not in typed:
-            problems.append("no TYPE before %r" % line)
-        samples[name + (m.group(2) or "")] = float(m.group(3))
-    return st, h, samples, problems
 
 
 def test_metrics(s):
-    st, h, m, problems = scrape(s)
+    st, h, m, problems = scrape_metrics(s)
     check("GET /metrics answers 200 in the Prometheus text format 0.0.4",
           st == 200 and h.get("content-type", "").startswith(
               "text/plain; version=0.0.4"), (st, h.get("content-type")))
@@ -90,7 +54,7 @@ def test_metrics(s):
           abs(time.time() - seen) < 10, (seen, time.time()))
     # Idle, the worker still reports in every few seconds.
     time.sleep(6)
-    st, h, m2, problems = scrape(s)
+    st, h, m2, problems = scrape_metrics(s)
     seen2 = m2.get("nthpi_worker_last_seen_seconds", 0)
     check("an idle worker reports in again within 6 s",
           seen2 > seen and abs(time.time() - seen2) < 6, (seen, seen2))
@@ -100,7 +64,7 @@ def test_metrics(s):
                  "started_at IS NOT NULL LIMIT 1")
     if check("a done task to delete", done, done):
         st, _, _ = s.api("DELETE", "/api/tasks/%d" % done[0][0])
-        st2, h, m3, problems = scrape(s)
+        st2, h, m3, problems = scrape_metrics(s)
         check("deleting a done task leaves the histogram as it was, and "
               "the done gauge falls by one",
               st == 200 and all(

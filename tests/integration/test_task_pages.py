@@ -11,7 +11,7 @@ import time
 
 import tap
 from harness import Stack, reference_digits
-from pages import Page, decimals_shown, marked_digit
+from pages import Page, decimals_shown, log_since, log_size, marked_digit
 
 check = tap.check
 REF = reference_digits()
@@ -34,19 +34,6 @@ def pre_digits(page, ident):
         return None
     text = "".join(e.text.split())
     return text[2:] if text.startswith("3.") else text
-
-
-def log_since(path, offset):
-    with open(path, errors="replace") as f:
-        f.seek(offset)
-        return f.read()
-
-
-def log_size(path):
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
 
 
 def test_pi_txt(s, t):
